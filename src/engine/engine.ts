@@ -1,0 +1,165 @@
+import { ReadOnlyViolation } from '../host/files.js';
+import { redact } from '../host/redact.js';
+import type { AgentEvent, EventBus, RunMode } from './events.js';
+import { orderSteps } from './order.js';
+import { backoffDelay, sleep } from './retry.js';
+import { StepError, type Change, type CheckResult, type Step, type StepContext, type StepState } from './step.js';
+
+export interface StepOutcome {
+  id: string;
+  state: StepState;
+  attempts: number;
+  durationMs: number;
+  message?: string;
+  hint?: string;
+  changes: Change[];
+}
+
+export interface RunOptions {
+  mode: RunMode;
+  /** plan: check only. */
+  checkOnly: boolean;
+  /** Steps that may run side by side (default 1: strictly sequential). */
+  concurrency?: number;
+  random?: () => number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  outcomes: StepOutcome[];
+  failedStep?: string;
+}
+
+type Ctx = Omit<StepContext, 'progress'>;
+
+// Runs steps in dependency order: check, apply only when needed, check again to verify.
+// Stops starting new steps at the first failure of a required step.
+export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: RunOptions): Promise<RunResult> {
+  const ordered = orderSteps(steps);
+  const started = Date.now();
+  bus.emit({ type: 'run-start', mode: opts.mode, steps: ordered.map((s) => ({ id: s.id, title: s.title, phase: s.phase })) });
+  const outcomes = new Map<string, StepOutcome>();
+  const running = new Map<string, Promise<void>>();
+  const busy = new Set<string>();
+  let stopped: string | undefined;
+  const limit = Math.max(1, opts.concurrency ?? 1);
+
+  const runnable = (s: Step): boolean =>
+    !outcomes.has(s.id) &&
+    !running.has(s.id) &&
+    (s.after ?? []).every((d) => outcomes.has(d)) &&
+    (s.resources ?? []).every((r) => !busy.has(r));
+
+  while (outcomes.size < ordered.length) {
+    if (!stopped && !ctx.signal.aborted) {
+      for (const s of ordered) {
+        if (running.size >= limit) break;
+        if (!runnable(s)) continue;
+        const blocker = (s.after ?? []).find((d) => {
+          const o = outcomes.get(d)!;
+          return o.state === 'failed' || (o.state === 'skipped' && o.message?.startsWith('not run'));
+        });
+        if (blocker) {
+          record(s, { state: 'skipped', message: `not run: ${blocker} did not finish` });
+          continue;
+        }
+        for (const r of s.resources ?? []) busy.add(r);
+        running.set(
+          s.id,
+          runOne(s, ctx, bus, opts).then((o) => {
+            for (const r of s.resources ?? []) busy.delete(r);
+            running.delete(s.id);
+            outcomes.set(s.id, o);
+            if (o.state === 'failed' && !s.optional) stopped = s.id;
+          }),
+        );
+      }
+    }
+    if (running.size === 0) {
+      // nothing running and nothing startable: the rest will not run
+      for (const s of ordered) {
+        if (!outcomes.has(s.id)) record(s, { state: 'skipped', message: stopped ? `not run: ${stopped} failed` : 'not run: stopped' });
+      }
+      break;
+    }
+    await Promise.race(running.values());
+  }
+
+  function record(s: Step, o: Pick<StepOutcome, 'state' | 'message'>): void {
+    const outcome: StepOutcome = { id: s.id, attempts: 0, durationMs: 0, changes: [], ...o };
+    outcomes.set(s.id, outcome);
+    bus.emit({ type: 'step-end', ...outcome });
+  }
+
+  const list = ordered.map((s) => outcomes.get(s.id)!);
+  const ok = !list.some((o, i) => o.state === 'failed' && !ordered[i].optional) && !list.some((o) => o.message?.startsWith('not run'));
+  bus.emit({ type: 'run-end', mode: opts.mode, ok, durationMs: Date.now() - started, failedStep: stopped });
+  return { ok, outcomes: list, failedStep: stopped };
+}
+
+async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions): Promise<StepOutcome> {
+  const t0 = Date.now();
+  const ctx: StepContext = { ...base, progress: (message) => bus.emit({ type: 'step-progress', id: step.id, message: redact(message) }) };
+  const policy = step.retry ?? { attempts: 1, baseMs: 0, maxMs: 0 };
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    bus.emit({ type: 'step-start', id: step.id, attempt });
+    try {
+      const outcome = await attemptOnce(step, ctx, bus, opts);
+      const end: StepOutcome = { id: step.id, attempts: attempt, durationMs: Date.now() - t0, ...outcome };
+      bus.emit({ type: 'step-end', ...end });
+      return end;
+    } catch (e) {
+      const { message, hint, retryable } = describeError(e);
+      if (retryable && attempt < policy.attempts && !base.signal.aborted) {
+        const delayMs = backoffDelay(policy, attempt, opts.random);
+        bus.emit({ type: 'step-retry', id: step.id, attempt, delayMs, error: message });
+        await sleep(delayMs, base.signal);
+        continue;
+      }
+      const end: StepOutcome = { id: step.id, state: 'failed', attempts: attempt, durationMs: Date.now() - t0, message, hint, changes: [] };
+      bus.emit({ type: 'step-end', ...end });
+      return end;
+    }
+  }
+}
+
+async function attemptOnce(step: Step, ctx: StepContext, bus: EventBus, opts: RunOptions): Promise<Pick<StepOutcome, 'state' | 'message' | 'hint' | 'changes'>> {
+  const before = await step.check(ctx);
+  bus.emit({ type: 'step-checked', id: step.id, result: before });
+  if (before.state === 'skip') return { state: 'skipped', message: before.reason, changes: [] };
+  if (before.state === 'ok') return { state: 'ok', message: before.message, changes: [] };
+  if (opts.checkOnly) return { state: 'changed', message: before.message ?? 'would change', changes: before.changes };
+  await step.apply(ctx, before.changes);
+  const after: CheckResult = step.verify ? await step.verify(ctx) : await step.check(ctx);
+  if (after.state === 'change') {
+    const what = after.changes.map(describeChange).join('; ');
+    throw new StepError(`applied, but the host still differs: ${what}`, 'something else on this host may be reverting the change (config management, cloud-init); see the step message', false);
+  }
+  return { state: 'changed', message: before.message ?? summarize(before.changes), changes: before.changes };
+}
+
+export function describeChange(c: Change): string {
+  switch (c.kind) {
+    case 'file':
+      return c.after === null ? `remove ${c.path}` : c.before === null ? `create ${c.path}` : `edit ${c.path}`;
+    case 'value':
+      return `${c.name}: ${c.live} -> ${c.wanted}`;
+    case 'action':
+      return c.description;
+  }
+}
+
+function summarize(changes: Change[]): string {
+  return changes.map(describeChange).join('; ');
+}
+
+function describeError(e: unknown): { message: string; hint?: string; retryable: boolean } {
+  if (e instanceof StepError) return { message: redact(e.message), hint: e.hint && redact(e.hint), retryable: e.retryable };
+  if (e instanceof ReadOnlyViolation) return { message: e.message, retryable: false };
+  const err = e as Error;
+  return { message: redact(err?.message ?? String(e)), retryable: false };
+}
+
+export type { AgentEvent };

@@ -1,0 +1,204 @@
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { paths } from './paths.js';
+
+// The only module that touches files. Every path is a host path ("/etc/hosts") mapped
+// under `root`, so tests (and `--root`) run the real code against a temp directory.
+export interface WriteOptions {
+  mode?: number;
+  /** Keep a copy of the previous content under the backup dir (default true). */
+  backup?: boolean;
+}
+
+export interface WriteResult {
+  changed: boolean;
+  backup?: string;
+}
+
+export interface Files {
+  readonly root: string;
+  readonly readOnly: boolean;
+  resolve(hostPath: string): string;
+  read(hostPath: string): Promise<string | null>;
+  readBytes(hostPath: string): Promise<Buffer | null>;
+  exists(hostPath: string): Promise<boolean>;
+  stat(hostPath: string): Promise<{ mode: number; size: number; uid: number; gid: number; mtimeMs: number; isDir: boolean } | null>;
+  list(hostDir: string): Promise<string[]>;
+  write(hostPath: string, content: string | Buffer, opts?: WriteOptions): Promise<WriteResult>;
+  remove(hostPath: string, opts?: { backup?: boolean }): Promise<boolean>;
+  mkdir(hostDir: string, mode?: number): Promise<void>;
+  chmod(hostPath: string, mode: number): Promise<void>;
+  /** Create a file only if absent (O_EXCL); false when it already exists. */
+  createExclusive(hostPath: string, content: string): Promise<boolean>;
+}
+
+export class ReadOnlyViolation extends Error {
+  constructor(op: string, p: string) {
+    super(`internal: ${op} ${p} attempted in read-only mode (plan/check must not change the host)`);
+  }
+}
+
+// Host files rooted at `root`; with readOnly every mutation throws, which is how `plan`
+// proves it changes nothing.
+export function hostFiles(root = '/', readOnly = false): Files {
+  const resolve = (p: string): string => path.join(root, path.resolve('/', p));
+  const guard = (op: string, p: string): void => {
+    if (readOnly) throw new ReadOnlyViolation(op, p);
+  };
+
+  const files: Files = {
+    root,
+    readOnly,
+    resolve,
+    async read(p) {
+      const b = await files.readBytes(p);
+      return b === null ? null : b.toString('utf8');
+    },
+    async readBytes(p) {
+      try {
+        return await fs.readFile(resolve(p));
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
+    },
+    async exists(p) {
+      try {
+        await fs.access(resolve(p));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async stat(p) {
+      try {
+        const s = await fs.stat(resolve(p));
+        return { mode: s.mode & 0o7777, size: s.size, uid: s.uid, gid: s.gid, mtimeMs: s.mtimeMs, isDir: s.isDirectory() };
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
+    },
+    async list(dir) {
+      try {
+        return (await fs.readdir(resolve(dir))).sort();
+      } catch (e) {
+        if (isNotFound(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+        throw e;
+      }
+    },
+    async write(p, content, opts = {}) {
+      guard('write', p);
+      const data = typeof content === 'string' ? Buffer.from(content) : content;
+      const before = await files.readBytes(p);
+      const st = before === null ? null : await fs.stat(resolve(p));
+      const wantMode = opts.mode ?? (st ? st.mode & 0o7777 : 0o644);
+      if (before !== null && before.equals(data) && st && (st.mode & 0o7777) === wantMode) {
+        return { changed: false };
+      }
+      let backup: string | undefined;
+      if (opts.backup !== false) backup = await backupFile(files, p, before);
+      await atomicWrite(resolve(p), data, wantMode, st ? { uid: st.uid, gid: st.gid } : undefined);
+      return { changed: true, backup };
+    },
+    async remove(p, opts = {}) {
+      guard('remove', p);
+      const before = await files.readBytes(p);
+      if (before === null) return false;
+      if (opts.backup !== false) await backupFile(files, p, before);
+      await fs.rm(resolve(p), { force: true });
+      return true;
+    },
+    async mkdir(dir, mode = 0o755) {
+      guard('mkdir', dir);
+      await fs.mkdir(resolve(dir), { recursive: true, mode });
+    },
+    async chmod(p, mode) {
+      guard('chmod', p);
+      await fs.chmod(resolve(p), mode);
+    },
+    async createExclusive(p, content) {
+      guard('create', p);
+      await fs.mkdir(path.dirname(resolve(p)), { recursive: true });
+      try {
+        const fh = await fs.open(resolve(p), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+        await fh.writeFile(content);
+        await fh.close();
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      }
+    },
+  };
+  return files;
+}
+
+// temp file in the same directory + fsync + rename: a crash leaves either the old or the
+// new file, never a truncated one; then fsync the directory so the rename is durable.
+async function atomicWrite(target: string, data: Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
+  const dir = path.dirname(target);
+  await fs.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${Date.now()}`);
+  const fh = await fs.open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode);
+    if (owner && process.getuid?.() === 0) await fh.chown(owner.uid, owner.gid);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, target);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  const dh = await fs.open(dir, 'r').catch(() => null);
+  if (dh) {
+    await dh.sync().catch(() => undefined);
+    await dh.close();
+  }
+}
+
+export interface BackupManifestEntry {
+  /** The file as it was before joinagent first touched it; absent = joinagent created it. */
+  original?: string;
+  created: boolean;
+  backups: string[];
+}
+export type BackupManifest = Record<string, BackupManifestEntry>;
+
+// Every edited file gets a timestamped copy, and the first copy is remembered as the
+// original so `reset --all` can restore what the host had before joinagent.
+async function backupFile(files: Files, p: string, before: Buffer | null): Promise<string | undefined> {
+  if (p.startsWith(paths.stateDir)) return undefined; // our own state needs no backup
+  const manifest = await readManifest(files);
+  const entry: BackupManifestEntry = manifest[p] ?? { created: before === null, backups: [] };
+  let backup: string | undefined;
+  if (before !== null) {
+    const name = `${p.replace(/^\//, '').replace(/\//g, '__')}.${new Date().toISOString().replace(/[:.]/g, '')}`;
+    backup = path.posix.join(paths.backupDir, name);
+    await atomicWrite(files.resolve(backup), before, 0o600);
+    entry.backups.push(backup);
+    if (!entry.created && entry.original === undefined) entry.original = backup;
+  }
+  manifest[p] = entry;
+  await atomicWrite(files.resolve(paths.backupManifest), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), 0o600);
+  return backup;
+}
+
+export async function readManifest(files: Files): Promise<BackupManifest> {
+  const raw = await files.read(paths.backupManifest);
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw) as BackupManifest;
+  } catch {
+    return {};
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+}

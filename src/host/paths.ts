@@ -1,0 +1,31 @@
+// One place derives every filesystem path joinagent uses (k0s style), so tests and
+// `--root` can relocate the whole host and no module invents its own location.
+export const paths = {
+  config: '/etc/joinagent/config.yaml',
+  tokenFile: '/etc/joinagent/token',
+  stateDir: '/var/lib/joinagent',
+  state: '/var/lib/joinagent/state.json',
+  backupDir: '/var/lib/joinagent/backup',
+  backupManifest: '/var/lib/joinagent/backup/manifest.json',
+  snapshotDir: '/var/lib/joinagent/snapshots',
+  joinConfig: '/var/lib/joinagent/kubeadm-join.yaml',
+  runDir: '/run/joinagent',
+  lock: '/run/joinagent/lock',
+  binary: '/usr/local/bin/joinagent',
+  unit: '/etc/systemd/system/joinagent.service',
+  defaults: '/etc/default/joinagent',
+  kubeletConf: '/etc/kubernetes/kubelet.conf',
+  kubeCaCert: '/etc/kubernetes/pki/ca.crt',
+  containerdConfig: '/etc/containerd/config.toml',
+  containerdCertsDir: '/etc/containerd/certs.d',
+  containerdSocket: '/run/containerd/containerd.sock',
+  crictlConfig: '/etc/crictl.yaml',
+  sysctlConf: '/etc/sysctl.d/k8s.conf',
+  modulesConf: '/etc/modules-load.d/k8s.conf',
+  fstab: '/etc/fstab',
+  hosts: '/etc/hosts',
+  selinuxConfig: '/etc/selinux/config',
+  osRelease: '/etc/os-release',
+} as const;
+
+export const DEFAULT_STATUS_ADDRESS = '127.0.0.1:9797';

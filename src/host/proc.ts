@@ -1,0 +1,122 @@
+import { execa, type ResultPromise } from 'execa';
+import { redact } from './redact.js';
+
+// The only module that runs processes. Two verbs: probe() for read-only queries, run()
+// for commands that may change the host. In plan/check mode run() throws, which is how
+// `plan` proves it changes nothing, and tests can assert a converged re-run issued no run().
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Non-zero exit is returned instead of thrown. */
+  allowFailure?: boolean;
+  /** Called per output line (stdout and stderr), already redacted. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface RunResult {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  /** The executable was not found. */
+  notFound: boolean;
+}
+
+export interface Proc {
+  readonly readOnly: boolean;
+  probe(file: string, args: string[], opts?: RunOptions): Promise<RunResult>;
+  run(file: string, args: string[], opts?: RunOptions): Promise<RunResult>;
+  which(name: string): Promise<string | null>;
+}
+
+export class ProcError extends Error {
+  constructor(
+    readonly result: RunResult,
+    message?: string,
+  ) {
+    super(message ?? describeFailure(result));
+    this.name = 'ProcError';
+  }
+}
+
+export function describeFailure(r: RunResult): string {
+  if (r.notFound) return `${r.command}: command not found`;
+  if (r.timedOut) return `${r.command}: timed out after ${Math.round(r.durationMs / 1000)}s`;
+  const tail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join('\n');
+  return `${r.command} exited ${r.exitCode}${tail ? `: ${tail}` : ''}`;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+// Real processes through execa: no shell, captured output, a timeout, a C locale so
+// messages we parse are stable, and every byte of output redacted before anyone sees it.
+export function hostProc(readOnly = false): Proc {
+  const exec = async (file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
+    const command = redact([file, ...args].join(' '));
+    const started = Date.now();
+    const child: ResultPromise = execa(file, args, {
+      input: opts.input,
+      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      env: { LC_ALL: 'C', ...opts.env },
+      cwd: opts.cwd,
+      reject: false,
+      stripFinalNewline: false,
+      forceKillAfterDelay: 5000,
+      ...(opts.onLine ? { lines: false } : {}),
+    });
+    if (opts.onLine) {
+      const cb = opts.onLine;
+      pipeLines(child.stdout, (l) => cb(redact(l), 'stdout'));
+      pipeLines(child.stderr, (l) => cb(redact(l), 'stderr'));
+    }
+    const r = await child;
+    const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((r as { originalMessage?: string }).originalMessage ?? ''));
+    const result: RunResult = {
+      command,
+      exitCode: typeof r.exitCode === 'number' ? r.exitCode : notFound ? 127 : -1,
+      stdout: redact(String(r.stdout ?? '')),
+      stderr: redact(String(r.stderr ?? '')),
+      durationMs: Date.now() - started,
+      timedOut: Boolean(r.timedOut),
+      notFound,
+    };
+    if (result.exitCode !== 0 && !opts.allowFailure) throw new ProcError(result);
+    return result;
+  };
+  return {
+    readOnly,
+    probe: exec,
+    async run(file, args, opts) {
+      if (readOnly) throw new Error(`internal: '${redact([file, ...args].join(' '))}' attempted in read-only mode`);
+      return exec(file, args, opts);
+    },
+    async which(name) {
+      for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+        const p = `${dir}/${name}`;
+        const r = await import('node:fs').then((fs) => fs.promises.access(p, fs.constants.X_OK).then(() => true, () => false));
+        if (r) return p;
+      }
+      return null;
+    },
+  };
+}
+
+function pipeLines(stream: NodeJS.ReadableStream | null | undefined, cb: (line: string) => void): void {
+  if (!stream) return;
+  let buf = '';
+  stream.on('data', (chunk: Buffer) => {
+    buf += chunk.toString('utf8');
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      cb(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+  stream.on('end', () => {
+    if (buf) cb(buf);
+  });
+}

@@ -1,0 +1,34 @@
+// Every string that leaves the process (logs, /status, metrics, errors) passes through
+// redact(); secrets are registered as soon as they are read from config or a file.
+const secrets = new Set<string>();
+
+// Bootstrap tokens are "<id>.<secret>"; the id is public (it names the JWS key in
+// cluster-info), the secret part is what must never show.
+const TOKEN_RE = /\b([a-z0-9]{6})\.([a-z0-9]{16})\b/g;
+
+export function registerSecret(value: string | undefined): void {
+  if (!value || value.length < 6) return;
+  secrets.add(value);
+  const m = /^([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(value.trim());
+  if (m) secrets.add(m[2]);
+}
+
+export function redact(text: string): string {
+  let out = text.replace(TOKEN_RE, (_all, id: string) => `${id}.<redacted>`);
+  for (const s of secrets) {
+    if (out.includes(s)) out = out.split(s).join('<redacted>');
+  }
+  return out;
+}
+
+// Deep copy with every string redacted: used on whole status/state documents.
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v);
+    return out as T;
+  }
+  return value;
+}

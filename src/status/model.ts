@@ -1,0 +1,165 @@
+import type { AgentEvent, EventBus } from '../engine/events.js';
+import { describeChange } from '../engine/engine.js';
+import type { Phase, StepState } from '../engine/step.js';
+import type { PersistedState } from '../engine/state.js';
+import type { HostFacts } from '../host/facts.js';
+import { redactDeep } from '../host/redact.js';
+
+export interface StepStatus {
+  id: string;
+  title: string;
+  phase: Phase;
+  state: StepState;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  attempts: number;
+  message?: string;
+  hint?: string;
+  progress?: string;
+  changes?: string[];
+}
+
+export type AgentPhase = 'starting' | Phase | 'prepared' | 'ready' | 'failed' | 'planned';
+
+export interface StatusDocument {
+  agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string };
+  node: { hostname: string; nodeIP?: string; os: string; family?: string; kernel: string; arch: string; cpus: number; memoryBytes: number };
+  phase: AgentPhase;
+  ready: boolean;
+  joined: boolean;
+  /** Why the node is not ready, in one line. */
+  reason?: string;
+  steps: StepStatus[];
+  lastError?: { step?: string; message: string; hint?: string; at: string };
+  warnings: { message: string; hint?: string; step?: string }[];
+  published: Record<string, unknown>;
+  drift: { lastCheck?: string; steps: string[]; repairs: number };
+  previousRun?: PersistedState['lastRun'];
+}
+
+// Folds the event stream into the status document that /status serves; the same
+// document is what `joinagent status` prints.
+export class StatusModel {
+  readonly doc: StatusDocument;
+
+  constructor(
+    bus: EventBus,
+    facts: HostFacts,
+    agent: StatusDocument['agent'],
+    previous?: PersistedState,
+  ) {
+    this.doc = {
+      agent,
+      node: { hostname: facts.hostname, os: facts.osName, family: facts.family, kernel: facts.kernel, arch: facts.arch, cpus: facts.cpus, memoryBytes: facts.memoryBytes },
+      phase: 'starting',
+      ready: false,
+      joined: false,
+      reason: 'starting',
+      steps: [],
+      warnings: [],
+      published: { ...(previous?.published ?? {}) },
+      drift: { steps: [], repairs: 0 },
+      previousRun: previous?.lastRun,
+    };
+    if (typeof this.doc.published.nodeIP === 'string') this.doc.node.nodeIP = this.doc.published.nodeIP;
+    bus.on((e) => this.apply(e));
+  }
+
+  private step(id: string): StepStatus | undefined {
+    return this.doc.steps.find((s) => s.id === id);
+  }
+
+  apply(e: AgentEvent): void {
+    const d = this.doc;
+    switch (e.type) {
+      case 'run-start': {
+        d.agent.mode = e.mode;
+        if (e.mode === 'reconcile') break;
+        d.steps = e.steps.map((s) => ({ ...s, state: 'pending', attempts: 0 }));
+        d.phase = e.steps[0]?.phase ?? 'starting';
+        d.reason = 'working';
+        break;
+      }
+      case 'step-start': {
+        const s = this.step(e.id);
+        if (!s) break;
+        s.state = 'running';
+        s.attempts = e.attempt;
+        s.startedAt ??= new Date().toISOString();
+        if (d.agent.mode !== 'reconcile') {
+          d.phase = s.phase;
+          d.reason = `working: ${s.title}`;
+        }
+        break;
+      }
+      case 'step-checked':
+        break;
+      case 'step-progress': {
+        const s = this.step(e.id);
+        if (s) s.progress = e.message;
+        break;
+      }
+      case 'step-retry': {
+        const s = this.step(e.id);
+        if (s) s.message = `attempt ${e.attempt} failed, retrying in ${Math.round(e.delayMs / 100) / 10}s: ${e.error}`;
+        d.reason = `${e.id}: ${e.error}`;
+        break;
+      }
+      case 'step-end': {
+        const s = this.step(e.id);
+        if (!s) break;
+        Object.assign(s, {
+          state: e.state,
+          endedAt: new Date().toISOString(),
+          durationMs: e.durationMs,
+          attempts: e.attempts,
+          message: e.message,
+          hint: e.hint,
+          changes: e.changes.map(describeChange),
+        });
+        if (e.state === 'failed') d.lastError = { step: e.id, message: e.message ?? 'failed', hint: e.hint, at: new Date().toISOString() };
+        break;
+      }
+      case 'run-end': {
+        if (e.mode === 'reconcile') break;
+        if (!e.ok) {
+          d.phase = 'failed';
+          d.ready = false;
+          d.reason = d.lastError ? `${d.lastError.step}: ${d.lastError.message}` : 'failed';
+        } else if (e.mode === 'plan') {
+          d.phase = 'planned';
+          d.reason = 'plan only';
+        } else if (e.mode === 'prepare') {
+          d.phase = 'prepared';
+          d.reason = 'host prepared; not joined (prepare does not join)';
+        } else {
+          d.joined = d.published.joined === true;
+          d.ready = d.joined;
+          d.phase = d.ready ? 'ready' : 'failed';
+          d.reason = d.ready ? undefined : 'run finished but the node is not joined';
+          if (d.ready) d.lastError = undefined;
+        }
+        break;
+      }
+      case 'warning':
+        if (!d.warnings.some((w) => w.message === e.message)) d.warnings.push({ message: e.message, hint: e.hint, step: e.step });
+        break;
+      case 'published':
+        d.published[e.key] = e.value;
+        if (e.key === 'nodeIP' && typeof e.value === 'string') d.node.nodeIP = e.value;
+        if (e.key === 'joined') d.joined = e.value === true;
+        break;
+      case 'drift':
+        d.drift.lastCheck = new Date().toISOString();
+        if (e.changes.length && !d.drift.steps.includes(e.id)) d.drift.steps.push(e.id);
+        if (!e.changes.length) d.drift.steps = d.drift.steps.filter((x) => x !== e.id);
+        if (e.repaired) d.drift.repairs++;
+        break;
+    }
+  }
+
+  snapshot(): StatusDocument {
+    return redactDeep(structuredClone(this.doc));
+  }
+}
