@@ -8,7 +8,7 @@ export const VERSION_RE = /^v1\.(\d{1,2})\.(\d{1,3})$/;
 export function checkToken(v: string): string | undefined {
   if (TOKEN_RE.test(v)) return undefined;
   // never echo a token-like value: it may be a real secret with a typo
-  return 'bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16} (e.g. abcdef.0123456789abcdef); value not shown';
+  return 'bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16} (e.g. 07401b.f395accd246ae52d); value not shown';
 }
 
 export function checkVersion(v: string): string | undefined {

@@ -64,7 +64,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
 
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
-  const ctx: WalkContext = { lines, problems, nodes: new Map() };
+  const ctx: WalkContext = { lines, problems, nodes: new Map(), keys: new Map() };
   if (!Array.isArray(docs)) fail('not a YAML stream');
   for (const d of docs as Document[]) {
     for (const err of d.errors) {
@@ -104,7 +104,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   if (!joinNode) report(ctx, '', undefined, 'no JoinConfiguration document (apiVersion: kubeadm.k8s.io/v1beta4, kind: JoinConfiguration)');
 
   const agentRaw = agentNode ? (walk(ctx, agentSpec, agentNode.node, '') as Record<string, unknown>) : {};
-  const joinCtx: WalkContext = { lines, problems, nodes: new Map() };
+  const joinCtx: WalkContext = { lines, problems, nodes: new Map(), keys: new Map() };
   const joinRaw = joinNode ? (walk(joinCtx, joinSpec(joinNode.version), joinNode.node, '') as Record<string, unknown>) : {};
 
   const agent = withDefaults(agentRaw);
@@ -131,11 +131,11 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       if (!r.error) ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'credential', tokenPath: credPath });
       else if (opts.requireToken) report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken'), `no inline token and the systemd credential failed: ${r.error}`);
     } else if (opts.requireToken && joinNode) {
-      report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken') ?? joinNode.node, 'no bootstrap token: set it here, or join.tokenFile, or pass it as the systemd credential "join-token"');
+      report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.keys?.get('discovery.bootstrapToken') ?? joinNode.node, 'no bootstrap token: set it here, or join.tokenFile, or pass it as the systemd credential "join-token"');
     }
   }
   if (joinNode && join.caCertHashes.length === 0 && !join.unsafeSkipCAVerification && joinCtx.nodes.has('discovery.bootstrapToken')) {
-    report(joinCtx, 'discovery.bootstrapToken.caCertHashes', joinCtx.nodes.get('discovery.bootstrapToken'), 'no caCertHashes: pin the cluster CA (run `joinagent ca-hash` on the control plane) or set unsafeSkipCAVerification: true');
+    report(joinCtx, 'discovery.bootstrapToken.caCertHashes', joinCtx.keys?.get('discovery.bootstrapToken'), 'no caCertHashes: pin the cluster CA (run `joinagent ca-hash` on the control plane) or set unsafeSkipCAVerification: true');
   }
   if (join.unsafeSkipCAVerification && join.caCertHashes.length === 0) {
     report(joinCtx, 'discovery.bootstrapToken.unsafeSkipCAVerification', joinCtx.nodes.get('discovery.bootstrapToken.unsafeSkipCAVerification'), 'the control plane is not authenticated: anyone who can intercept the connection can impersonate it; pin the CA with caCertHashes (get the value with `joinagent ca-hash` on the control plane)', 'warning');
@@ -222,7 +222,7 @@ async function readTokenFile(p: string): Promise<{ token?: string; error?: strin
     return { error: `cannot read ${p}: ${errnoText(e)}` };
   }
   const t = text.trim();
-  if (t === '') return { error: `${p} is empty: it must hold the bootstrap token (abcdef.0123456789abcdef)` };
+  if (t === '') return { error: `${p} is empty: it must hold the bootstrap token (e.g. 07401b.f395accd246ae52d)` };
   if (!TOKEN_RE.test(t)) return { error: `${p} does not hold a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16} (content not shown)` };
   registerSecret(t);
   return { token: t };

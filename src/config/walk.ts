@@ -24,6 +24,8 @@ export interface WalkContext {
   problems: Problem[];
   /** field path -> node, so later cross-field checks can point at the right line */
   nodes: Map<string, Node>;
+  /** field path -> its key node: a wrong block mapping/list is reported at its key's line */
+  keys?: Map<string, Node>;
 }
 
 export function position(ctx: WalkContext, node: Node | null | undefined, fallbackOffset = 0): { line: number; col: number } {
@@ -108,13 +110,14 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
           continue;
         }
         ctx.nodes.set(kp, pair.value ?? (pair.key as Node));
+        (ctx.keys ??= new Map()).set(kp, pair.key as Node);
         const v = walk(ctx, fieldSpec, pair.value, kp);
         if (v !== undefined) out[key] = v;
       }
       for (const req of spec.required ?? []) {
         const rp = joinPath(path, req);
         const rn = ctx.nodes.get(rp);
-        if (!seen.has(req)) report(ctx, rp, node, `required field "${req}" is missing`);
+        if (!seen.has(req)) report(ctx, rp, ctx.keys?.get(path) ?? node, `required field "${req}" is missing`);
         else if (out[req] === undefined && isScalar(rn) && rn.value === null) report(ctx, rp, rn, `required field "${req}" is empty`);
       }
       return out;
@@ -134,7 +137,8 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
 }
 
 function typeError(ctx: WalkContext, path: string, node: Node, want: string): undefined {
-  report(ctx, path, node, `expected ${want}, got ${describeNode(node)}`);
+  const at = isMap(node) || isSeq(node) ? (ctx.keys?.get(path) ?? node) : node;
+  report(ctx, path, at, `expected ${want}, got ${describeNode(node)}`);
   return undefined;
 }
 
