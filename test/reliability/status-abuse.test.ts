@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { exitOf, httpGet, spawnAgent, waitFor } from '../helpers/binary.js';
+
+// Abuse of the status endpoint: garbage, oversized headers, a foreign Host, 1,000
+// concurrent connections and slow-header clients. The agent must keep answering
+// /healthz and stay alive. All traffic is on loopback and every loop is bounded.
+const PORT = 19802;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ja-abuse-'));
+const config = path.join(dir, 'config.yaml');
+writeFileSync(
+  config,
+  `apiVersion: joinagent.io/v1alpha1
+kind: AgentConfiguration
+kubernetesVersion: v1.32.11
+status: { address: 127.0.0.1:${PORT} }
+reconcile: { interval: 1h }
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery: { bootstrapToken: { token: abcdef.0123456789abcdef, apiServerEndpoint: "127.0.0.1:19809", unsafeSkipCAVerification: true } }
+`,
+  { mode: 0o600 },
+);
+
+function raw(payload: string | Buffer, waitMs = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(PORT, '127.0.0.1');
+    let out = '';
+    s.on('data', (c) => (out += c.toString()));
+    s.on('error', () => resolve(out));
+    s.on('close', () => resolve(out));
+    s.setTimeout(waitMs, () => s.destroy());
+    s.write(payload);
+  });
+}
+
+async function healthyQuickly(): Promise<number> {
+  const t0 = Date.now();
+  const r = await httpGet(PORT, '/healthz');
+  assert.equal(r.status, 200);
+  return Date.now() - t0;
+}
+
+describe('status endpoint abuse (built binary)', () => {
+  let agent: ReturnType<typeof spawnAgent>;
+  before(async () => {
+    agent = spawnAgent(['run', '--config', config, '--root', path.join(dir, 'root'), '--log-format', 'json']);
+    await waitFor('agent up', async () => (await httpGet(PORT, '/healthz')).status === 200);
+  });
+  after(async () => {
+    agent.kill('SIGTERM');
+    await exitOf(agent);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('malformed requests get 400 and the server lives on', async () => {
+    assert.match(await raw('GARBAGE\r\n\r\n'), /^HTTP\/1\.1 400/);
+    assert.match(await raw(Buffer.from([0, 1, 2, 3, 255, 254, 13, 10, 13, 10])), /^HTTP\/1\.1 400/);
+    assert.match(await raw(`GET /status HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`), /^HTTP\/1\.1 431/);
+    assert.match(await raw('GET /status HTTP/1.1\r\nHost: attacker.example\r\n\r\n'), /^HTTP\/1\.1 421/);
+    assert.match(await raw('GET /status HTTP/1.1\r\n\r\n'), /^HTTP\/1\.1 (400|421)/, 'no Host header');
+    await healthyQuickly();
+  });
+
+  it('1,000 concurrent connections: all answered or cleanly refused, then healthy', async () => {
+    const results = await Promise.all(Array.from({ length: 1000 }, () => httpGet(PORT, '/status').then((r) => r.status, () => 0)));
+    const okCount = results.filter((s) => s === 200).length;
+    assert.ok(okCount >= 900, `${okCount}/1000 answered`);
+    assert.ok(results.every((s) => s === 200 || s === 0));
+    await healthyQuickly();
+  });
+
+  it('slow-header clients do not block others and are cut off by the header timeout', async () => {
+    const slow: net.Socket[] = [];
+    for (let i = 0; i < 200; i++) {
+      const s = net.connect(PORT, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.write('GET /status HTTP/1.1\r\nHost: localhost\r\n');
+      slow.push(s);
+    }
+    try {
+      const ms = await healthyQuickly();
+      assert.ok(ms < 2000, `healthz took ${ms} ms behind 200 slow clients`);
+      // headersTimeout is 5 s: the server must hang up on them by itself
+      await waitFor('slow clients cut off', async () => slow.every((s) => s.destroyed || s.readableEnded), 20_000);
+    } finally {
+      for (const s of slow) s.destroy();
+    }
+    assert.equal(agent.exitCode, null, 'agent still running');
+  });
+});
