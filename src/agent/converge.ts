@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoadedConfig } from '../config/types.js';
 import { runSteps, type RunResult } from '../engine/engine.js';
 import { EventBus, type RunMode } from '../engine/events.js';
@@ -42,6 +43,7 @@ export class Agent {
   server?: http.Server;
   private releaseLock?: () => Promise<void>;
   private saving: Promise<void> = Promise.resolve();
+  private stopDelay?: () => void;
 
   constructor(
     public config: LoadedConfig,
@@ -58,6 +60,12 @@ export class Agent {
     this.facts = await gatherFacts(this.files);
     this.state = await loadState(this.files);
     this.model = new StatusModel(this.bus, this.facts, { version: VERSION, commit: COMMIT, pid: process.pid, startedAt: new Date().toISOString(), config: this.config.file }, this.state);
+    // event-loop delay shows in /status: a long step must never make the agent unresponsive
+    const delay = monitorEventLoopDelay({ resolution: 20 });
+    delay.enable();
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    this.model.live = () => ({ eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } });
+    this.stopDelay = () => delay.disable();
     logEvents(this.bus, this.opts.log);
     if (!this.opts.readOnly) this.persistOn();
     if (this.opts.serve) this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
@@ -104,6 +112,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.controller.abort();
+    this.stopDelay?.();
     await this.saving;
     if (this.server) await new Promise((r) => this.server!.close(() => r(undefined)));
     this.server?.closeAllConnections?.();

@@ -23,7 +23,7 @@ export interface StepStatus {
 export type AgentPhase = 'starting' | Phase | 'prepared' | 'ready' | 'failed' | 'planned';
 
 export interface StatusDocument {
-  agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string };
+  agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } };
   node: { hostname: string; nodeIP?: string; os: string; family?: string; kernel: string; arch: string; cpus: number; memoryBytes: number };
   phase: AgentPhase;
   ready: boolean;
@@ -159,7 +159,12 @@ export class StatusModel {
     }
   }
 
+  /** Live values computed per request (event-loop delay), not carried by events. */
+  live?: () => Partial<StatusDocument['agent']>;
+
   snapshot(): StatusDocument {
-    return redactDeep(structuredClone(this.doc));
+    const doc = redactDeep(structuredClone(this.doc));
+    if (this.live) Object.assign(doc.agent, this.live());
+    return doc;
   }
 }

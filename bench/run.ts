@@ -1,0 +1,59 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { footprint } from './footprint.js';
+import { statusLoad } from './status-load.js';
+import { renderTable } from './table.js';
+
+// `npm run bench`: every section against its baseline in the same run; results to
+// bench/results.json and the README table. BENCH_SECTIONS=a,b limits what runs;
+// BENCH_QUICK=1 shortens windows (for a smoke run, not for published numbers).
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BINARY = path.join(ROOT, 'dist/joinagent');
+const quick = process.env.BENCH_QUICK === '1';
+
+type Section = (work: string) => Promise<Record<string, unknown>>;
+const sections: Record<string, Section> = {
+  footprint: (w) => footprint(BINARY, w, quick ? 10 : 60),
+  statusLoad: (w) => statusLoad(BINARY, w, quick ? 3 : 10),
+};
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('npm run bench needs root (it boots nspawn nodes)');
+  if (!existsSync(BINARY)) spawnSync('bash', ['build.sh'], { cwd: ROOT, stdio: 'inherit' });
+  const wanted = (process.env.BENCH_SECTIONS ?? Object.keys(sections).join(',')).split(',');
+  const work = mkdtempSync(path.join(os.tmpdir(), 'ja-bench-'));
+  const resultsFile = path.join(ROOT, 'bench/results.json');
+  const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { sections?: Record<string, unknown> }) : {};
+  const results = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.release()}`,
+    quick,
+    sections: { ...(previous.sections ?? {}) } as Record<string, unknown>,
+  };
+  try {
+    for (const name of wanted) {
+      const section = sections[name];
+      if (!section) throw new Error(`unknown bench section ${name} (have: ${Object.keys(sections).join(', ')})`);
+      process.stderr.write(`bench: ${name}...\n`);
+      const t0 = Date.now();
+      results.sections[name] = { ...(await section(work)), measuredAt: new Date().toISOString() };
+      process.stderr.write(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+  const table = renderTable(results);
+  process.stdout.write(table + '\n');
+  const readme = path.join(ROOT, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const re = /(<!-- bench:start -->\n)[\s\S]*?(<!-- bench:end -->)/;
+  if (re.test(text)) writeFileSync(readme, text.replace(re, `$1${table}\n$2`));
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`bench: ${e.message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,31 @@
+// Renders bench/results.json as the README's markdown table: ratios first, figures after.
+type Dict = Record<string, unknown>;
+
+export function renderTable(results: { date: string; machine: string; quick: boolean; sections: Dict }): string {
+  const s = results.sections as Record<string, Dict | undefined>;
+  const rows: string[][] = [];
+  const noop = s.noopRerun as Dict | undefined;
+  if (noop) {
+    const j = noop.joinagentMedianS as number;
+    rows.push(['no-op re-run, prepared node', `joinagent ${j} s`, `Ansible ${noop.ansibleMedianS} s (${noop.ansibleRatio}× slower); runbook script ${noop.runbookMedianS} s (${noop.runbookRatio}×)`, `≤ 0.3 s, ≥ 12× vs Ansible`]);
+    if (noop.secondRunChanges) rows.push(['changes made by a second run', `joinagent: ${(noop.secondRunChanges as Dict).joinagent}`, `Ansible: ${(noop.secondRunChanges as Dict).ansible}; runbook: ${(noop.secondRunChanges as Dict).runbook}`, 'none']);
+  }
+  const first = s.firstRun as Dict | undefined;
+  if (first) rows.push(['first run, fresh node (prepare + images)', `joinagent ${first.joinagentMedianS} s`, `runbook script ${first.runbookMedianS} s (joinagent = ${first.ratio}× of it)`, '≤ 0.6×']);
+  const fp = s.footprint as Dict | undefined;
+  if (fp) {
+    rows.push(['binary size', `${fp.binarySizeMB} MB`, `hello-world SEA ${fp.helloWorldSizeMB} MB (${fp.sizeRatio}×)`, '≤ 110 MB']);
+    rows.push(['start-up to a served /status', `${fp.startupToStatusMs} ms`, `hello-world ${fp.helloWorldStartupMs} ms (${fp.startupRatio}×)`, '≤ 100 ms']);
+    rows.push(['idle daemon RSS', `${fp.idleRssMiB} MiB`, `hello-world ${fp.helloWorldIdleRssMiB} MiB (${fp.rssRatio}×)`, '≤ 60 MiB']);
+    rows.push([`idle CPU over ${fp.idleWindowSeconds} s`, `${fp.idleCpuPercent} %`, `hello-world ${fp.helloWorldIdleCpuPercent} %`, 'no busy polling']);
+  }
+  const load = s.statusLoad as Dict | undefined;
+  if (load) {
+    const i = load.idle as Dict;
+    const w = load.working as Dict;
+    rows.push(['/status under wrk, idle', `${i.requestsPerSec} req/s, p99 ${i.p99Ms} ms`, `event-loop p99 ${(i.eventLoopDelayMs as Dict)?.p99} ms`, '≥ 10,000 req/s']);
+    rows.push(['/status under wrk, while a step runs', `${w.requestsPerSec} req/s, p99 ${w.p99Ms} ms`, `event-loop p99 ${(w.eventLoopDelayMs as Dict)?.p99} ms (step: ${w.stepRunningDuringLoad})`, 'p99 ≤ 5 ms']);
+  }
+  const head = `Measured ${results.date.slice(0, 10)} on ${results.machine}${results.quick ? ' (quick run)' : ''}. Ratios matter; these machines are noisy.\n\n| what | joinagent | baseline (same run) | target |\n| --- | --- | --- | --- |`;
+  return [head, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
