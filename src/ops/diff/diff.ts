@@ -35,7 +35,8 @@ function diffView(name: string, va: View | undefined, vb: View | undefined, rang
   const base: ViewDiff = { view: name, title: VIEW_TITLES[name] ?? name, status: 'compared', appeared: [], disappeared: [], changed: [], ignored: 0 };
   if (va?.status !== 'ok' || vb?.status !== 'ok') {
     const why = (v: View | undefined, side: string): string | undefined => (v === undefined ? `${side}: not in snapshot` : v.status === 'missing' ? `${side}: ${v.reason}` : undefined);
-    return { ...base, status: 'missing', reason: [why(va, 'before'), why(vb, 'after')].filter(Boolean).join('; ') };
+    const same = va?.status === 'missing' && vb?.status === 'missing' && va.reason === vb.reason;
+    return { ...base, status: 'missing', reason: same ? `in both: ${va.reason}` : [why(va, 'before'), why(vb, 'after')].filter(Boolean).join('; ') };
   }
   const na = normalizeView(name, va.items, ranges[0]);
   const nb = normalizeView(name, vb.items, ranges[1]);

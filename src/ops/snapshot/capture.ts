@@ -8,7 +8,7 @@ import { missingView, type Snapshot, type View } from './types.js';
 import { kubeletEnvView, treeView } from './views-files.js';
 import { listeningView, mountsView, namespacesView, processesView } from './views-proc.js';
 import { addressesFromKernel, cgroupsView, sysctlsView } from './views-sys.js';
-import { addressesFromIp, containersView, imagesView } from './views-tools.js';
+import { addressesFromIp, runtimeViews } from './views-tools.js';
 
 export interface CaptureOptions {
   label: string;
@@ -29,10 +29,11 @@ export async function captureSnapshot(files: Files, proc: Proc, opts: CaptureOpt
     }
   };
   // sequential on purpose: the agent shares a small host with the work it reports on
+  const runtime = await runtimeViews(proc, (await files.lstat(paths.containerdSocket).catch(() => null)) !== null);
   const views: [string, View][] = [];
   for (const [name, f] of [
-    ['images', () => imagesView(proc)],
-    ['containers', () => containersView(proc)],
+    ['images', async () => runtime.images],
+    ['containers', async () => runtime.containers],
     ['kubelet-env', () => kubeletEnvView(files, paths.kubeletEnvFiles)],
     [`files:${paths.kubernetesDir}`, () => treeView(files, paths.kubernetesDir, 5)],
     [`files:${paths.kubeletDir}`, () => treeView(files, paths.kubeletDir, 5)],

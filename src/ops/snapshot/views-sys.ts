@@ -18,7 +18,8 @@ export async function sysctlsView(files: Files, sysctlRoot: string): Promise<Vie
         return;
       }
       const p = `${dir}/${name}`;
-      const key = prefix ? `${prefix}.${name}` : name;
+      // as sysctl(8): a dot inside a component (flannel.1) is written as a slash
+      const key = prefix ? `${prefix}.${name.replace(/\./g, '/')}` : name.replace(/\./g, '/');
       const st = await files.lstat(p).catch(() => null);
       if (st?.type === 'dir') await walk(p, key);
       else if (st?.type === 'file' && (st.mode & 0o444) !== 0 && !isNoisySysctl(key)) {

@@ -3,10 +3,23 @@ import { paths } from '../../host/paths.js';
 import { missingView, okView, type View } from './types.js';
 
 const TIMEOUT = { allowFailure: true, timeoutMs: 20_000 };
-const CRI = [`--runtime-endpoint=unix://${paths.containerdSocket}`, `--image-endpoint=unix://${paths.containerdSocket}`];
+// a stale socket nobody listens on must cost seconds, not ctr's default dial wait
+const CTR = ['--connect-timeout', '3s', '--timeout', '15s', '-n', 'k8s.io'];
+const CRI = ['--timeout=3s', `--runtime-endpoint=unix://${paths.containerdSocket}`, `--image-endpoint=unix://${paths.containerdSocket}`];
 
 // Images and containers only exist behind containerd's API, so these views need a tool:
-// crictl when installed (it names containers: kube-proxy, kube-flannel), else ctr.
+// crictl when installed (it names containers: kube-proxy, kube-flannel), else ctr. When
+// containerd does not answer for images, containers are not asked again (each try waits).
+export async function runtimeViews(proc: Proc, socketPresent: boolean): Promise<{ images: View; containers: View }> {
+  if (!socketPresent) {
+    const v = missingView(`containerd is not running (no ${paths.containerdSocket})`);
+    return { images: v, containers: v };
+  }
+  const images = await imagesView(proc);
+  if (images.status === 'missing') return { images, containers: images };
+  return { images, containers: await containersView(proc) };
+}
+
 export async function imagesView(proc: Proc): Promise<View> {
   const cri = await proc.probe('crictl', [...CRI, 'images', '-o', 'json'], TIMEOUT);
   if (cri.exitCode === 0) {
@@ -16,7 +29,7 @@ export async function imagesView(proc: Proc): Promise<View> {
     }
     return okView('crictl images', items);
   }
-  const ctr = await proc.probe('ctr', ['-n', 'k8s.io', 'images', 'ls', '-q'], TIMEOUT);
+  const ctr = await proc.probe('ctr', [...CTR, 'images', 'ls', '-q'], TIMEOUT);
   if (ctr.exitCode === 0) return okView('ctr -n k8s.io images ls -q', Object.fromEntries(lines(ctr.stdout).map((l) => [l, 'image'])));
   return missingView(whyMissing(cri, ctr));
 }
@@ -33,7 +46,7 @@ export async function containersView(proc: Proc): Promise<View> {
     return okView('crictl ps -a', items);
   }
   // ctr has no container names: count containers per image (pause x3, kube-proxy x1 ...)
-  const ctr = await proc.probe('ctr', ['-n', 'k8s.io', 'containers', 'ls'], TIMEOUT);
+  const ctr = await proc.probe('ctr', [...CTR, 'containers', 'ls'], TIMEOUT);
   if (ctr.exitCode === 0) {
     const items: Record<string, string> = {};
     for (const l of lines(ctr.stdout).slice(1)) {
@@ -62,7 +75,13 @@ export async function addressesFromIp(proc: Proc): Promise<View | undefined> {
 }
 
 function whyMissing(...rs: RunResult[]): string {
-  return rs.map((r) => (r.notFound ? `${r.command.split(' ')[0]}: not installed` : `${r.command.split(' ')[0]}: ${(r.stderr.trim() || `exit ${r.exitCode}`).split('\n').pop()}`)).join('; ');
+  const why = (r: RunResult): string => {
+    const tool = r.command.split(' ')[0];
+    if (r.notFound) return `${tool}: not installed`;
+    const last = (r.stderr.trim() || `exit ${r.exitCode}`).split('\n').pop()!.replace(/^(ctr|crictl): /, '');
+    return `${tool}: ${last.length > 120 ? `${last.slice(0, 117)}...` : last}`;
+  };
+  return rs.map(why).join('; ');
 }
 
 function lines(s: string): string[] {
