@@ -37,6 +37,7 @@ export interface SimHost {
   /** Kube/containerd versions the simulated repository offers. */
   repo: Record<string, string[]>;
   installed: Map<string, string>;
+  held: Set<string>;
 }
 
 // A whole host in a temp root plus a FakeProc whose commands change that root the way
@@ -71,7 +72,6 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
   const units = new Map([['swapfile.swap', 'loaded'], ['dev-disk-by\\x2duuid-5b2c1ee7.swap', 'loaded']]);
   const fw = { active: true, enabled: true };
   let kubeletEnabled = false;
-  let metadataFresh = false;
   const repo: Record<string, string[]> =
     family === 'debian'
       ? { kubelet: ['1.32.10-1.1', '1.32.11-1.1'], kubeadm: ['1.32.10-1.1', '1.32.11-1.1'], kubectl: ['1.32.11-1.1'], 'cri-tools': ['1.32.0-1.1'], 'containerd.io': ['1.7.27-1', '2.1.5-1'], containerd: ['1.6.20~ds1-1+b1'], runc: ['1.1.5+ds1-1+deb12u1'] }
@@ -130,12 +130,14 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     });
     proc.on('apt-mark showhold', () => ({ stdout: [...held].map((h) => h + '\n').join('') }));
     proc.on(/^apt-mark hold /, (c) => (c.args.slice(1).forEach((n) => held.add(n)), {}));
-    proc.on(/^apt-get update/, () => ((metadataFresh = reposWritten()), {}));
-    proc.on(/^apt-cache madison /, (c) => ({ stdout: metadataFresh ? (repo[c.args[1]] ?? []).map((v) => ` ${c.args[1]} | ${v} | http://repo.test Packages\n`).reverse().join('') : '' }));
+    // apt answers from the metadata of its last update, which may be stale
+    let cache: Record<string, string[]> = {};
+    proc.on(/^apt-get update/, () => ((cache = reposWritten() ? structuredClone(repo) : {}), {}));
+    proc.on(/^apt-cache madison /, (c) => ({ stdout: (cache[c.args[1]] ?? []).map((v) => ` ${c.args[1]} | ${v} | http://repo.test Packages\n`).reverse().join('') }));
     proc.on(/^apt-get install /, (c) => install(c.args.filter((a) => a.includes('=') && !a.includes('::')), /^([^=]+)=(.+)$/));
   } else {
     proc.on(/^rpm -q /, (c) => ({ exitCode: 1, stdout: c.args.slice(3).map((n) => (installed.has(n) ? `${n}\t${installed.get(n)}\n` : `package ${n} is not installed\n`)).join('') }));
-    proc.on(/^dnf makecache/, () => ((metadataFresh = true), {}));
+    proc.on(/^dnf makecache/, () => ({}));
     proc.on(/^dnf repoquery /, (c) => {
       const name = c.args[c.args.length - 1];
       return { stdout: reposWritten() ? (repo[name] ?? []).map((v) => `${name}\t${v}\n\n`).join('') : '' };
@@ -147,7 +149,6 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     containerd: { source: 'docker', version: '2.1.5', registryMirrors: {} },
     repositories: { kubernetes: { key: '/srv/keys/kubernetes.gpg' }, docker: { key: '/srv/keys/docker.gpg' } },
   });
-  void metadataFresh;
   const cleanup = (): void => rmSync(t.root, { recursive: true, force: true });
-  return { root: t.root, files: t.files, proc, facts: family === 'debian' ? debianFacts : rockyFacts, config, cleanup, repo, installed };
+  return { root: t.root, files: t.files, proc, facts: family === 'debian' ? debianFacts : rockyFacts, config, cleanup, repo, installed, held };
 }

@@ -27,6 +27,7 @@ export function parseDpkgQuery(text: string): Map<string, string> {
 }
 
 export const apt: PackageManager = {
+  refreshAfterRepoChange: true,
   async installed(ctx, names) {
     // exits 1 when one of the names is unknown, yet prints the others
     const r = await ctx.proc.probe('dpkg-query', ['-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], { allowFailure: true });

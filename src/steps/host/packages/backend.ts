@@ -3,6 +3,9 @@ import { describeFailure, type RunResult } from '../../../host/proc.js';
 
 // What the packages step needs from a package manager; apt.ts and dnf.ts implement it.
 export interface PackageManager {
+  /** apt must re-read the lists after a sources change; dnf fetches a new or changed
+   *  repository's metadata by itself (its cache is keyed by repo id and URL). */
+  refreshAfterRepoChange: boolean;
   /** Installed version per name (null = not installed). Read-only. */
   installed(ctx: StepContext, names: string[]): Promise<Map<string, string | null>>;
   /** Names currently held from upgrades. Read-only. */

@@ -18,6 +18,7 @@ export function parseRpmQuery(text: string): Map<string, string> {
 }
 
 export const dnf: PackageManager = {
+  refreshAfterRepoChange: false,
   async installed(ctx, names) {
     const r = await ctx.proc.probe('rpm', ['-q', '--qf', '%{NAME}\t%{VERSION}-%{RELEASE}\n', ...names], { allowFailure: true });
     const found = parseRpmQuery(r.stdout);

@@ -58,7 +58,7 @@ export const packagesStep: Step = {
     }
     const wanted = wantedPackages(ctx.config, ctx.facts);
     const toInstall = wanted.filter((w) => changes.some((c) => c.kind === 'value' && c.name === PKG + w.name));
-    if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, reposChanged));
+    if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, reposChanged && pm.refreshAfterRepoChange));
     const toHold = changes.filter((c) => c.kind === 'value' && c.name.startsWith(HOLD)).map((c) => (c.kind === 'value' ? c.name.slice(HOLD.length) : ''));
     if (toHold.length) await pm.hold(ctx, toHold);
     if (changes.some((c) => c.kind === 'action' && c.description.endsWith('systemctl enable kubelet'))) {
@@ -70,7 +70,7 @@ export const packagesStep: Step = {
 };
 
 // Exact versions to install. `apt-get update` runs only when a repository file changed
-// or a wanted version is not in the cached metadata (a new patch release since then).
+// (apt) or a wanted version is not in the cached metadata (a new patch release since then).
 async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refreshFirst: boolean): Promise<{ name: string; version: string }[]> {
   if (refreshFirst) await pm.refresh(ctx);
   let found = await lookup(ctx, pm, pkgs);
