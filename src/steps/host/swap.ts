@@ -1,7 +1,7 @@
 import { StepError, type Change, type Step, type StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
 import { describeFailure } from '../../host/proc.js';
-import { commandChange, commandOf, fileChange, writeFileChanges } from './file-change.js';
+import { commandChange, commandOf, fileChange, warnOnce, writeFileChanges } from './file-change.js';
 
 export const FSTAB_MARK = '# joinagent: ';
 export const ZRAM_CONF = '/etc/systemd/zram-generator.conf';
@@ -69,7 +69,12 @@ export const swapStep: Step = {
     const zram = await zramChange(ctx);
     if (zram) changes.push(zram);
     for (const unit of await swapUnits(ctx)) changes.push(commandChange(['systemctl', 'mask', unit]));
-    for (const dev of parseProcSwaps((await ctx.files.read('/proc/swaps')) ?? '')) changes.push(commandChange(['swapoff', dev]));
+    for (const dev of parseProcSwaps((await ctx.files.read('/proc/swaps')) ?? '')) {
+      // /proc/swaps is not namespaced: inside a container it lists the host's swap, which
+      // only the host can turn off
+      if (await ctx.files.exists(dev)) changes.push(commandChange(['swapoff', dev]));
+      else warnOnce(ctx, `swap: ${dev} is active but not visible on this system (a container sees the host's swap)`, `turn it off where it lives (swapoff ${dev} on the host); kubelet refuses to start while swap is on`);
+    }
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: 'no swap' };
   },
   async apply(ctx, changes) {

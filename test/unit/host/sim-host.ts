@@ -54,6 +54,7 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
   put('/etc/os-release', readFileSync(path.join(FIXTURES, 'os-release', family === 'debian' ? 'debian-12' : 'rocky-10'), 'utf8'));
   put('/etc/fstab', MESSY_FSTAB);
   put('/etc/hosts', MESSY_HOSTS);
+  put('/swapfile', '');
   put('/proc/swaps', 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/swapfile                               file\t\t1048572\t\t0\t\t-2\n');
   put('/proc/filesystems', family === 'debian' ? 'nodev\tsysfs\nnodev\toverlay\n\text4\n' : 'nodev\tsysfs\n\txfs\n');
   put('/proc/sys/net/ipv4/ip_forward', '0\n');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { commentSwapLines, parseProcSwaps, swapStep, unmaskedSwapUnits, ZRAM_CONF, ZRAM_DISABLED, zramDefinesDevice } from '../../../src/steps/host/swap.js';
 import { stepContext, testConfig } from '../../helpers/fakes.js';
-import { runTwice } from './run-twice.js';
+import { runTwice, warnings } from './run-twice.js';
 import { MESSY_FSTAB, simulateHost } from './sim-host.js';
 
 describe('swap: commentSwapLines', () => {
@@ -85,5 +85,18 @@ describe('swap step', () => {
     const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
     const r = await swapStep.check(ctx);
     await assert.rejects(swapStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: Error & { hint?: string }) => /swapoff \/swapfile exited 255.*Cannot allocate memory/.test(e.message) && /free memory/.test(e.hint ?? ''));
+  });
+});
+
+describe('swap step in a container', () => {
+  it("the host's swap (listed in /proc/swaps, absent here) is a warning, not a failing swapoff", async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    await sim.files.write('/proc/swaps', 'Filename\tType\tSize\tUsed\tPriority\n/dev/sda2 partition 1048572 0 -2\n');
+    await sim.files.write('/etc/fstab', '');
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await swapStep.check(ctx);
+    assert.ok(r.state === 'change' && !r.changes.some((c) => c.kind === 'action' && c.description.includes('swapoff')));
+    assert.match(warnings(ctx)[0], /\/dev\/sda2 is active but not visible/);
   });
 });
