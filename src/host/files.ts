@@ -162,7 +162,8 @@ export function hostFiles(root = '/', readOnly = false): Files {
 async function atomicWrite(target: string, data: Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${Date.now()}`);
+  // pid + a counter: two writes in the same millisecond (steps run side by side) never share a temp file
+  const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${++tmpCounter}`);
   const fh = await fs.open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
@@ -198,8 +199,20 @@ export type BackupManifest = Record<string, BackupManifestEntry>;
 
 // Every edited file gets a timestamped copy, and the first copy is remembered as the
 // original so `reset --all` can restore what the host had before joinagent.
+// The manifest is read-modify-write: backups of one root are queued so two steps
+// editing files at the same time cannot drop each other's entries.
 async function backupFile(files: Files, p: string, before: Buffer | null, after: Buffer | null): Promise<string | undefined> {
   if (p.startsWith(paths.stateDir)) return undefined; // our own state needs no backup
+  const prev = backupQueues.get(files.root) ?? Promise.resolve();
+  const mine = prev.then(() => backupFileNow(files, p, before, after));
+  backupQueues.set(files.root, mine.catch(() => undefined));
+  return mine;
+}
+
+const backupQueues = new Map<string, Promise<unknown>>();
+let tmpCounter = 0;
+
+async function backupFileNow(files: Files, p: string, before: Buffer | null, after: Buffer | null): Promise<string | undefined> {
   const manifest = await readManifest(files);
   const entry: BackupManifestEntry = manifest[p] ?? { created: before === null, backups: [] };
   let backup: string | undefined;
