@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { CriClient } from '../../src/runtime/cri/client.js';
+import { CriClient, CriError } from '../../src/runtime/cri/client.js';
 import { effectiveCriConfig } from '../../src/runtime/effective.js';
 import { agentYaml, runtimeEnv, type RuntimeEnv } from './runtime-env.js';
 
@@ -50,6 +50,9 @@ describe('joinagent prepare (built binary) with a real containerd and registry m
   after(async () => env?.cleanup());
 
   it('first run: CRI repaired, containerd restarted once, exactly the two images pulled through the mirror', async () => {
+    const pre = new CriClient(env.ctr.socket);
+    await assert.rejects(pre.version(), (e) => e instanceof CriError && e.unimplemented, 'the starting point: containerd.io as shipped, CRI disabled');
+    pre.close();
     const pidBefore = env.ctr.pid();
     const r = await runAgent();
     assert.equal(r.exitCode, 0, `prepare failed:\n${r.stdout}\n${r.stderr}\n--- containerd log ---\n${env.ctr.log().slice(-3000)}`);

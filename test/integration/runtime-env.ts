@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { deepMerge, parseToml, renderToml } from '../../src/runtime/toml.js';
 import { containerdFixture, privateContainerdSettings, type ContainerdFixture } from '../fixtures/containerd.js';
 import { createNetns, uniqueName } from '../fixtures/netns.js';
 import { pushTinyImages, startRegistry, type RegistryHandle } from '../fixtures/registry.js';
@@ -18,7 +19,7 @@ export interface RuntimeEnv {
   ctr: ContainerdFixture;
   registry?: RegistryHandle;
   netns: string;
-  /** Writes <root>/etc/containerd/config.toml: the given text plus the private paths. */
+  /** Writes <root>/etc/containerd/config.toml: the given config with the private paths merged in. */
   writeContainerdConfig(text: string): void;
   cleanup(): Promise<void>;
 }
@@ -46,8 +47,9 @@ export async function runtimeEnv(opts: { registry?: boolean; images?: string[] }
     registry,
     netns: ns.name,
     writeContainerdConfig(text) {
-      // the operator's own settings come first in the file, like a hand-edited config would
-      writeFileSync(ctr.configPath, `${privateContainerdSettings(root)}\n${text}`);
+      // merged structurally: appending text after a [table] would move its top-level keys into that table
+      const doc = deepMerge(parseToml(text), parseToml(privateContainerdSettings(root)));
+      writeFileSync(ctr.configPath, renderToml(doc));
     },
     async cleanup() {
       await ctr.stop().catch(() => undefined);

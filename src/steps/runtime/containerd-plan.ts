@@ -73,8 +73,12 @@ export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> 
   }
 
   const hosts = desiredHostsFiles(wanted.certsDir, ctx.config.agent.containerd.registryMirrors, ensured.legacyMirrors);
-  for (const [p, content] of hosts) {
+  for (const [p, { content, moved }] of hosts) {
     const existing = await ctx.files.read(p);
+    if (moved && existing !== null) {
+      plan.notes.push(`${p} exists: kept it, the registry.mirrors entry from config.toml is dropped`);
+      continue;
+    }
     if (existing !== content) {
       plan.hosts.push({ path: p, content });
       changes.push({ kind: 'file', path: p, before: existing, after: content });
