@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,14 +21,10 @@ function ensureBuilt(): void {
   const newest = (dir: string): number =>
     Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs)));
   if (!existsSync(BIN) || statSync(BIN).mtimeMs < newest(path.join(REPO, 'src'))) {
-    execaSyncBuild();
+    const r = spawnSync('bash', ['build.sh'], { cwd: REPO, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('bash build.sh failed');
   }
 }
-function execaSyncBuild(): void {
-  const r = require_('node:child_process').spawnSync('bash', ['build.sh'], { cwd: REPO, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('bash build.sh failed');
-}
-const require_ = (m: string): typeof import('node:child_process') => process.getBuiltinModule(m) as typeof import('node:child_process');
 
 describe('joinagent prepare (built binary) with a real containerd and registry mirror', { timeout: 240_000 }, () => {
   let env: RuntimeEnv;

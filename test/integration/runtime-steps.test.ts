@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { runSteps, type RunResult } from '../../src/engine/engine.js';
 import type { Step } from '../../src/engine/step.js';
@@ -65,10 +65,8 @@ afterEach(async () => {
   for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
   Object.assign(process.env, savedEnv);
 });
-after(() => undefined);
 
 describe('containerd config fixtures take effect in a real containerd', { timeout: 120_000 }, () => {
-  beforeEach(() => undefined);
 
   for (const [name, file] of [
     ['containerd 1.6 `config default` (version 2, SystemdCgroup = false, pause 3.6)', 'default-1.6.toml'],
