@@ -38,8 +38,10 @@ export function registerStatus(program: Command): void {
           lastErr = (e as Error).message;
         }
         const code = doc ? codeFor(doc) : EXIT.unreachable;
-        // --wait also waits for an agent that is not up yet (cloud-init starts it first)
-        if (!o.wait || code === EXIT.ok || code === EXIT.failed || Date.now() >= deadline) break;
+        // --wait also waits for an agent that is not up yet (cloud-init starts it first),
+        // and through a failed run the daemon is going to retry (control plane not up yet)
+        const final = code === EXIT.ok || (code === EXIT.failed && doc?.next?.action !== 'retry');
+        if (!o.wait || final || Date.now() >= deadline) break;
         await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
       }
       if (!doc) throw new CliExit(EXIT.unreachable, `joinagent: no agent answers at http://${address}/status (${lastErr}); is it running? (systemctl status joinagent)`);
@@ -101,6 +103,7 @@ export function renderStatus(doc: StatusDocument): string {
   }
   if (doc.lastError) lines.push('', `error    ${doc.lastError.step ? `${doc.lastError.step}: ` : ''}${doc.lastError.message}`, ...(doc.lastError.hint ? [`hint     ${doc.lastError.hint}`] : []));
   for (const wng of doc.warnings) lines.push(`warning  ${wng.message}${wng.hint ? ` (${wng.hint})` : ''}`);
+  if (doc.next?.action === 'retry') lines.push(`next     retry (attempt ${doc.next.attempt}) at ${doc.next.at}`);
   if (doc.drift.steps.length) lines.push(`drift    ${doc.drift.steps.join(', ')} (${doc.drift.repairs} repairs)`);
   return lines.join('\n') + '\n';
 }
