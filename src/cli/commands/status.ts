@@ -37,17 +37,22 @@ export function registerStatus(program: Command): void {
           doc = undefined;
           lastErr = (e as Error).message;
         }
-        const code = doc ? codeFor(doc) : EXIT.unreachable;
         // --wait also waits for an agent that is not up yet (cloud-init starts it first),
         // and through a failed run the daemon is going to retry (control plane not up yet)
-        const final = code === EXIT.ok || (code === EXIT.failed && doc?.next?.action !== 'retry');
-        if (!o.wait || final || Date.now() >= deadline) break;
+        if (!o.wait || (doc && waitIsOver(doc)) || Date.now() >= deadline) break;
         await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
       }
       if (!doc) throw new CliExit(EXIT.unreachable, `joinagent: no agent answers at http://${address}/status (${lastErr}); is it running? (systemctl status joinagent)`);
       process.stdout.write(o.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatus(doc));
       process.exitCode = codeFor(doc);
     });
+}
+
+// --wait ends on ready, or on a failure nobody will retry: while the daemon has a retry
+// scheduled (control plane not up yet), a failed run is not the final word.
+export function waitIsOver(doc: StatusDocument): boolean {
+  const code = codeFor(doc);
+  return code === EXIT.ok || (code === EXIT.failed && doc.next?.action !== 'retry');
 }
 
 export function codeFor(doc: StatusDocument): number {
