@@ -15,10 +15,14 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -x "$NODE22" ] || { echo "build.sh: $NODE22 missing: run 'npm ci' first" >&2; exit 2; }
 
 mkdir -p dist .cache/build
+# The systemd unit travels inside the binary (`joinagent install`); systemd/joinagent.service
+# stays its single source.
+UNIT_TEXT=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync("systemd/joinagent.service", "utf8")))')
 # 1. One bundle: SEA's require() only loads built-ins, so every dependency goes in.
 npx esbuild src/main.ts --bundle --platform=node --target=node22 --format=cjs \
   --outfile=.cache/build/joinagent.cjs --log-level=warning --legal-comments=none \
   --define:JOINAGENT_VERSION="\"$VERSION\"" --define:JOINAGENT_COMMIT="\"$COMMIT\"" \
+  --define:JOINAGENT_UNIT_TEXT="$UNIT_TEXT" \
   --minify-syntax --minify-whitespace
 
 # 2. pkg's SEA mode with an explicit base runtime: a stripped copy of the npm-provided

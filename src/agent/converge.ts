@@ -12,6 +12,7 @@ import { hostProc, type Proc } from '../host/proc.js';
 import { logEvents } from '../log/events.js';
 import { AutoSnapshots } from '../ops/snapshot/auto.js';
 import type { Logger } from '../log/logger.js';
+import { createMetrics } from '../status/metrics.js';
 import { StatusModel } from '../status/model.js';
 import { startStatusServer } from '../status/server.js';
 import { buildSteps, type StepSet } from '../steps/index.js';
@@ -69,6 +70,9 @@ export class Agent {
     this.stopDelay = () => delay.disable();
     logEvents(this.bus, this.opts.log);
     if (!this.opts.readOnly) this.persistOn();
+    if (this.opts.serve) {
+      this.routes['/metrics'] = createMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt }).route;
+    }
     if (this.opts.serve) this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
   }
 
@@ -78,7 +82,10 @@ export class Agent {
     return (this.opts.steps ?? ((c, f) => buildSteps(c, f, this.opts.stepSet)))(this.config, this.facts);
   }
 
-  async converge(mode: RunMode = this.opts.mode, steps = this.steps()): Promise<RunResult> {
+  // One pass over the steps. A reconcile pass passes its own bus (the daemon turns its
+  // findings into drift events) and checkOnly for reconcile.mode: report.
+  async converge(mode: RunMode = this.opts.mode, steps = this.steps(), over: { bus?: EventBus; checkOnly?: boolean } = {}): Promise<RunResult> {
+    const bus = over.bus ?? this.bus;
     const published: Record<string, unknown> = {};
     const ctx: Omit<StepContext, 'progress'> = {
       config: this.config,
@@ -87,17 +94,18 @@ export class Agent {
       proc: this.proc,
       dryRun: this.opts.readOnly,
       signal: this.controller.signal,
-      warn: (message, hint) => this.bus.emit({ type: 'warning', message, hint }),
+      warn: (message, hint) => bus.emit({ type: 'warning', message, hint }),
       publish: (key, value) => {
         published[key] = value;
-        this.bus.emit({ type: 'published', key, value });
+        bus.emit({ type: 'published', key, value });
       },
       published,
     };
     // before/after snapshots for `joinagent diff`; not for plan (changes nothing) nor for
     // reconcile repairs, which would replace the pair that shows the join
-    const snaps = !this.opts.readOnly && (mode === 'run' || mode === 'prepare') ? new AutoSnapshots(this.files, this.proc, ctx.warn) : undefined;
-    const result = await runSteps(steps, ctx, this.bus, { mode, checkOnly: mode === 'plan', concurrency: 2, beforeFirstChange: snaps && (() => snaps.takeBefore()) });
+    const checkOnly = over.checkOnly ?? mode === 'plan';
+    const snaps = !this.opts.readOnly && !checkOnly && (mode === 'run' || mode === 'prepare') ? new AutoSnapshots(this.files, this.proc, ctx.warn) : undefined;
+    const result = await runSteps(steps, ctx, bus, { mode, checkOnly, concurrency: 2, beforeFirstChange: snaps && (() => snaps.takeBefore()) });
     await snaps?.takeAfter();
     return result;
   }
@@ -113,8 +121,10 @@ export class Agent {
         if (e.state === 'changed') recordChange(s, e.id, e.changes);
       }
       else if (e.type === 'published') s.published[e.key] = e.value;
-      else if (e.type === 'run-end' && e.mode !== 'reconcile' && s.lastRun) Object.assign(s.lastRun, { endedAt: new Date().toISOString(), ok: e.ok, failedStep: e.failedStep });
-      else return;
+      else if (e.type === 'run-end' && e.mode !== 'reconcile' && s.lastRun) {
+        Object.assign(s.lastRun, { endedAt: new Date().toISOString(), ok: e.ok, failedStep: e.failedStep });
+        if (e.ok && e.mode === 'run' && this.model.doc.joined) s.joinedAt ??= new Date().toISOString();
+      } else return;
       this.saving = this.saving.then(() => saveState(this.files, s)).catch((err: Error) => this.opts.log.warn(`cannot save state: ${err.message}`));
     });
   }

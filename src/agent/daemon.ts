@@ -1,21 +1,150 @@
 import { EXIT } from '../cli/exit.js';
 import type { GlobalOptions } from '../cli/globals.js';
-import { sleep } from '../engine/retry.js';
+import { ConfigError, formatProblems, loadConfig, type LoadResult } from '../config/load.js';
+import { backoffDelay } from '../engine/retry.js';
+import type { RetryPolicy } from '../engine/step.js';
 import type { Agent } from './converge.js';
+import { systemdNotifier, type Notifier } from './notify.js';
+import { reconcileOnce } from './reconcile.js';
 
-// Daemon mode: converge, then keep serving status until SIGTERM/SIGINT (exit 0).
-// The reconcile loop (drift repair, join retries) hooks in here.
-export async function runDaemon(agent: Agent, _g: GlobalOptions): Promise<number> {
-  const stop = (): void => agent.controller.abort();
+export interface DaemonOptions {
+  /** Back-off between whole runs while the node cannot converge (control plane down). */
+  retry?: RetryPolicy;
+  random?: () => number;
+  notifier?: Notifier;
+  /** Loads and validates the config again (SIGHUP); throws ConfigError on a bad one. */
+  loadConfig: () => Promise<LoadResult>;
+}
+
+// 5s, 10s, 20s ... capped at 5 minutes, with jitter so a fleet booted together does not
+// hit a recovering control plane in lock-step.
+export const RUN_RETRY: RetryPolicy = { attempts: Infinity, baseMs: 5000, maxMs: 300_000 };
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// Daemon mode (`run` without --once) wired to the process: SIGTERM/SIGINT stop at a safe
+// point and exit 0, SIGHUP reloads the config.
+export async function runDaemon(agent: Agent, g: GlobalOptions): Promise<number> {
+  const daemon = new Daemon(agent, { loadConfig: () => loadConfig(g.config, { requireToken: agent.opts.stepSet === 'run' }), notifier: systemdNotifier(agent.proc) });
+  const stop = (): void => daemon.stop();
+  const hup = (): void => void daemon.reload();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGHUP', hup);
   try {
-    await agent.converge('run');
-    while (!agent.controller.signal.aborted) await sleep(60_000, agent.controller.signal);
-    return EXIT.ok;
+    return await daemon.run();
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
+    process.off('SIGHUP', hup);
     await agent.stop();
   }
+}
+
+// The loop: converge until joined (retrying the whole run with back-off), tell systemd
+// READY, then every reconcile.interval check every step for drift. The interval is read
+// from the config on each pass, so a reload (or a test config with `1s`) takes effect.
+export class Daemon {
+  private wake?: () => void;
+  private reloaded = false;
+  private readonly notifier: Notifier;
+
+  constructor(
+    readonly agent: Agent,
+    readonly opts: DaemonOptions,
+  ) {
+    this.notifier = opts.notifier ?? systemdNotifier(agent.proc, {});
+    agent.bus.on((e) => {
+      if (e.type === 'step-start' && agent.model.doc.agent.mode !== 'reconcile') void this.notifier.send({ status: agent.model.doc.reason ?? 'working' });
+    });
+  }
+
+  async run(): Promise<number> {
+    const { agent } = this;
+    const signal = agent.controller.signal;
+    for (let attempt = 1; ; attempt++) {
+      const r = await agent.converge('run');
+      if (signal.aborted) return EXIT.ok;
+      if (r.ok && agent.model.doc.joined) break;
+      const delayMs = backoffDelay(this.opts.retry ?? RUN_RETRY, attempt, this.opts.random);
+      agent.bus.emit({ type: 'scheduled', action: 'retry', at: new Date(Date.now() + delayMs).toISOString(), delayMs, attempt });
+      await this.notifier.send({ status: `not joined: ${agent.model.doc.reason ?? 'failed'}` });
+      await this.pause(delayMs);
+      if (signal.aborted) return EXIT.ok;
+    }
+    await this.notifier.send({ ready: true, status: this.idleStatus() });
+    while (!signal.aborted) {
+      const interval = agent.config.agent.reconcile.interval;
+      agent.bus.emit({ type: 'scheduled', action: 'reconcile', at: new Date(Date.now() + interval).toISOString(), delayMs: interval });
+      await this.pause(interval);
+      if (signal.aborted) break;
+      const s = await reconcileOnce(agent);
+      const drift = s.drifted.length ? `; drift in ${s.drifted.join(', ')}${s.repaired.length ? ' (repaired)' : ''}` : '';
+      await this.notifier.send({ status: this.idleStatus() + drift });
+    }
+    return EXIT.ok;
+  }
+
+  // SIGTERM: the engine starts no new step once the signal aborts; the running one (an
+  // apt transaction, say) finishes and run() returns.
+  stop(): void {
+    if (this.agent.controller.signal.aborted) return;
+    void this.notifier.send({ stopping: true, status: 'stopping' });
+    this.agent.controller.abort();
+  }
+
+  // SIGHUP: a config that fails validation is refused with every problem logged, and the
+  // running one stays. A good one is used from the next pass, which starts now.
+  async reload(): Promise<boolean> {
+    const file = this.agent.config.file;
+    try {
+      const r = await this.opts.loadConfig();
+      const before = this.agent.config.agent.status.address;
+      this.agent.config = r.config;
+      this.agent.bus.emit({ type: 'config-reload', ok: true, file, problems: r.warnings.length ? formatProblems(file, r.warnings).split('\n') : [] });
+      if (r.config.agent.status.address !== before) {
+        this.agent.bus.emit({ type: 'warning', message: `status.address changed to ${r.config.agent.status.address}: still serving on ${before} until the agent restarts`, hint: 'systemctl restart joinagent' });
+      }
+      this.reloaded = true;
+      this.wake?.();
+      return true;
+    } catch (e) {
+      const problems = e instanceof ConfigError ? formatProblems(file, e.problems).split('\n') : [(e as Error).message];
+      this.agent.bus.emit({ type: 'config-reload', ok: false, file, problems });
+      return false;
+    }
+  }
+
+  private idleStatus(): string {
+    const c = this.agent.config.agent.reconcile;
+    return `joined; checking for drift every ${formatInterval(c.interval)} (${c.mode})`;
+  }
+
+  // Waits ms, or until stopped, or until a reload asks for a pass now.
+  private pause(ms: number): Promise<void> {
+    const signal = this.agent.controller.signal;
+    if (signal.aborted || this.reloaded) {
+      this.reloaded = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        this.reloaded = false;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
+      signal.addEventListener('abort', done, { once: true });
+      this.wake = done;
+    });
+  }
+}
+
+// 300000 -> "5m", 90000 -> "90s", 40 -> "40ms": how the config would have said it.
+export function formatInterval(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }

@@ -12,7 +12,9 @@ export type AgentEvent =
   | { type: 'run-end'; mode: RunMode; ok: boolean; durationMs: number; failedStep?: string }
   | { type: 'warning'; message: string; hint?: string; step?: string }
   | { type: 'published'; key: string; value: unknown }
-  | { type: 'drift'; id: string; changes: Change[]; repaired: boolean };
+  | { type: 'drift'; id: string; changes: Change[]; repaired: boolean; error?: string; hint?: string }
+  | { type: 'scheduled'; action: 'retry' | 'reconcile'; at: string; delayMs: number; attempt?: number }
+  | { type: 'config-reload'; ok: boolean; file: string; problems: string[] };
 
 export type RunMode = 'run' | 'plan' | 'prepare' | 'reconcile';
 

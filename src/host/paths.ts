@@ -15,6 +15,12 @@ export const paths = {
   lock: '/run/joinagent/lock',
   binary: '/usr/local/bin/joinagent',
   unit: '/etc/systemd/system/joinagent.service',
+  configDir: '/etc/joinagent',
+  /** Where the .deb (/lib) and .rpm (/usr/lib) put the unit; their binary is /usr/bin/joinagent. */
+  packageUnits: ['/lib/systemd/system/joinagent.service', '/usr/lib/systemd/system/joinagent.service'],
+  packageBinary: '/usr/bin/joinagent',
+  /** Exists when systemd is PID 1 (sd_booted()); absent in a chroot or image build. */
+  systemdRunning: '/run/systemd/system',
   defaults: '/etc/default/joinagent',
   kubeletConf: '/etc/kubernetes/kubelet.conf',
   kubeCaCert: '/etc/kubernetes/pki/ca.crt',

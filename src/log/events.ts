@@ -10,7 +10,8 @@ export function logEvents(bus: EventBus, log: Logger): void {
 export function logEvent(log: Logger, e: AgentEvent): void {
   switch (e.type) {
     case 'run-start':
-      log.info({ event: e.type, mode: e.mode }, `${e.mode}: ${e.steps.length} steps`);
+      // a reconcile pass every few minutes is routine: only drift it finds is news
+      (e.mode === 'reconcile' ? log.debug : log.info).call(log, { event: e.type, mode: e.mode }, `${e.mode}: ${e.steps.length} steps`);
       return;
     case 'step-start':
       log.debug({ event: e.type, step: e.id, attempts: e.attempt }, `${e.id}: checking`);
@@ -32,7 +33,7 @@ export function logEvent(log: Logger, e: AgentEvent): void {
       return;
     }
     case 'run-end':
-      (e.ok ? log.info : log.error).call(log, { event: e.type, mode: e.mode, durationMs: e.durationMs }, `${e.mode} ${e.ok ? 'finished' : `failed at ${e.failedStep ?? 'a step'}`} in ${(e.durationMs / 1000).toFixed(1)}s`);
+      (e.ok ? (e.mode === 'reconcile' ? log.debug : log.info) : log.error).call(log, { event: e.type, mode: e.mode, durationMs: e.durationMs }, `${e.mode} ${e.ok ? 'finished' : `failed at ${e.failedStep ?? 'a step'}`} in ${(e.durationMs / 1000).toFixed(1)}s`);
       return;
     case 'warning':
       log.warn({ event: e.type, step: e.step, hint: e.hint }, e.hint ? `${e.message} (${e.hint})` : e.message);
@@ -41,7 +42,16 @@ export function logEvent(log: Logger, e: AgentEvent): void {
       log.debug({ event: e.type, key: e.key }, `${e.key} = ${JSON.stringify(e.value)}`);
       return;
     case 'drift':
-      if (e.changes.length) log.warn({ event: e.type, step: e.id }, `drift in ${e.id}: ${e.changes.map(describeChange).join('; ')}${e.repaired ? ' (repaired)' : ''}`);
+      if (e.error) log.error({ event: e.type, step: e.id, hint: e.hint }, `drift in ${e.id}: repair failed: ${e.error}${e.hint ? `\n  hint: ${e.hint}` : ''}`);
+      else if (e.changes.length) log.warn({ event: e.type, step: e.id }, `drift in ${e.id}: ${e.changes.map(describeChange).join('; ')}${e.repaired ? ' (repaired)' : ' (not repaired: reconcile.mode is report)'}`);
+      return;
+    case 'scheduled':
+      if (e.action === 'retry') log.warn({ event: e.type, attempts: e.attempt, delayMs: e.delayMs }, `run failed; retrying the whole run in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt})`);
+      else log.debug({ event: e.type, delayMs: e.delayMs }, `next reconcile at ${e.at}`);
+      return;
+    case 'config-reload':
+      if (e.ok) log.info({ event: e.type }, `config reloaded from ${e.file}`);
+      else log.error({ event: e.type }, `config reload refused, keeping the previous config: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} in ${e.file}:\n${e.problems.join('\n')}`);
       return;
   }
 }

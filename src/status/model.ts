@@ -23,7 +23,7 @@ export interface StepStatus {
 export type AgentPhase = 'starting' | Phase | 'prepared' | 'ready' | 'failed' | 'planned';
 
 export interface StatusDocument {
-  agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } };
+  agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string; configReloadedAt?: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } };
   node: { hostname: string; nodeIP?: string; os: string; family?: string; kernel: string; arch: string; cpus: number; memoryBytes: number };
   phase: AgentPhase;
   ready: boolean;
@@ -34,9 +34,24 @@ export interface StatusDocument {
   lastError?: { step?: string; message: string; hint?: string; at: string };
   warnings: { message: string; hint?: string; step?: string }[];
   published: Record<string, unknown>;
-  drift: { lastCheck?: string; steps: string[]; repairs: number };
+  drift: DriftStatus;
+  /** What the daemon does next: retry a failed run, or the next reconcile pass. */
+  next?: { action: 'retry' | 'reconcile'; at: string; attempt?: number };
   previousRun?: PersistedState['lastRun'];
 }
+
+export interface DriftStatus {
+  lastCheck?: string;
+  /** Steps found drifted at their last check and not (yet) repaired. */
+  steps: string[];
+  /** Drift found (a step's check differed after the node had converged). */
+  detected: number;
+  repairs: number;
+  /** The newest drift findings, newest last (at most RECENT_DRIFT). */
+  recent: { id: string; at: string; changes: string[]; repaired: boolean; error?: string; hint?: string }[];
+}
+
+const RECENT_DRIFT = 10;
 
 // Folds the event stream into the status document that /status serves; the same
 // document is what `joinagent status` prints.
@@ -59,7 +74,7 @@ export class StatusModel {
       steps: [],
       warnings: [],
       published: { ...(previous?.published ?? {}) },
-      drift: { steps: [], repairs: 0 },
+      drift: { steps: [], detected: 0, repairs: 0, recent: [] },
       previousRun: previous?.lastRun,
     };
     if (typeof this.doc.published.nodeIP === 'string') this.doc.node.nodeIP = this.doc.published.nodeIP;
@@ -75,6 +90,7 @@ export class StatusModel {
     switch (e.type) {
       case 'run-start': {
         d.agent.mode = e.mode;
+        d.next = undefined;
         if (e.mode === 'reconcile') break;
         d.steps = e.steps.map((s) => ({ ...s, state: 'pending', attempts: 0 }));
         d.phase = e.steps[0]?.phase ?? 'starting';
@@ -150,11 +166,26 @@ export class StatusModel {
         if (e.key === 'nodeIP' && typeof e.value === 'string') d.node.nodeIP = e.value;
         if (e.key === 'joined') d.joined = e.value === true;
         break;
-      case 'drift':
-        d.drift.lastCheck = new Date().toISOString();
-        if (e.changes.length && !d.drift.steps.includes(e.id)) d.drift.steps.push(e.id);
-        if (!e.changes.length) d.drift.steps = d.drift.steps.filter((x) => x !== e.id);
+      case 'drift': {
+        const at = new Date().toISOString();
+        d.drift.lastCheck = at;
+        const found = e.changes.length > 0 || e.error !== undefined;
+        d.drift.steps = d.drift.steps.filter((x) => x !== e.id);
+        if (found && !e.repaired) d.drift.steps.push(e.id);
+        if (e.changes.length) d.drift.detected++;
         if (e.repaired) d.drift.repairs++;
+        if (found) {
+          d.drift.recent.push({ id: e.id, at, changes: e.changes.map(describeChange), repaired: e.repaired, error: e.error, hint: e.hint });
+          d.drift.recent.splice(0, Math.max(0, d.drift.recent.length - RECENT_DRIFT));
+        }
+        break;
+      }
+      case 'scheduled':
+        d.next = { action: e.action, at: e.at, attempt: e.attempt };
+        if (e.action === 'retry' && d.phase === 'failed') d.reason = `${d.reason ?? 'failed'}; retrying in ${Math.round(e.delayMs / 1000)}s (attempt ${e.attempt})`;
+        break;
+      case 'config-reload':
+        if (e.ok) d.agent.configReloadedAt = new Date().toISOString();
         break;
     }
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerInstall } from './install.js';
 import { registerReset } from './reset.js';
 import { registerRun } from './run.js';
 import { registerSnapshot } from './snapshot.js';
@@ -7,4 +8,4 @@ import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
 
 // Every command module registers itself here; order = order in --help.
-export const commands: ((program: Command) => void)[] = [registerRun, registerValidate, registerStatus, registerSnapshot, registerReset, registerVersion];
+export const commands: ((program: Command) => void)[] = [registerRun, registerValidate, registerStatus, registerInstall, registerSnapshot, registerReset, registerVersion];

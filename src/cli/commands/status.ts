@@ -37,15 +37,22 @@ export function registerStatus(program: Command): void {
           doc = undefined;
           lastErr = (e as Error).message;
         }
-        const code = doc ? codeFor(doc) : EXIT.unreachable;
-        // --wait also waits for an agent that is not up yet (cloud-init starts it first)
-        if (!o.wait || code === EXIT.ok || code === EXIT.failed || Date.now() >= deadline) break;
+        // --wait also waits for an agent that is not up yet (cloud-init starts it first),
+        // and through a failed run the daemon is going to retry (control plane not up yet)
+        if (!o.wait || (doc && waitIsOver(doc)) || Date.now() >= deadline) break;
         await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
       }
       if (!doc) throw new CliExit(EXIT.unreachable, `joinagent: no agent answers at http://${address}/status (${lastErr}); is it running? (systemctl status joinagent)`);
       process.stdout.write(o.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatus(doc));
       process.exitCode = codeFor(doc);
     });
+}
+
+// --wait ends on ready, or on a failure nobody will retry: while the daemon has a retry
+// scheduled (control plane not up yet), a failed run is not the final word.
+export function waitIsOver(doc: StatusDocument): boolean {
+  const code = codeFor(doc);
+  return code === EXIT.ok || (code === EXIT.failed && doc.next?.action !== 'retry');
 }
 
 export function codeFor(doc: StatusDocument): number {
@@ -101,6 +108,7 @@ export function renderStatus(doc: StatusDocument): string {
   }
   if (doc.lastError) lines.push('', `error    ${doc.lastError.step ? `${doc.lastError.step}: ` : ''}${doc.lastError.message}`, ...(doc.lastError.hint ? [`hint     ${doc.lastError.hint}`] : []));
   for (const wng of doc.warnings) lines.push(`warning  ${wng.message}${wng.hint ? ` (${wng.hint})` : ''}`);
+  if (doc.next?.action === 'retry') lines.push(`next     retry (attempt ${doc.next.attempt}) at ${doc.next.at}`);
   if (doc.drift.steps.length) lines.push(`drift    ${doc.drift.steps.join(', ')} (${doc.drift.repairs} repairs)`);
   return lines.join('\n') + '\n';
 }
