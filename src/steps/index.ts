@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { Step } from '../engine/step.js';
 import type { HostFacts } from '../host/facts.js';
+import { buildJoinSteps } from '../join/steps.js';
 
 export type StepSet = 'prepare' | 'run';
 
@@ -8,7 +9,7 @@ export type StepSet = 'prepare' | 'run';
 // only the step modules touch the host. `prepare` = everything but the join.
 export function buildSteps(config: LoadedConfig, facts: HostFacts, set: StepSet): Step[] {
   const steps: Step[] = [...hostSteps(config, facts), ...runtimeSteps(config, facts)];
-  if (set === 'run') steps.push(...joinSteps(config, facts));
+  if (set === 'run') steps.push(...joinSteps(config, facts, steps.map((s) => s.id)));
   return steps;
 }
 
@@ -22,6 +23,6 @@ function runtimeSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {
   return [];
 }
 
-function joinSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {
-  return [];
+function joinSteps(config: LoadedConfig, facts: HostFacts, prior: string[]): Step[] {
+  return buildJoinSteps(config, facts, prior);
 }
