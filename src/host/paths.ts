@@ -36,4 +36,6 @@ export const DEFAULT_STATUS_ADDRESS = '127.0.0.1:9797';
 
 // kubelet's healthz endpoint (kubeadm waits on the same URL). The port can be moved
 // only for tests that run a stand-in kubelet on the build machine's loopback.
-export const KUBELET_HEALTHZ_URL = `http://127.0.0.1:${process.env.JOINAGENT_TEST_KUBELET_PORT ?? '10248'}/healthz`;
+export function kubeletHealthzUrl(): string {
+  return `http://127.0.0.1:${process.env.JOINAGENT_TEST_KUBELET_PORT ?? '10248'}/healthz`;
+}

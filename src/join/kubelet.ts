@@ -1,11 +1,11 @@
 import http from 'node:http';
 import { sleep } from '../engine/retry.js';
-import { KUBELET_HEALTHZ_URL } from '../host/paths.js';
+import { kubeletHealthzUrl } from '../host/paths.js';
 import type { Proc } from '../host/proc.js';
 
 // kubelet answers "ok" on 127.0.0.1:10248/healthz once it runs with a valid config; it
 // is what kubeadm's [kubelet-check] waits for, and what "joined" means locally.
-export function kubeletHealthy(url = KUBELET_HEALTHZ_URL, timeoutMs = 2000): Promise<boolean> {
+export function kubeletHealthy(url = kubeletHealthzUrl(), timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get(url, { timeout: timeoutMs }, (res) => {
       let body = '';

@@ -1,4 +1,4 @@
-import type { Files } from '../host/files.js';
+import { hostFiles, type Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import { pinMatches, pinsOf } from './capin.js';
 
@@ -40,4 +40,9 @@ export function joinVerdict(local: LocalJoinState, expected: string[]): JoinVerd
     return pin ? { state: 'joined', pin } : { state: 'other-cluster', pins: local.caPins };
   }
   return local.leftovers.length ? { state: 'half', leftovers: local.leftovers } : { state: 'fresh' };
+}
+
+// Before the config is loaded: is there a kubelet.conf under this root?
+export function joinedOnDisk(root: string): Promise<boolean> {
+  return hostFiles(root, true).exists(paths.kubeletConf);
 }

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { registerCaHash } from './ca-hash.js';
+import { registerDiagnose } from './diagnose.js';
+import { registerDiscover } from './discover.js';
 import { registerRun } from './run.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
 
 // Every command module registers itself here; order = order in --help.
-export const commands: ((program: Command) => void)[] = [registerRun, registerValidate, registerStatus, registerVersion];
+export const commands: ((program: Command) => void)[] = [registerRun, registerValidate, registerDiscover, registerCaHash, registerDiagnose, registerStatus, registerVersion];
