@@ -78,7 +78,7 @@ async function swapCheck(files: Files): Promise<CheckLine> {
 
 async function serviceCheck(proc: Proc, unit: string): Promise<CheckLine> {
   const r = await proc.probe('systemctl', ['is-active', unit], { allowFailure: true });
-  if (r.notFound) return { name: unit, level: 'skip', message: 'systemctl not available' };
+  if (r.notFound || /not been booted with systemd|Failed to connect to bus/.test(r.stderr)) return { name: unit, level: 'skip', message: 'systemd is not running here: service state unknown' };
   const state = r.stdout.trim() || 'unknown';
   return state === 'active' ? { name: unit, level: 'pass', message: `${unit} is active` } : { name: unit, level: 'fail', message: `${unit} is ${state}`, hint: `\`systemctl status ${unit}\` and \`journalctl -u ${unit} -n 50\`` };
 }

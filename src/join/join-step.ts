@@ -84,7 +84,7 @@ async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
   });
   if (r.exitCode === 0) return {};
   await ctx.files.write(paths.joinConfig, render(ctx, undefined), { mode: 0o600, backup: false });
-  const text = output.length ? output.join('\n') : `${r.stdout}\n${r.stderr}`;
+  const text = `${r.stdout}\n${r.stderr}`.trim() || output.join('\n');
   const failure = r.notFound
     ? { kind: 'other' as const, message: 'kubeadm is not installed (kubeadm: command not found)', hint: 'the runtime steps install kubeadm; run `joinagent run` without skipping them', resettable: false }
     : classifyJoinFailure(text, r.exitCode, r.timedOut);
