@@ -32,7 +32,7 @@ describe('joinagent diagnose (built binary)', () => {
     const cfg = writeConfig(root, { endpoint: cp.endpoint, token: 'abcdef.fedcba9876543210', caCertHashes: [cp.caHash] });
     const r = await runBinary(['diagnose', '--config', cfg, '--root', root]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^FAIL  token +the cluster-info signature for token "abcdef" does not verify.*\(hint: copy the whole token/m);
+    assert.match(r.stdout, /^FAIL {2}token +the cluster-info signature for token "abcdef" does not verify.*\(hint: copy the whole token/m);
     assert.match(r.stdout, /diagnose: 1 check failed: token/);
     assert.ok(!r.stdout.includes('fedcba9876543210') && !r.stdout.includes(SECRET));
   });
@@ -41,8 +41,8 @@ describe('joinagent diagnose (built binary)', () => {
     const cfg = writeConfig(root, { endpoint: '127.0.0.1:19748', token: TOKEN, caCertHashes: [cp.caHash] });
     const r = await runBinary(['diagnose', '--config', cfg, '--root', root]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^FAIL  tcp +connection to 127\.0\.0\.1:19748 refused/m);
-    assert.match(r.stdout, /^SKIP  token +not checked: tcp failed/m);
-    assert.match(r.stdout, /^(PASS|SKIP)  kubelet /m);
+    assert.match(r.stdout, /^FAIL {2}tcp +connection to 127\.0\.0\.1:19748 refused/m);
+    assert.match(r.stdout, /^SKIP {2}token +not checked: tcp failed/m);
+    assert.match(r.stdout, /^(PASS|SKIP) {2}kubelet /m);
   });
 });

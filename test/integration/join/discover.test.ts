@@ -45,14 +45,14 @@ describe('joinagent discover (built binary)', () => {
   test('unknown token: names the id, says tokens live 24h', async () => {
     const r = await discover(cp, { token: 'zzzzzz.0123456789abcdef' });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL  token +token "zzzzzz" is unknown or expired/);
+    assert.match(r.stdout, /FAIL {2}token +token "zzzzzz" is unknown or expired/);
     assert.match(r.stdout, /tokens live 24h: run `kubeadm token create --print-join-command` on the control plane/);
   });
 
   test('wrong secret: the signature does not verify', async () => {
     const r = await discover(cp, { token: WRONG });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL  token +the cluster-info signature for token "abcdef" does not verify: the token's secret is wrong/);
+    assert.match(r.stdout, /FAIL {2}token +the cluster-info signature for token "abcdef" does not verify: the token's secret is wrong/);
   });
 
   test('CA pin mismatch: wrong cluster or interception', async () => {
@@ -71,7 +71,7 @@ describe('joinagent discover (built binary)', () => {
   test('nothing listening: refused, not timed out', async () => {
     const r = await discover({ endpoint: '127.0.0.1:19749' }, { unsafe: true });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL  tcp +connection to 127\.0\.0\.1:19749 refused: nothing listens on port 19749 there/);
+    assert.match(r.stdout, /FAIL {2}tcp +connection to 127\.0\.0\.1:19749 refused: nothing listens on port 19749 there/);
     assert.doesNotMatch(r.stdout, /timed out/);
   });
 
@@ -79,11 +79,11 @@ describe('joinagent discover (built binary)', () => {
     cp.options.dateSkewMs = 10 * 60_000;
     let r = await discover(cp);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL  clock +clock skew: this node's clock is 10 min behind the API server's/);
+    assert.match(r.stdout, /FAIL {2}clock +clock skew: this node's clock is 10 min behind the API server's/);
     cp.options.dateSkewMs = -30_000;
     r = await discover(cp);
     assert.equal(r.code, 0, r.stdout);
-    assert.match(r.stdout, /WARN  clock +clock skew: this node's clock is (29|30|31) s ahead of the API server's/);
+    assert.match(r.stdout, /WARN {2}clock +clock skew: this node's clock is (29|30|31) s ahead of the API server's/);
     cp.options.dateSkewMs = 0;
   });
 
@@ -92,7 +92,7 @@ describe('joinagent discover (built binary)', () => {
     const r = await discover(cp);
     cp.options.version = 'v1.32.11';
     assert.equal(r.code, 0, r.stdout);
-    assert.match(r.stdout, /WARN  version +API server is v1\.33\.2, kubernetesVersion is v1\.32\.11: versions differ/);
+    assert.match(r.stdout, /WARN {2}version +API server is v1\.33\.2, kubernetesVersion is v1\.32\.11: versions differ/);
   });
 
   test('server older than the kubelet would be: fails', async () => {
@@ -100,7 +100,7 @@ describe('joinagent discover (built binary)', () => {
     const r = await discover(cp);
     cp.options.version = 'v1.32.11';
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL  version +kubelet v1\.32\.11 would be newer than the API server v1\.31\.4/);
+    assert.match(r.stdout, /FAIL {2}version +kubelet v1\.32\.11 would be newer than the API server v1\.31\.4/);
   });
 });
 
@@ -154,7 +154,7 @@ describe('filtered port (netns + nftables drop)', { skip: !canNetns && 'needs ro
     sh(`ip netns exec ${NS} nft add rule inet ja_filter out ip daddr 198.18.50.1 tcp dport 19741 drop`);
     r = await run();
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL  tcp +connection to 198\.18\.50\.1:19741 timed out: the port is filtered \(packets dropped, no answer\)/);
+    assert.match(r.stdout, /FAIL {2}tcp +connection to 198\.18\.50\.1:19741 timed out: the port is filtered \(packets dropped, no answer\)/);
     assert.match(r.stdout, /check firewalld on the control plane/);
     assert.doesNotMatch(r.stdout, /refused/);
   });
