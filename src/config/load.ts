@@ -121,7 +121,10 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken.token'), `token is given both inline and in join.tokenFile (${tokenFile}): keep one`);
   } else if (tokenFile) {
     const r = await readTokenFile(tokenFile);
-    if (r.error) report(ctx, 'join.tokenFile', ctx.nodes.get('join.tokenFile'), r.error);
+    // joinagent removes the token file after a successful join; a joined node's next
+    // run (requireToken false) must still load
+    if (r.missing && opts.requireToken === false) tokenPath = tokenFile;
+    else if (r.error) report(ctx, 'join.tokenFile', ctx.nodes.get('join.tokenFile'), r.error);
     else ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'file', tokenPath: tokenFile });
   } else if (!tokenInline) {
     const credDir = opts.credentialsDir ?? process.env.CREDENTIALS_DIRECTORY;
@@ -187,6 +190,7 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
       resetOnFailure: g('join.resetOnFailure', false),
       sentinelFile: g<string | undefined>('join.sentinelFile', undefined),
       timeout: parseDuration(g('join.timeout', '10m')) ?? 600_000,
+      waitForReady: parseDuration(g('join.waitForReady', '2m')) ?? 120_000,
     },
     status: { address: g('status.address', DEFAULT_STATUS_ADDRESS) },
     reconcile: { interval: parseDuration(g('reconcile.interval', '5m')) ?? 300_000, mode: g('reconcile.mode', 'repair') },
@@ -211,7 +215,7 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
   };
 }
 
-async function readTokenFile(p: string): Promise<{ token?: string; error?: string }> {
+async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean }> {
   let text: string;
   try {
     const st = await fs.stat(p);
@@ -219,7 +223,7 @@ async function readTokenFile(p: string): Promise<{ token?: string; error?: strin
     if (st.size > 4096) return { error: `${p} is ${st.size} bytes: not a bootstrap token file` };
     text = await fs.readFile(p, 'utf8');
   } catch (e) {
-    return { error: `cannot read ${p}: ${errnoText(e)}` };
+    return { error: `cannot read ${p}: ${errnoText(e)}`, missing: (e as NodeJS.ErrnoException).code === 'ENOENT' };
   }
   const t = text.trim();
   if (t === '') return { error: `${p} is empty: it must hold the bootstrap token (e.g. 07401b.f395accd246ae52d)` };

@@ -51,6 +51,7 @@ export const agentSpec: Spec = {
         resetOnFailure: bool,
         sentinelFile: str(f.checkAbsPath),
         timeout: str(f.checkDuration),
+        waitForReady: str(f.checkDuration),
       },
     },
     status: { t: 'object', fields: { address: str(f.checkHostPort) } },

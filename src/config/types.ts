@@ -37,6 +37,8 @@ export interface AgentConfig {
     sentinelFile?: string;
     /** ms */
     timeout: number;
+    /** ms the node-ready step waits for the Node to turn Ready (0 = check once). */
+    waitForReady: number;
   };
   status: { address: string };
   reconcile: { interval: number; mode: 'repair' | 'report' };

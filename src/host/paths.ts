@@ -24,6 +24,10 @@ export const paths = {
   defaults: '/etc/default/joinagent',
   kubeletConf: '/etc/kubernetes/kubelet.conf',
   kubeCaCert: '/etc/kubernetes/pki/ca.crt',
+  bootstrapKubeletConf: '/etc/kubernetes/bootstrap-kubelet.conf',
+  kubeletConfig: '/var/lib/kubelet/config.yaml',
+  kubeadmFlags: '/var/lib/kubelet/kubeadm-flags.env',
+  kubeletClientCert: '/var/lib/kubelet/pki/kubelet-client-current.pem',
   containerdConfig: '/etc/containerd/config.toml',
   containerdCertsDir: '/etc/containerd/certs.d',
   containerdSocket: '/run/containerd/containerd.sock',
@@ -45,3 +49,9 @@ export const paths = {
 } as const;
 
 export const DEFAULT_STATUS_ADDRESS = '127.0.0.1:9797';
+
+// kubelet's healthz endpoint (kubeadm waits on the same URL). The port can be moved
+// only for tests that run a stand-in kubelet on the build machine's loopback.
+export function kubeletHealthzUrl(): string {
+  return `http://127.0.0.1:${process.env.JOINAGENT_TEST_KUBELET_PORT ?? '10248'}/healthz`;
+}

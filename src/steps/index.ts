@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { Step } from '../engine/step.js';
 import type { HostFacts } from '../host/facts.js';
+import { buildJoinSteps } from '../join/steps.js';
 import { hostPreparationSteps } from './host/index.js';
 import { containerdSteps } from './runtime/index.js';
 
@@ -11,7 +12,7 @@ export type StepSet = 'prepare' | 'run';
 export function buildSteps(config: LoadedConfig, facts: HostFacts, set: StepSet): Step[] {
   const host = hostSteps(config, facts);
   const steps: Step[] = [...host, ...runtimeSteps(config, facts, host)];
-  if (set === 'run') steps.push(...joinSteps(config, facts));
+  if (set === 'run') steps.push(...joinSteps(config, facts, steps.map((s) => s.id)));
   return steps;
 }
 
@@ -26,6 +27,6 @@ function runtimeSteps(config: LoadedConfig, facts: HostFacts, earlier: Step[]): 
   return containerdSteps(config, facts, { existing: earlier.map((s) => s.id) });
 }
 
-function joinSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {
-  return [];
+function joinSteps(config: LoadedConfig, facts: HostFacts, prior: string[]): Step[] {
+  return buildJoinSteps(config, facts, prior);
 }

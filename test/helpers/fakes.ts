@@ -90,7 +90,7 @@ export function testConfig(over: Partial<LoadedConfig['agent']> = {}): LoadedCon
       repositories: {},
       images: { repository: 'registry.k8s.io' },
       nodeIP: 'auto',
-      join: { resetOnFailure: false, timeout: 600_000 },
+      join: { resetOnFailure: false, timeout: 600_000, waitForReady: 0 },
       status: { address: '127.0.0.1:9797' },
       reconcile: { interval: 300_000, mode: 'repair' },
       ...over,

@@ -5,6 +5,8 @@ import { LockHeld } from '../../engine/lock.js';
 import { EXIT, CliExit } from '../exit.js';
 import { globals, loadOrExit, loggerFor } from '../globals.js';
 import { renderPlan } from '../plan-output.js';
+import { kubeadmDryRun } from '../../join/dryrun.js';
+import { joinedOnDisk } from '../../join/local.js';
 
 // run, plan and prepare share one path: load config, start the agent, converge.
 export function registerRun(program: Command): void {
@@ -14,7 +16,7 @@ export function registerRun(program: Command): void {
     .option('--once', 'converge once and exit (0 joined, 1 failed)')
     .option('--dry-run', 'show what would change (same as plan); passes --dry-run to kubeadm')
     .action(async (o: { once?: boolean; dryRun?: boolean }, cmd: Command) => {
-      if (o.dryRun) return plan(cmd, 'run');
+      if (o.dryRun) return plan(cmd, 'run', true);
       process.exitCode = await converge(cmd, 'run', Boolean(o.once));
     });
   program
@@ -34,7 +36,8 @@ export function registerRun(program: Command): void {
 
 async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean): Promise<number> {
   const g = globals(cmd);
-  const { config } = await loadOrExit(g, { requireToken: set === 'run' });
+  // a joined node needs no token (joinagent removed it after the join)
+  const { config } = await loadOrExit(g, { requireToken: set === 'run' && !(await joinedOnDisk(g.root)) });
   const log = loggerFor(g);
   const agent = new Agent(config, { mode: set, root: g.root, log, readOnly: false, serve: true, stepSet: set });
   try {
@@ -58,7 +61,7 @@ async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean): Pr
   return runDaemon(agent, g);
 }
 
-async function plan(cmd: Command, set: 'run' | 'prepare'): Promise<void> {
+async function plan(cmd: Command, set: 'run' | 'prepare', kubeadm = false): Promise<void> {
   const g = globals(cmd);
   const { config } = await loadOrExit(g, { requireToken: false });
   const log = loggerFor({ ...g, logLevel: g.logLevel === 'info' ? 'warn' : g.logLevel });
@@ -68,5 +71,11 @@ async function plan(cmd: Command, set: 'run' | 'prepare'): Promise<void> {
   const r = await agent.converge('plan', steps);
   await agent.stop();
   process.stdout.write(renderPlan(r.outcomes, new Map(steps.map((s) => [s.id, s.title]))));
-  process.exitCode = r.outcomes.some((o) => o.state === 'failed') ? EXIT.failed : EXIT.ok;
+  let ok = !r.outcomes.some((o) => o.state === 'failed');
+  // run --dry-run also hands kubeadm its --dry-run when the plan would join
+  if (kubeadm && ok && r.outcomes.find((o) => o.id === 'join')?.state === 'changed') {
+    const nodeIP = agent.model.doc.published.nodeIP as string | undefined;
+    ok = await kubeadmDryRun(config, g.root, nodeIP, (l) => process.stdout.write(`${l}\n`));
+  }
+  process.exitCode = ok ? EXIT.ok : EXIT.failed;
 }

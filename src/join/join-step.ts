@@ -1,0 +1,107 @@
+import { StepError, type Change, type Step, type StepContext } from '../engine/step.js';
+import { paths } from '../host/paths.js';
+import { shortPin } from './capin.js';
+import { expectedPins } from './discovery-step.js';
+import { classifyJoinFailure, phaseProgress, type JoinFailure } from './kubeadm-output.js';
+import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from './kubelet.js';
+import { inspectLocal, joinVerdict } from './local.js';
+import { renderJoinConfig, TOKEN_PLACEHOLDER } from './render.js';
+
+const RESET = 'kubeadm reset --force';
+const RESTART_KUBELET = 'systemctl restart kubelet';
+const JOIN = `kubeadm join --config ${paths.joinConfig}`;
+const KUBELET_WAIT_MS = 60_000;
+
+// kubeadm join, done once: a node joined to this cluster with a healthy kubelet is `ok`
+// without running kubeadm; leftovers of a half-finished join are reported (or reset,
+// with join.resetOnFailure); the token reaches kubeadm only through a 0600 file.
+export const joinStep: Step = {
+  id: 'join',
+  title: 'Join the cluster (kubeadm join)',
+  phase: 'join',
+  after: ['discovery', 'node-ip'],
+  async check(ctx) {
+    const v = joinVerdict(await inspectLocal(ctx.files), expectedPins(ctx));
+    const reset = ctx.config.agent.join.resetOnFailure;
+    if (v.state === 'joined') {
+      if (await kubeletHealthy()) {
+        ctx.publish('joined', true);
+        return { state: 'ok', message: `joined (kubelet healthy${v.pin ? `, cluster CA ${shortPin(v.pin)}` : ''})` };
+      }
+      return { state: 'change', message: 'joined, but the kubelet is not healthy', changes: [{ kind: 'action', description: `${RESTART_KUBELET} (kubelet.conf present, 127.0.0.1:10248/healthz not answering)` }] };
+    }
+    if (v.state === 'other-cluster' && !reset) {
+      throw new StepError(`this node is joined to another cluster: ${paths.kubeCaCert} has CA ${v.pins.join(', ') || '(unreadable)'}, not the configured one`, `\`${RESET}\` to leave it (destroys this node's cluster state), then re-run; or set join.resetOnFailure: true`);
+    }
+    if (v.state === 'half' && !reset) {
+      throw new StepError(`a half-finished earlier join left ${v.leftovers.join(', ')} but no ${paths.kubeletConf}`, `\`${RESET}\` then re-run joinagent (or set join.resetOnFailure: true to let joinagent do it)`);
+    }
+    const changes: Change[] = [];
+    if (v.state !== 'fresh') changes.push({ kind: 'action', description: `${RESET} (${v.state === 'half' ? 'half-finished earlier join' : 'joined to another cluster'}; join.resetOnFailure)` });
+    const before = await ctx.files.read(paths.joinConfig);
+    const after = render(ctx, TOKEN_PLACEHOLDER);
+    if (before !== after) changes.push({ kind: 'file', path: paths.joinConfig, before: before === null ? null : before.replace(/token: .*/g, `token: ${TOKEN_PLACEHOLDER}`), after });
+    changes.push({ kind: 'action', description: `${JOIN}${ctx.dryRun ? ' (run --dry-run: kubeadm join --dry-run)' : ''}` });
+    return { state: 'change', changes };
+  },
+  async apply(ctx, changes) {
+    const acts = changes.filter((c) => c.kind === 'action').map((c) => (c as { description: string }).description);
+    if (acts.some((a) => a.startsWith(RESTART_KUBELET))) return restartKubelet(ctx);
+    if (acts.some((a) => a.startsWith(RESET))) await reset(ctx);
+    let r = await runJoin(ctx);
+    if (r.failure?.resettable && ctx.config.agent.join.resetOnFailure) {
+      ctx.progress(`kubeadm join failed (${r.failure.message}); ${RESET} and one more attempt (join.resetOnFailure)`);
+      await reset(ctx);
+      r = await runJoin(ctx);
+    }
+    if (r.failure) throw new StepError(r.failure.message, r.failure.hint);
+    if (!(await waitKubeletHealthy(KUBELET_WAIT_MS, ctx.signal))) {
+      throw new StepError('kubeadm join succeeded, but the kubelet is not healthy on 127.0.0.1:10248/healthz', `kubelet journal:\n${await kubeletJournal(ctx.proc)}`);
+    }
+    ctx.publish('joined', true);
+  },
+};
+
+function render(ctx: StepContext, token: string | undefined): string {
+  return renderJoinConfig(ctx.config.join, token, ctx.published.nodeIP as string | undefined, ctx.config.file);
+}
+
+// Renders with the token (0600, root-only directory), runs kubeadm, and always
+// rewrites the file without the token afterwards when the join failed: the next
+// attempt renders it again, so the secret is on disk only while kubeadm needs it.
+async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
+  await ctx.files.mkdir(paths.stateDir, 0o700);
+  await ctx.files.write(paths.joinConfig, render(ctx, ctx.config.token), { mode: 0o600, backup: false });
+  const output: string[] = [];
+  const r = await ctx.proc.run('kubeadm', ['join', '--config', ctx.files.resolve(paths.joinConfig)], {
+    allowFailure: true,
+    timeoutMs: ctx.config.agent.join.timeout,
+    onLine: (line) => {
+      output.push(line);
+      const p = phaseProgress(line);
+      if (p) ctx.progress(p);
+    },
+  });
+  if (r.exitCode === 0) return {};
+  await ctx.files.write(paths.joinConfig, render(ctx, undefined), { mode: 0o600, backup: false });
+  const text = `${r.stdout}\n${r.stderr}`.trim() || output.join('\n');
+  const failure = r.notFound
+    ? { kind: 'other' as const, message: 'kubeadm is not installed (kubeadm: command not found)', hint: 'the runtime steps install kubeadm; run `joinagent run` without skipping them', resettable: false }
+    : classifyJoinFailure(text, r.exitCode, r.timedOut);
+  if (failure.kind === 'kubelet') failure.hint += `\nkubelet journal:\n${await kubeletJournal(ctx.proc)}`;
+  return { failure };
+}
+
+async function reset(ctx: StepContext): Promise<void> {
+  ctx.progress(RESET);
+  const r = await ctx.proc.run('kubeadm', ['reset', '--force'], { allowFailure: true, timeoutMs: 5 * 60_000 });
+  if (r.exitCode !== 0) throw new StepError(`${RESET} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`, 'clean up by hand: `kubeadm reset --force`, then remove /etc/kubernetes/kubelet.conf and /etc/kubernetes/pki');
+}
+
+async function restartKubelet(ctx: StepContext): Promise<void> {
+  await ctx.proc.run('systemctl', ['restart', 'kubelet'], { allowFailure: true });
+  if (!(await waitKubeletHealthy(KUBELET_WAIT_MS, ctx.signal))) {
+    throw new StepError('the node is joined, but the kubelet does not become healthy on 127.0.0.1:10248/healthz', `kubelet journal:\n${await kubeletJournal(ctx.proc)}`, true);
+  }
+  ctx.publish('joined', true);
+}

@@ -1,0 +1,30 @@
+import { StepError, type Step } from '../engine/step.js';
+import { chooseNodeIP } from './nodeip.js';
+import { userNodeIP } from './render.js';
+
+// Decides the address kubelet registers (node-ip) and shows it in /status; the join
+// step renders it into the JoinConfiguration.
+export const nodeIPStep: Step = {
+  id: 'node-ip',
+  title: 'Choose the node IP',
+  phase: 'join',
+  async check(ctx) {
+    const user = userNodeIP(ctx.config.join);
+    if (user) {
+      ctx.publish('nodeIP', user);
+      return { state: 'ok', message: `${user} (node-ip set in nodeRegistration.kubeletExtraArgs)` };
+    }
+    let choice;
+    try {
+      choice = await chooseNodeIP(ctx.config.agent.nodeIP, ctx.config.join.apiServerEndpoint, ctx.proc);
+    } catch (e) {
+      throw new StepError((e as Error).message, 'set nodeIP to this node\'s cluster-facing address, or interface:NAME', false, { cause: e });
+    }
+    if (choice.warning) ctx.warn(choice.warning.message, choice.warning.hint);
+    ctx.publish('nodeIP', choice.ip);
+    return { state: 'ok', message: `${choice.ip} (${choice.how})` };
+  },
+  async apply() {
+    // a decision, not a host change
+  },
+};

@@ -1,0 +1,37 @@
+import { StepError, type Step } from '../engine/step.js';
+import { inspectLocal } from './local.js';
+import { readNodeStatus } from './nodestatus.js';
+
+// The runbook's control-plane checks, done from the node with the kubelet's own
+// credentials: the Node exists, is Ready, has a podCIDR. NotReady right after a join is
+// normal until the CNI runs, so this step is optional and retries for
+// join.waitForReady, then reports "joined, waiting for Ready: <reason>" without
+// failing the run; the daemon keeps checking.
+export function nodeReadyStep(waitMs: number, nodeName: string): Step {
+  return {
+    id: 'node-ready',
+    title: 'Node registered and Ready',
+    phase: 'join',
+    after: ['join'],
+    optional: true,
+    retry: { attempts: Math.max(1, Math.ceil(waitMs / 4000)), baseMs: 1000, maxMs: 4000 },
+    async check(ctx) {
+      if (!(await inspectLocal(ctx.files)).kubeletConf) return { state: 'skip', reason: 'not joined yet' };
+      let s;
+      try {
+        s = await readNodeStatus(ctx.files, nodeName);
+      } catch (e) {
+        throw new StepError(`cannot read Node "${nodeName}" with the kubelet's credentials: ${(e as Error).message}`, 'check the kubelet journal (`journalctl -u kubelet`) and that the control plane is reachable', true, { cause: e });
+      }
+      ctx.publish('node', { name: s.name, ready: s.ready, podCIDR: s.podCIDR, reason: s.reason });
+      if (s.ready) return { state: 'ok', message: `Node "${s.name}" Ready, podCIDR ${s.podCIDR ?? '(none yet)'}` };
+      const message = s.found ? `joined, waiting for Ready: ${s.reason}` : `joined, waiting for the kubelet to register: ${s.reason}`;
+      // plan reports what it sees; only a run waits
+      if (ctx.dryRun) return { state: 'ok', message };
+      throw new StepError(message, s.reason === 'NetworkUnavailable' ? 'the CNI is not running on this node yet: on the control plane, `kubectl -n kube-flannel get pods -o wide` (or your CNI\'s namespace)' : 'on the control plane: `kubectl describe node ' + nodeName + '`', true);
+    },
+    async apply() {
+      // nothing to change: Ready is the cluster's verdict
+    },
+  };
+}

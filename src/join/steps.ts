@@ -1,0 +1,24 @@
+import type { LoadedConfig } from '../config/types.js';
+import type { Step } from '../engine/step.js';
+import type { HostFacts } from '../host/facts.js';
+import { joinCleanupStep } from './cleanup-step.js';
+import { discoveryStep } from './discovery-step.js';
+import { joinStep } from './join-step.js';
+import { nodeIPStep } from './nodeip-step.js';
+import { nodeReadyStep } from './ready-step.js';
+
+// The join group: validate credentials first, pick the node IP, join, clean up the
+// token, then prove the result from the node. `prior` = every step before the group
+// (host preparation, runtime): discovery may need the managed /etc/hosts names, and
+// kubeadm must find containerd running and its own package installed.
+export function buildJoinSteps(config: LoadedConfig, facts: HostFacts, prior: string[] = []): Step[] {
+  // kubelet registers under the lower-cased hostname unless nodeRegistration.name is set
+  const nodeName = config.join.nodeName ?? facts.hostname.toLowerCase();
+  return [
+    { ...discoveryStep, after: prior },
+    { ...nodeIPStep, after: prior },
+    { ...joinStep, after: [...prior, ...(joinStep.after ?? [])] },
+    joinCleanupStep,
+    nodeReadyStep(config.agent.join.waitForReady, nodeName),
+  ];
+}
