@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, promises as fs } from 'node:fs';
+import { createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { onCleanup } from './cleanup.js';
 import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link } from './net.js';
@@ -170,11 +170,17 @@ export class Node {
   }
 }
 
+// /proc/swaps shows a node's swap file by its path inside the node ("/swapfile"), so
+// each entry is tried under this node's root; swapoff matches the inode, not the name.
 async function releaseSwapAndMounts(dir: string): Promise<void> {
   const swaps = await fs.readFile('/proc/swaps', 'utf8');
   for (const line of swaps.split('\n').slice(1)) {
     const file = line.split(/\s+/)[0];
-    if (file?.startsWith(dir + '/')) await sh('swapoff', [file], { allowFailure: true });
+    if (!file) continue;
+    for (const candidate of [file, path.join(dir, 'root', file)]) {
+      // regular files under this node only: never a device, never the host's own swap
+      if (candidate.startsWith(dir + '/') && existsSync(candidate) && statSync(candidate).isFile()) await sh('swapoff', [candidate], { allowFailure: true });
+    }
   }
   const mounts = (await fs.readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1]).filter((m): m is string => Boolean(m?.startsWith(dir + '/')));
   for (const m of mounts.reverse()) await sh('umount', ['-l', m], { allowFailure: true });
