@@ -4,12 +4,13 @@ import type { LoadedConfig } from '../config/types.js';
 import { runSteps, type RunResult } from '../engine/engine.js';
 import { EventBus, type RunMode } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
-import { loadState, saveState, type PersistedState } from '../engine/state.js';
+import { loadState, recordChange, saveState, type PersistedState } from '../engine/state.js';
 import type { Step, StepContext } from '../engine/step.js';
 import { gatherFacts, type HostFacts } from '../host/facts.js';
 import { hostFiles, type Files } from '../host/files.js';
 import { hostProc, type Proc } from '../host/proc.js';
 import { logEvents } from '../log/events.js';
+import { AutoSnapshots } from '../ops/snapshot/auto.js';
 import type { Logger } from '../log/logger.js';
 import { StatusModel } from '../status/model.js';
 import { startStatusServer } from '../status/server.js';
@@ -93,7 +94,12 @@ export class Agent {
       },
       published,
     };
-    return runSteps(steps, ctx, this.bus, { mode, checkOnly: mode === 'plan', concurrency: 2 });
+    // before/after snapshots for `joinagent diff`; not for plan (changes nothing) nor for
+    // reconcile repairs, which would replace the pair that shows the join
+    const snaps = !this.opts.readOnly && (mode === 'run' || mode === 'prepare') ? new AutoSnapshots(this.files, this.proc, ctx.warn) : undefined;
+    const result = await runSteps(steps, ctx, this.bus, { mode, checkOnly: mode === 'plan', concurrency: 2, beforeFirstChange: snaps && (() => snaps.takeBefore()) });
+    await snaps?.takeAfter();
+    return result;
   }
 
   // State is written after every step and at the end of a run; writes are serialized
@@ -102,7 +108,10 @@ export class Agent {
     this.bus.on((e) => {
       const s = this.state;
       if (e.type === 'run-start' && e.mode !== 'reconcile') s.lastRun = { mode: e.mode, startedAt: new Date().toISOString() };
-      else if (e.type === 'step-end') s.steps[e.id] = { ...e, at: new Date().toISOString() } as PersistedState['steps'][string];
+      else if (e.type === 'step-end') {
+        s.steps[e.id] = { ...e, at: new Date().toISOString() } as PersistedState['steps'][string];
+        if (e.state === 'changed') recordChange(s, e.id, e.changes);
+      }
       else if (e.type === 'published') s.published[e.key] = e.value;
       else if (e.type === 'run-end' && e.mode !== 'reconcile' && s.lastRun) Object.assign(s.lastRun, { endedAt: new Date().toISOString(), ok: e.ok, failedStep: e.failedStep });
       else return;

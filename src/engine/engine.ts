@@ -22,6 +22,8 @@ export interface RunOptions {
   /** Steps that may run side by side (default 1: strictly sequential). */
   concurrency?: number;
   random?: () => number;
+  /** Awaited once, before the first apply() of the run (the agent's "before" snapshot). */
+  beforeFirstChange?: () => Promise<void>;
 }
 
 export interface RunResult {
@@ -37,6 +39,10 @@ type Ctx = Omit<StepContext, 'progress'>;
 export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: RunOptions): Promise<RunResult> {
   const ordered = orderSteps(steps);
   const started = Date.now();
+  // memoized: two steps applying side by side both wait for the same single call
+  const hook = opts.beforeFirstChange;
+  let firstChange: Promise<void> | undefined;
+  if (hook) opts = { ...opts, beforeFirstChange: () => (firstChange ??= hook()) };
   bus.emit({ type: 'run-start', mode: opts.mode, steps: ordered.map((s) => ({ id: s.id, title: s.title, phase: s.phase })) });
   const outcomes = new Map<string, StepOutcome>();
   const running = new Map<string, Promise<void>>();
@@ -131,6 +137,7 @@ async function attemptOnce(step: Step, ctx: StepContext, bus: EventBus, opts: Ru
   if (before.state === 'skip') return { state: 'skipped', message: before.reason, changes: [] };
   if (before.state === 'ok') return { state: 'ok', message: before.message, changes: [] };
   if (opts.checkOnly) return { state: 'changed', message: before.message ?? 'would change', changes: before.changes };
+  await opts.beforeFirstChange?.();
   await step.apply(ctx, before.changes);
   const after: CheckResult = step.verify ? await step.verify(ctx) : await step.check(ctx);
   if (after.state === 'change') {

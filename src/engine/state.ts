@@ -1,7 +1,8 @@
 import type { Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import { redactDeep } from '../host/redact.js';
-import type { StepOutcome } from './engine.js';
+import { describeChange, type StepOutcome } from './engine.js';
+import type { Change } from './step.js';
 
 // What survives a restart: the last run per mode and each step's last outcome, so a
 // restarted agent (or `joinagent status` after a reboot) reports what happened before.
@@ -12,6 +13,17 @@ export interface PersistedState {
   steps: Record<string, StepOutcome & { at: string }>;
   published: Record<string, unknown>;
   joinedAt?: string;
+  /** Append-only record of what steps changed (steps[] keeps only the last outcome, which
+   * is `ok` after a re-run): reset --all reads it to know what to revert (firewall, packages). */
+  changeLog?: { step: string; at: string; changes: string[] }[];
+}
+
+const CHANGE_LOG_LIMIT = 500;
+
+export function recordChange(state: PersistedState, step: string, changes: Change[]): void {
+  state.changeLog ??= [];
+  state.changeLog.push({ step, at: new Date().toISOString(), changes: changes.map(describeChange) });
+  if (state.changeLog.length > CHANGE_LOG_LIMIT) state.changeLog.splice(0, state.changeLog.length - CHANGE_LOG_LIMIT);
 }
 
 export function emptyState(): PersistedState {

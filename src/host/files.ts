@@ -24,6 +24,10 @@ export interface Files {
   exists(hostPath: string): Promise<boolean>;
   stat(hostPath: string): Promise<{ mode: number; size: number; uid: number; gid: number; mtimeMs: number; isDir: boolean } | null>;
   list(hostDir: string): Promise<string[]>;
+  /** Like stat() but does not follow a final symlink (trees, /proc links). */
+  lstat(hostPath: string): Promise<{ type: FileType; mode: number; size: number } | null>;
+  /** A symlink's target, as stored (/proc/PID/ns/net -> "net:[4026531840]"); null if absent or not a link. */
+  readlink(hostPath: string): Promise<string | null>;
   write(hostPath: string, content: string | Buffer, opts?: WriteOptions): Promise<WriteResult>;
   remove(hostPath: string, opts?: { backup?: boolean }): Promise<boolean>;
   mkdir(hostDir: string, mode?: number): Promise<void>;
@@ -31,6 +35,8 @@ export interface Files {
   /** Create a file only if absent (O_EXCL); false when it already exists. */
   createExclusive(hostPath: string, content: string): Promise<boolean>;
 }
+
+export type FileType = 'file' | 'dir' | 'link' | 'socket' | 'fifo' | 'device' | 'other';
 
 export class ReadOnlyViolation extends Error {
   constructor(op: string, p: string) {
@@ -87,6 +93,23 @@ export function hostFiles(root = '/', readOnly = false): Files {
         throw e;
       }
     },
+    async lstat(p) {
+      try {
+        const s = await fs.lstat(resolve(p));
+        return { type: fileType(s), mode: s.mode & 0o7777, size: s.size };
+      } catch (e) {
+        if (isNotFound(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+        throw e;
+      }
+    },
+    async readlink(p) {
+      try {
+        return await fs.readlink(resolve(p));
+      } catch {
+        // gone (a process exited mid-walk), not a link, or not ours to read
+        return null;
+      }
+    },
     async write(p, content, opts = {}) {
       guard('write', p);
       const data = typeof content === 'string' ? Buffer.from(content) : content;
@@ -97,7 +120,7 @@ export function hostFiles(root = '/', readOnly = false): Files {
         return { changed: false };
       }
       let backup: string | undefined;
-      if (opts.backup !== false) backup = await backupFile(files, p, before);
+      if (opts.backup !== false) backup = await backupFile(files, p, before, data);
       await atomicWrite(resolve(p), data, wantMode, st ? { uid: st.uid, gid: st.gid } : undefined);
       return { changed: true, backup };
     },
@@ -105,7 +128,7 @@ export function hostFiles(root = '/', readOnly = false): Files {
       guard('remove', p);
       const before = await files.readBytes(p);
       if (before === null) return false;
-      if (opts.backup !== false) await backupFile(files, p, before);
+      if (opts.backup !== false) await backupFile(files, p, before, null);
       await fs.rm(resolve(p), { force: true });
       return true;
     },
@@ -139,7 +162,8 @@ export function hostFiles(root = '/', readOnly = false): Files {
 async function atomicWrite(target: string, data: Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${Date.now()}`);
+  // pid + a counter: two writes in the same millisecond (steps run side by side) never share a temp file
+  const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${++tmpCounter}`);
   const fh = await fs.open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
@@ -167,22 +191,44 @@ export interface BackupManifestEntry {
   original?: string;
   created: boolean;
   backups: string[];
+  /** A copy of what joinagent last wrote (null: its last action removed the file), so
+   * `reset --all` can tell its own edits from later foreign ones (3-way revert). */
+  written?: string | null;
 }
 export type BackupManifest = Record<string, BackupManifestEntry>;
 
 // Every edited file gets a timestamped copy, and the first copy is remembered as the
 // original so `reset --all` can restore what the host had before joinagent.
-async function backupFile(files: Files, p: string, before: Buffer | null): Promise<string | undefined> {
+// The manifest is read-modify-write: backups of one root are queued so two steps
+// editing files at the same time cannot drop each other's entries.
+async function backupFile(files: Files, p: string, before: Buffer | null, after: Buffer | null): Promise<string | undefined> {
   if (p.startsWith(paths.stateDir)) return undefined; // our own state needs no backup
+  const prev = backupQueues.get(files.root) ?? Promise.resolve();
+  const mine = prev.then(() => backupFileNow(files, p, before, after));
+  backupQueues.set(files.root, mine.catch(() => undefined));
+  return mine;
+}
+
+const backupQueues = new Map<string, Promise<unknown>>();
+let tmpCounter = 0;
+
+async function backupFileNow(files: Files, p: string, before: Buffer | null, after: Buffer | null): Promise<string | undefined> {
   const manifest = await readManifest(files);
   const entry: BackupManifestEntry = manifest[p] ?? { created: before === null, backups: [] };
   let backup: string | undefined;
   if (before !== null) {
     const name = `${p.replace(/^\//, '').replace(/\//g, '__')}.${new Date().toISOString().replace(/[:.]/g, '')}`;
     backup = path.posix.join(paths.backupDir, name);
+    // two edits within one millisecond must not overwrite the first copy (the original)
+    for (let i = 1; await files.exists(backup); i++) backup = path.posix.join(paths.backupDir, `${name}-${i}`);
     await atomicWrite(files.resolve(backup), before, 0o600);
     entry.backups.push(backup);
     if (!entry.created && entry.original === undefined) entry.original = backup;
+  }
+  if (after === null) entry.written = null;
+  else {
+    entry.written = path.posix.join(paths.backupDir, `${p.replace(/^\//, '').replace(/\//g, '__')}.written`);
+    await atomicWrite(files.resolve(entry.written), after, 0o600);
   }
   manifest[p] = entry;
   await atomicWrite(files.resolve(paths.backupManifest), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), 0o600);
@@ -197,6 +243,16 @@ export async function readManifest(files: Files): Promise<BackupManifest> {
   } catch {
     return {};
   }
+}
+
+function fileType(s: import('node:fs').Stats): FileType {
+  if (s.isFile()) return 'file';
+  if (s.isDirectory()) return 'dir';
+  if (s.isSymbolicLink()) return 'link';
+  if (s.isSocket()) return 'socket';
+  if (s.isFIFO()) return 'fifo';
+  if (s.isBlockDevice() || s.isCharacterDevice()) return 'device';
+  return 'other';
 }
 
 function isNotFound(e: unknown): boolean {

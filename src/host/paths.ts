@@ -8,6 +8,8 @@ export const paths = {
   backupDir: '/var/lib/joinagent/backup',
   backupManifest: '/var/lib/joinagent/backup/manifest.json',
   snapshotDir: '/var/lib/joinagent/snapshots',
+  snapshotBefore: '/var/lib/joinagent/snapshots/before.json',
+  snapshotAfter: '/var/lib/joinagent/snapshots/after.json',
   joinConfig: '/var/lib/joinagent/kubeadm-join.yaml',
   runDir: '/run/joinagent',
   lock: '/run/joinagent/lock',
@@ -26,6 +28,14 @@ export const paths = {
   hosts: '/etc/hosts',
   selinuxConfig: '/etc/selinux/config',
   osRelease: '/etc/os-release',
+  kubeletEnvFiles: ['/etc/sysconfig/kubelet', '/etc/default/kubelet', '/var/lib/kubelet/kubeadm-flags.env'],
+  kubernetesDir: '/etc/kubernetes',
+  kubeletDir: '/var/lib/kubelet',
+  containerdRunDir: '/run/containerd',
+  cgroupRoot: '/sys/fs/cgroup',
+  sysctlRoot: '/proc/sys',
+  procRoot: '/proc',
+  sysClassNet: '/sys/class/net',
 } as const;
 
 export const DEFAULT_STATUS_ADDRESS = '127.0.0.1:9797';

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { Step } from '../engine/step.js';
 import type { HostFacts } from '../host/facts.js';
+import { hostPreparationSteps } from './host/index.js';
 
 export type StepSet = 'prepare' | 'run';
 
@@ -14,8 +15,8 @@ export function buildSteps(config: LoadedConfig, facts: HostFacts, set: StepSet)
 
 // Each group is filled by its own feature module; kept as functions so a group can
 // decide from config and facts which steps apply.
-function hostSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {
-  return [];
+function hostSteps(config: LoadedConfig, facts: HostFacts): Step[] {
+  return hostPreparationSteps(config, facts);
 }
 
 function runtimeSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {

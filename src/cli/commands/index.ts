@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { registerReset } from './reset.js';
 import { registerRun } from './run.js';
+import { registerSnapshot } from './snapshot.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
 
 // Every command module registers itself here; order = order in --help.
-export const commands: ((program: Command) => void)[] = [registerRun, registerValidate, registerStatus, registerVersion];
+export const commands: ((program: Command) => void)[] = [registerRun, registerValidate, registerStatus, registerSnapshot, registerReset, registerVersion];

@@ -35,7 +35,7 @@ describe('files', () => {
       await files.write('/etc/sysctl.d/k8s.conf', 'x=1\n', { mode: 0o600 });
       assert.equal((await files.stat('/etc/sysctl.d/k8s.conf'))?.mode, 0o600);
       const m = await readManifest(files);
-      assert.deepEqual(m['/etc/sysctl.d/k8s.conf'], { created: true, backups: [] });
+      assert.deepEqual(m['/etc/sysctl.d/k8s.conf'], { created: true, backups: [], written: '/var/lib/joinagent/backup/etc__sysctl.d__k8s.conf.written' });
     } finally {
       cleanup();
     }

@@ -1,0 +1,52 @@
+import type { Change, StepContext } from '../../engine/step.js';
+
+type FileChange = Extract<Change, { kind: 'file' }>;
+
+// The diff a check reports for one file: null when the host already has `wanted`.
+export async function fileChange(ctx: StepContext, path: string, wanted: string): Promise<FileChange | null> {
+  const before = await ctx.files.read(path);
+  return before === wanted ? null : { kind: 'file', path, before, after: wanted };
+}
+
+// Applies the file changes a check found (and only those): every write is atomic and
+// backed up by ctx.files, so a reset can restore the original.
+export async function writeFileChanges(ctx: StepContext, changes: Change[], mode?: number): Promise<string[]> {
+  const written: string[] = [];
+  for (const c of changes) {
+    if (c.kind !== 'file') continue;
+    if (c.after === null) await ctx.files.remove(c.path);
+    else await ctx.files.write(c.path, c.after, mode === undefined ? {} : { mode });
+    written.push(c.path);
+  }
+  return written;
+}
+
+const warned = new WeakMap<object, Set<string>>();
+
+// check() runs twice per run (check, then verify): a warning found there is emitted once
+// per run. ctx.published is the one object a whole run shares, so it keys the memory.
+export function warnOnce(ctx: StepContext, message: string, hint?: string): void {
+  let seen = warned.get(ctx.published);
+  if (!seen) warned.set(ctx.published, (seen = new Set()));
+  if (seen.has(message)) return;
+  seen.add(message);
+  ctx.warn(message, hint);
+}
+
+// Ensures text ends with exactly one newline (files we render are line-oriented).
+export function withFinalNewline(text: string): string {
+  return text === '' || text.endsWith('\n') ? text : text + '\n';
+}
+
+const RUN_PREFIX = 'run: ';
+
+// A change that is one command: plan prints exactly what apply will run. Arguments never
+// contain spaces here (units, ports, module names), so the line splits back losslessly.
+export function commandChange(argv: string[]): Change {
+  return { kind: 'action', description: RUN_PREFIX + argv.join(' ') };
+}
+
+// The argv of a commandChange, or null for any other change.
+export function commandOf(c: Change): string[] | null {
+  return c.kind === 'action' && c.description.startsWith(RUN_PREFIX) ? c.description.slice(RUN_PREFIX.length).split(' ') : null;
+}

@@ -1,0 +1,67 @@
+import type { StepContext } from '../../../engine/step.js';
+import type { RunOptions } from '../../../host/proc.js';
+import { packageError, type PackageManager } from './backend.js';
+
+// Unattended and bounded: no prompts (keep existing config files), wait up to 120 s for
+// the dpkg lock instead of failing at once (or deleting it, as some scripts do).
+const APT_ENV: RunOptions = { env: { DEBIAN_FRONTEND: 'noninteractive' }, allowFailure: true, timeoutMs: 15 * 60_000 };
+const LOCK = ['-o', 'DPkg::Lock::Timeout=120'];
+
+// Parses `apt-cache madison NAME`: "  kubelet | 1.32.11-1.1 | https://... Packages".
+export function parseMadison(text: string, name: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.split('|').map((f) => f.trim()))
+    .filter((f) => f.length >= 3 && f[0] === name)
+    .map((f) => f[1]);
+}
+
+// Parses dpkg-query lines "NAME\tVERSION\tSTATUS"; only fully installed ("ii") count.
+export function parseDpkgQuery(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [name, version, status] = line.split('\t');
+    if (name && version && status?.startsWith('ii')) out.set(name, version);
+  }
+  return out;
+}
+
+export const apt: PackageManager = {
+  refreshAfterRepoChange: true,
+  async installed(ctx, names) {
+    // exits 1 when one of the names is unknown, yet prints the others
+    const r = await ctx.proc.probe('dpkg-query', ['-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], { allowFailure: true });
+    const found = parseDpkgQuery(r.stdout);
+    return new Map(names.map((n) => [n, found.get(n) ?? null]));
+  },
+  async held(ctx) {
+    const r = await ctx.proc.probe('apt-mark', ['showhold'], { allowFailure: true });
+    return new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  },
+  async refresh(ctx) {
+    ctx.progress('apt-get update');
+    const r = await ctx.proc.run('apt-get', ['update', '-q', ...LOCK], APT_ENV);
+    // exit 0 with "W: Failed to fetch" for an unrelated, unreachable source is common (air-gapped
+    // hosts); a missing version of ours is reported later, naming the package.
+    if (r.exitCode !== 0) throw packageError('apt-get update', r);
+  },
+  async available(ctx, name) {
+    const r = await ctx.proc.probe('apt-cache', ['madison', name], { allowFailure: true });
+    return parseMadison(r.stdout, name);
+  },
+  async install(ctx, pkgs) {
+    ctx.progress(`apt-get install ${pkgs.map((p) => p.name).join(' ')}`);
+    const args = ['install', '-y', '-q', '--no-install-recommends', '--allow-downgrades', '--allow-change-held-packages', ...LOCK, '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+    const r = await ctx.proc.run('apt-get', [...args, ...pkgs.map((p) => `${p.name}=${p.version}`)], { ...APT_ENV, onLine: (l) => progressLine(ctx, l) });
+    if (r.exitCode !== 0) throw packageError('apt-get install', r);
+  },
+  async hold(ctx, names) {
+    const r = await ctx.proc.run('apt-mark', ['hold', ...names], { allowFailure: true });
+    if (r.exitCode !== 0) throw packageError('apt-mark hold', r);
+  },
+};
+
+// dpkg's "Setting up kubelet (1.32.11-1.1) ..." lines as /status progress.
+function progressLine(ctx: StepContext, line: string): void {
+  if (/^(Setting up|Unpacking|Get:\d+)/.test(line)) ctx.progress(line.slice(0, 160));
+}

@@ -1,0 +1,37 @@
+import { StepError, type StepContext } from '../../../engine/step.js';
+import { describeFailure, type RunResult } from '../../../host/proc.js';
+
+// What the packages step needs from a package manager; apt.ts and dnf.ts implement it.
+export interface PackageManager {
+  /** apt must re-read the lists after a sources change; dnf fetches a new or changed
+   *  repository's metadata by itself (its cache is keyed by repo id and URL). */
+  refreshAfterRepoChange: boolean;
+  /** Installed version per name (null = not installed). Read-only. */
+  installed(ctx: StepContext, names: string[]): Promise<Map<string, string | null>>;
+  /** Names currently held from upgrades. Read-only. */
+  held(ctx: StepContext, names: string[]): Promise<Set<string>>;
+  /** Re-reads repository metadata (apt-get update / dnf makecache). */
+  refresh(ctx: StepContext): Promise<void>;
+  /** Versions the repositories offer for one package. Read-only. */
+  available(ctx: StepContext, name: string): Promise<string[]>;
+  /** Installs name=version pairs in one transaction. */
+  install(ctx: StepContext, pkgs: { name: string; version: string }[]): Promise<void>;
+  hold(ctx: StepContext, names: string[]): Promise<void>;
+}
+
+const TRANSIENT = /temporary failure|could not resolve|failed to fetch|connection (refused|timed out|reset)|unable to connect|cannot download|curl error|failed to download|timed? ?out|could not get lock|waiting for (cache )?lock|is locked|network is unreachable|503 service unavailable|hash sum mismatch/i;
+
+// A package manager failure as a StepError: network trouble and a held lock are
+// retryable (the engine backs off); anything else needs the operator. We never remove
+// a lock file: another apt/dnf (unattended-upgrades, cloud-init) is working.
+export function packageError(what: string, r: RunResult): StepError {
+  const text = `${r.stderr}\n${r.stdout}`;
+  const retryable = r.timedOut || TRANSIENT.test(text);
+  const lock = /lock/i.test(text);
+  const hint = lock
+    ? 'another package manager run holds the lock (unattended-upgrades, cloud-init?): joinagent waits and retries; never delete the lock file'
+    : retryable
+      ? 'the repository was not reachable: check the network, proxy and repositories.* in the config; joinagent retries with backoff'
+      : 'run the command by hand to see the full error';
+  return new StepError(`packages: ${what}: ${describeFailure(r)}`, hint, retryable);
+}

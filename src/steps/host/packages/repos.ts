@@ -1,0 +1,100 @@
+import type { LoadedConfig } from '../../../config/types.js';
+import type { HostFacts } from '../../../host/facts.js';
+import { kubeVersion } from './wanted.js';
+
+export interface OsInfo {
+  id: string;
+  /** VERSION_CODENAME (Debian, Ubuntu): the Docker deb repository's suite. */
+  codename?: string;
+}
+
+export interface RepoKey {
+  /** Where the (ASCII-armored) key is kept on the host. */
+  path: string;
+  /** An http(s) URL, or an absolute path on the host. */
+  source: string;
+}
+
+export interface RepoPlan {
+  files: { path: string; content: string }[];
+  keys: RepoKey[];
+}
+
+export const APT_KEYRINGS = '/etc/apt/keyrings';
+export const RPM_KEYS = '/etc/pki/rpm-gpg';
+
+// pkgs.k8s.io has one repository per minor version; repositories.kubernetes.url replaces
+// it for mirrors (same flat layout: `deb URL /`, rpm baseurl=URL).
+export function kubernetesRepoUrl(config: LoadedConfig, family: 'rhel' | 'debian'): string {
+  const over = config.agent.repositories.kubernetes?.url;
+  if (over) return over.endsWith('/') ? over : over + '/';
+  return `https://pkgs.k8s.io/core:/stable:/v${kubeVersion(config).minor}/${family === 'debian' ? 'deb' : 'rpm'}/`;
+}
+
+// Docker's repository root for this distribution (download.docker.com/linux/<distro>).
+export function dockerRepoUrl(config: LoadedConfig, os: OsInfo): string {
+  const over = config.agent.repositories.docker?.url;
+  if (over) return over.replace(/\/$/, '');
+  const distro = os.id === 'ubuntu' ? 'ubuntu' : os.id === 'debian' ? 'debian' : os.id === 'fedora' ? 'fedora' : 'centos';
+  return `https://download.docker.com/linux/${distro}`;
+}
+
+const DEB_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ppc64: 'ppc64el', s390x: 's390x' };
+
+// The repository files and keys the wanted packages come from. The kube rpm repo's
+// exclude= line is the dnf equivalent of apt-mark hold: a plain `dnf upgrade` never
+// moves kubelet past the control plane; we install with --disableexcludes=kubernetes.
+export function repositoryPlan(config: LoadedConfig, facts: Pick<HostFacts, 'family' | 'arch'>, os: OsInfo): RepoPlan {
+  const family = facts.family ?? 'debian';
+  const kubeUrl = kubernetesRepoUrl(config, family);
+  const docker = config.agent.containerd.source === 'docker';
+  const dockerUrl = dockerRepoUrl(config, os);
+  const keyDir = family === 'debian' ? APT_KEYRINGS : RPM_KEYS;
+  const kubeKey: RepoKey = { path: `${keyDir}/kubernetes.asc`, source: config.agent.repositories.kubernetes?.key ?? (family === 'debian' ? `${kubeUrl}Release.key` : `${kubeUrl}repodata/repomd.xml.key`) };
+  const dockerKey: RepoKey = { path: `${keyDir}/docker.asc`, source: config.agent.repositories.docker?.key ?? `${dockerUrl}/gpg` };
+  const plan: RepoPlan = { files: [], keys: [kubeKey, ...(docker ? [dockerKey] : [])] };
+  const { minor } = kubeVersion(config);
+  if (family === 'debian') {
+    plan.files.push({ path: '/etc/apt/sources.list.d/kubernetes.list', content: `# joinagent: Kubernetes v${minor} packages\ndeb [signed-by=${kubeKey.path}] ${kubeUrl} /\n` });
+    if (docker) {
+      const arch = DEB_ARCH[facts.arch] ?? facts.arch;
+      plan.files.push({ path: '/etc/apt/sources.list.d/docker.list', content: `# joinagent: containerd.io from Docker\ndeb [arch=${arch} signed-by=${dockerKey.path}] ${dockerUrl} ${os.codename ?? 'stable'} stable\n` });
+    }
+    return plan;
+  }
+  plan.files.push({
+    path: '/etc/yum.repos.d/kubernetes.repo',
+    content: ['# joinagent: Kubernetes packages, held by the exclude line', '[kubernetes]', `name=Kubernetes v${minor}`, `baseurl=${kubeUrl}`, 'enabled=1', 'gpgcheck=1', `gpgkey=file://${kubeKey.path}`, 'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni', ''].join('\n'),
+  });
+  if (docker) {
+    plan.files.push({
+      path: '/etc/yum.repos.d/docker-ce.repo',
+      content: ['# joinagent: containerd.io from Docker', '[docker-ce-stable]', 'name=Docker CE Stable - $basearch', `baseurl=${dockerUrl}/$releasever/$basearch/stable`, 'enabled=1', 'gpgcheck=1', `gpgkey=file://${dockerKey.path}`, ''].join('\n'),
+    });
+  }
+  return plan;
+}
+
+// ASCII armor for a binary OpenPGP key, so every keyring we keep is one format: apt
+// reads `.asc` files in signed-by= without gpg, and rpm imports armored keys.
+export function armorKey(key: Buffer): string {
+  const text = key.toString('latin1');
+  if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) return key.toString('utf8').replace(/\r\n/g, '\n').replace(/\n*$/, '\n');
+  const b64 = key.toString('base64').replace(/.{1,64}/g, '$&\n');
+  const c = crc24(key);
+  const crc = Buffer.from([(c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff]).toString('base64');
+  return `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${b64}=${crc}\n-----END PGP PUBLIC KEY BLOCK-----\n`;
+}
+
+// RFC 4880 6.1 checksum of the armored data.
+function crc24(data: Buffer): number {
+  let crc = 0xb704ce;
+  for (const byte of data) {
+    crc ^= byte << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}

@@ -1,0 +1,106 @@
+import { StepError, type Change, type Step, type StepContext } from '../../../engine/step.js';
+import { parseOsRelease, type DistroFamily } from '../../../host/facts.js';
+import { paths } from '../../../host/paths.js';
+import { describeFailure } from '../../../host/proc.js';
+import { commandChange, fileChange } from '../file-change.js';
+import { apt } from './apt.js';
+import type { PackageManager } from './backend.js';
+import { dnf } from './dnf.js';
+import { keyChange, writeDownloadedKeys } from './keys.js';
+import { repositoryPlan } from './repos.js';
+import { pickVersion, versionMatches, wantedPackages, type WantedPackage } from './wanted.js';
+
+const PKG = 'package ';
+const HOLD = 'hold ';
+
+export function packageManager(family: DistroFamily): PackageManager {
+  return family === 'debian' ? apt : dnf;
+}
+
+// packages: every package joinagent installs (kube packages and containerd), their
+// repositories and holds, in one package-manager transaction per run.
+export const packagesStep: Step = {
+  id: 'packages',
+  title: 'packages: kubelet, kubeadm, kubectl, cri-tools, containerd',
+  phase: 'host',
+  resources: ['package-manager'],
+  retry: { attempts: 4, baseMs: 5_000, maxMs: 60_000 },
+  async check(ctx) {
+    const family = familyOf(ctx);
+    const pm = packageManager(family);
+    const changes: Change[] = [];
+    const plan = repositoryPlan(ctx.config, ctx.facts, await osInfo(ctx));
+    for (const k of plan.keys) {
+      const c = await keyChange(ctx, k);
+      if (c) changes.push(c);
+    }
+    for (const f of plan.files) {
+      const c = await fileChange(ctx, f.path, f.content);
+      if (c) changes.push(c);
+    }
+    const wanted = wantedPackages(ctx.config, ctx.facts);
+    const installed = await pm.installed(ctx, wanted.map((w) => w.name));
+    for (const w of wanted) {
+      const have = installed.get(w.name) ?? null;
+      if (have === null || !versionMatches(have, w.version)) changes.push({ kind: 'value', name: PKG + w.name, live: have ?? 'absent', wanted: w.version ?? 'installed' });
+    }
+    const held = await pm.held(ctx, wanted.filter((w) => w.hold).map((w) => w.name));
+    for (const w of wanted) if (w.hold && !held.has(w.name)) changes.push({ kind: 'value', name: HOLD + w.name, live: 'no', wanted: 'yes' });
+    const enabled = await ctx.proc.probe('systemctl', ['is-enabled', 'kubelet'], { allowFailure: true });
+    if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(['systemctl', 'enable', 'kubelet']));
+    return changes.length ? { state: 'change', changes } : { state: 'ok', message: wanted.map((w) => `${w.name} ${installed.get(w.name)}`).join(', ') };
+  },
+  async apply(ctx, changes) {
+    const pm = packageManager(familyOf(ctx));
+    let reposChanged = await writeDownloadedKeys(ctx, changes);
+    for (const c of changes) {
+      if (c.kind === 'file' && c.after !== null) reposChanged = (await ctx.files.write(c.path, c.after, { mode: 0o644 })).changed || reposChanged;
+    }
+    const wanted = wantedPackages(ctx.config, ctx.facts);
+    const toInstall = wanted.filter((w) => changes.some((c) => c.kind === 'value' && c.name === PKG + w.name));
+    if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, reposChanged && pm.refreshAfterRepoChange));
+    const toHold = changes.filter((c) => c.kind === 'value' && c.name.startsWith(HOLD)).map((c) => (c.kind === 'value' ? c.name.slice(HOLD.length) : ''));
+    if (toHold.length) await pm.hold(ctx, toHold);
+    if (changes.some((c) => c.kind === 'action' && c.description.endsWith('systemctl enable kubelet'))) {
+      // enable only: kubeadm join starts kubelet once its configuration exists
+      const r = await ctx.proc.run('systemctl', ['enable', 'kubelet'], { allowFailure: true });
+      if (r.exitCode !== 0) throw new StepError(`packages: systemctl enable kubelet: ${describeFailure(r)}`, /masked/.test(r.stderr) ? 'kubelet is masked: systemctl unmask kubelet' : 'check that the kubelet package installed kubelet.service');
+    }
+  },
+};
+
+// Exact versions to install. `apt-get update` runs only when a repository file changed
+// (apt) or a wanted version is not in the cached metadata (a new patch release since then).
+async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refreshFirst: boolean): Promise<{ name: string; version: string }[]> {
+  if (refreshFirst) await pm.refresh(ctx);
+  let found = await lookup(ctx, pm, pkgs);
+  if (!refreshFirst && found.some((f) => f.version === undefined)) {
+    await pm.refresh(ctx);
+    found = await lookup(ctx, pm, pkgs);
+  }
+  const missing = found.filter((f) => f.version === undefined);
+  if (missing.length) {
+    const what = missing.map((m) => `${m.name} ${m.wanted ?? ''} (available: ${m.candidates.slice(-5).join(', ') || 'none'})`).join('; ');
+    throw new StepError(`packages: not in the configured repositories: ${what}`, `check kubernetesVersion / containerd.version, the repositories.* settings, and that the repository is reachable (${ctx.facts.family === 'debian' ? 'apt-get update' : 'dnf makecache'})`);
+  }
+  return found.map((f) => ({ name: f.name, version: f.version! }));
+}
+
+async function lookup(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[]) {
+  const out: { name: string; wanted?: string; version?: string; candidates: string[] }[] = [];
+  for (const p of pkgs) {
+    const candidates = await pm.available(ctx, p.name);
+    out.push({ name: p.name, wanted: p.version, version: pickVersion(candidates, p.version), candidates });
+  }
+  return out;
+}
+
+function familyOf(ctx: StepContext): DistroFamily {
+  if (!ctx.facts.family) throw new StepError(`packages: ${ctx.facts.osName} (ID=${ctx.facts.osId}) is not a supported distribution`, 'joinagent supports RHEL-family (dnf) and Debian-family (apt) hosts; see /etc/os-release');
+  return ctx.facts.family;
+}
+
+async function osInfo(ctx: StepContext): Promise<{ id: string; codename?: string }> {
+  const osr = parseOsRelease((await ctx.files.read(paths.osRelease)) ?? '');
+  return { id: ctx.facts.osId, codename: osr.VERSION_CODENAME || osr.UBUNTU_CODENAME || undefined };
+}

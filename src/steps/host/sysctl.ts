@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { StepError, type Change, type Step, type StepContext } from '../../engine/step.js';
+import { paths } from '../../host/paths.js';
+import { describeFailure } from '../../host/proc.js';
+import { commandChange, commandOf, fileChange, warnOnce, writeFileChanges } from './file-change.js';
+
+export const SYSCTLS: Record<string, string> = {
+  'net.bridge.bridge-nf-call-iptables': '1',
+  'net.bridge.bridge-nf-call-ip6tables': '1',
+  'net.ipv4.ip_forward': '1',
+};
+
+// Directories systemd-sysctl and `sysctl --system` read, highest precedence first for
+// files of the same name; all files are then applied in file-name order.
+export const SYSCTL_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d'];
+
+// /etc/sysctl.d/k8s.conf: the bridge keys make bridged pod traffic visible to iptables
+// (kube-proxy), ip_forward lets the node route pod traffic.
+export function renderSysctlConf(): string {
+  return '# joinagent: kube-proxy and the CNI need bridged traffic through iptables and IP forwarding\n' + Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
+}
+
+// key = value pairs of a sysctl.d file; "a/b/c" keys and the "-" (ignore errors) prefix
+// are normalised so they compare with ours.
+export function parseSysctlFile(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const i = line.indexOf('=');
+    if (i < 0) continue;
+    const key = line.slice(0, i).trim().replace(/^-/, '').replace(/\//g, '.');
+    out.set(key, line.slice(i + 1).trim());
+  }
+  return out;
+}
+
+export interface SysctlFile {
+  path: string;
+  text: string;
+}
+
+// Files applied after ours that set one of our keys to another value: at the next boot
+// (or `sysctl --system`) they silently win. Order: by file name across all directories
+// (same name: the first directory wins), then /etc/sysctl.conf last (procps reads it last).
+export function laterOverrides(files: SysctlFile[], ours = paths.sysctlConf): { path: string; key: string; value: string }[] {
+  const byName = new Map<string, SysctlFile>();
+  const rest: SysctlFile[] = [];
+  for (const f of files) {
+    if (f.path === '/etc/sysctl.conf') rest.push(f);
+    else if (f.path.endsWith('.conf') && !byName.has(path.basename(f.path))) byName.set(path.basename(f.path), f);
+  }
+  if (!byName.has(path.basename(ours))) byName.set(path.basename(ours), { path: ours, text: '' });
+  const ordered = [...byName.keys()].sort().map((n) => byName.get(n)!).concat(rest);
+  const idx = ordered.findIndex((f) => path.basename(f.path) === path.basename(ours));
+  const after = ordered.slice(idx + 1);
+  const out: { path: string; key: string; value: string }[] = [];
+  for (const f of after) {
+    for (const [key, value] of parseSysctlFile(f.text)) if (key in SYSCTLS && value !== SYSCTLS[key]) out.push({ path: f.path, key, value });
+  }
+  return out;
+}
+
+// sysctl: the file for boot, and live values set only for keys that differ (the runbook's
+// `sysctl --system` re-applies every file on the host, including unrelated ones).
+export const sysctlStep: Step = {
+  id: 'sysctl',
+  title: 'sysctl: bridge netfilter and IP forwarding',
+  phase: 'host',
+  after: ['modules'],
+  async check(ctx) {
+    const changes: Change[] = [];
+    const conf = await fileChange(ctx, paths.sysctlConf, renderSysctlConf());
+    if (conf) changes.push(conf);
+    for (const [key, wanted] of Object.entries(SYSCTLS)) {
+      const live = (await ctx.files.read(`/proc/sys/${key.replace(/\./g, '/')}`))?.trim() ?? 'absent';
+      if (live !== wanted) changes.push(commandChange(['sysctl', '-w', `${key}=${wanted}`]));
+    }
+    await reportOverrides(ctx);
+    return changes.length ? { state: 'change', changes } : { state: 'ok', message: Object.keys(SYSCTLS).join(', ') + ' = 1' };
+  },
+  async apply(ctx, changes) {
+    await writeFileChanges(ctx, changes);
+    for (const c of changes) {
+      const argv = commandOf(c);
+      if (!argv) continue;
+      const r = await ctx.proc.run(argv[0], argv.slice(1), { allowFailure: true });
+      if (r.exitCode !== 0) throw new StepError(`sysctl: ${describeFailure(r)}`, argv[2].startsWith('net.bridge') ? 'the key exists only once br_netfilter is loaded: check the modules step' : 'inside a container /proc/sys may be read-only: set it on the host');
+    }
+  },
+};
+
+async function reportOverrides(ctx: StepContext): Promise<void> {
+  const found: SysctlFile[] = [];
+  for (const dir of SYSCTL_DIRS) {
+    for (const name of await ctx.files.list(dir)) {
+      const p = `${dir}/${name}`;
+      const text = await ctx.files.read(p).catch(() => null);
+      if (text !== null) found.push({ path: p, text });
+    }
+  }
+  const main = await ctx.files.read('/etc/sysctl.conf');
+  if (main !== null) found.push({ path: '/etc/sysctl.conf', text: main });
+  for (const o of laterOverrides(found)) {
+    warnOnce(ctx, `sysctl: ${o.path} sets ${o.key} = ${o.value} and is applied after ${paths.sysctlConf}: it wins at the next boot`, `remove ${o.key} from ${o.path} (or set it to ${SYSCTLS[o.key]})`);
+  }
+}

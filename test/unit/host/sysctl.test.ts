@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { laterOverrides, parseSysctlFile, renderSysctlConf, sysctlStep } from '../../../src/steps/host/sysctl.js';
+import { stepContext } from '../../helpers/fakes.js';
+import { runTwice, warnings } from './run-twice.js';
+import { simulateHost } from './sim-host.js';
+
+const ours = { path: '/etc/sysctl.d/k8s.conf', text: renderSysctlConf() };
+
+describe('sysctl: desired state', () => {
+  it('renders the three keys at 1', () => {
+    assert.deepEqual([...parseSysctlFile(renderSysctlConf())], [
+      ['net.bridge.bridge-nf-call-iptables', '1'],
+      ['net.bridge.bridge-nf-call-ip6tables', '1'],
+      ['net.ipv4.ip_forward', '1'],
+    ]);
+  });
+  it('parses slash keys, the ignore-errors dash, comments', () => {
+    assert.deepEqual([...parseSysctlFile('# c\n; c\n-net/ipv4/ip_forward=0\n kernel.pid_max = 4194304 \n')], [['net.ipv4.ip_forward', '0'], ['kernel.pid_max', '4194304']]);
+  });
+  const table: [string, { path: string; text: string }[], string[]][] = [
+    // "99-" sorts before "k8s" ('9' < 'k'): systemd-sysctl applies our file after it, so ours wins
+    ['a 99-*.conf sorts before k8s.conf: no override', [ours, { path: '/etc/sysctl.d/99-disable-forwarding.conf', text: 'net.ipv4.ip_forward = 0\n' }], []],
+    ['a later name in /usr/lib wins', [ours, { path: '/usr/lib/sysctl.d/zz-hardening.conf', text: 'net.ipv4.ip_forward=0\n' }], ['/usr/lib/sysctl.d/zz-hardening.conf net.ipv4.ip_forward=0']],
+    ['kubernetes.conf sorts after k8s.conf', [ours, { path: '/etc/sysctl.d/kubernetes.conf', text: 'net.bridge.bridge-nf-call-iptables=0\n' }], ['/etc/sysctl.d/kubernetes.conf net.bridge.bridge-nf-call-iptables=0']],
+    ['/etc/sysctl.conf is applied last by sysctl --system', [{ path: '/etc/sysctl.conf', text: 'net.ipv4.ip_forward=0\n' }, ours], ['/etc/sysctl.conf net.ipv4.ip_forward=0']],
+    ['a later file agreeing with us is fine', [ours, { path: '/etc/sysctl.d/zz.conf', text: 'net.ipv4.ip_forward = 1\n' }], []],
+    ['a shadowed /usr/lib file of the same name does not count', [ours, { path: '/etc/sysctl.d/zz.conf', text: '' }, { path: '/usr/lib/sysctl.d/zz.conf', text: 'net.ipv4.ip_forward=0\n' }], []],
+    ['non-.conf files are not read by sysctl', [ours, { path: '/etc/sysctl.d/zz.conf.bak', text: 'net.ipv4.ip_forward=0\n' }], []],
+  ];
+  for (const [name, files, expected] of table) {
+    it(name, () => assert.deepEqual(laterOverrides(files).map((o) => `${o.path} ${o.key}=${o.value}`), expected));
+  }
+});
+
+describe('sysctl step', () => {
+  it('writes the file, sets only differing live keys, warns about an override once; second run ok', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    await sim.files.write('/proc/sys/net/bridge/bridge-nf-call-ip6tables', '1\n');
+    await sim.files.write('/etc/sysctl.d/99-sysctl.conf', 'net.ipv4.ip_forward = 0\n');
+    await sim.files.write('/etc/sysctl.conf', '#net.ipv4.ip_forward=1\nnet.bridge.bridge-nf-call-iptables = 0\n');
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const { first } = await runTwice(sysctlStep, ctx, sim.proc);
+    assert.deepEqual(first.state === 'change' && first.changes.map((c) => (c.kind === 'action' ? c.description : c.kind === 'file' ? c.path : '')), [
+      '/etc/sysctl.d/k8s.conf',
+      'run: sysctl -w net.bridge.bridge-nf-call-iptables=1',
+      'run: sysctl -w net.ipv4.ip_forward=1',
+    ]);
+    assert.equal(await sim.files.read('/proc/sys/net/ipv4/ip_forward'), '1\n');
+    assert.deepEqual(warnings(ctx), ['sysctl: /etc/sysctl.conf sets net.bridge.bridge-nf-call-iptables = 0 and is applied after /etc/sysctl.d/k8s.conf: it wins at the next boot']);
+  });
+  it('a missing bridge key fails pointing at br_netfilter', async () => {
+    const sim = simulateHost('rhel');
+    after(sim.cleanup);
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await sysctlStep.check(ctx);
+    assert.ok(r.state === 'change' && r.changes.some((c) => c.kind === 'action' && c.description === 'run: sysctl -w net.bridge.bridge-nf-call-iptables=1'));
+    await assert.rejects(sysctlStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: Error & { hint?: string }) => /cannot stat/.test(e.message) && /br_netfilter/.test(e.hint ?? ''));
+  });
+});
