@@ -12,7 +12,7 @@ export function scenario(name: string, fn: () => Promise<void>, node?: () => Nod
     } catch (e) {
       const n = node?.();
       if (n?.pid1) {
-        const j = await n.exec(['journalctl', '--no-pager', '-n', '60', '-u', 'joinagent', '-u', 'kubelet', '-u', 'containerd', '-u', 'joinagent-adhoc'], { allowFailure: true }).catch(() => undefined);
+        const j = await n.exec(['journalctl', '--no-pager', '-n', '40', '-u', 'joinagent', '-u', 'kubelet', '-u', 'joinagent-adhoc'], { allowFailure: true }).catch(() => undefined);
         if (j) console.log(`# journal of ${n.name}:\n${j.stdout.replace(/^/gm, '#   ')}`);
       }
       throw e;
