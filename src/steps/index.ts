@@ -2,13 +2,15 @@ import type { LoadedConfig } from '../config/types.js';
 import type { Step } from '../engine/step.js';
 import type { HostFacts } from '../host/facts.js';
 import { hostPreparationSteps } from './host/index.js';
+import { containerdSteps } from './runtime/index.js';
 
 export type StepSet = 'prepare' | 'run';
 
 // Model builder (kOps nodeup style): declares which steps a run has, in which order;
 // only the step modules touch the host. `prepare` = everything but the join.
 export function buildSteps(config: LoadedConfig, facts: HostFacts, set: StepSet): Step[] {
-  const steps: Step[] = [...hostSteps(config, facts), ...runtimeSteps(config, facts)];
+  const host = hostSteps(config, facts);
+  const steps: Step[] = [...host, ...runtimeSteps(config, facts, host)];
   if (set === 'run') steps.push(...joinSteps(config, facts));
   return steps;
 }
@@ -19,8 +21,9 @@ function hostSteps(config: LoadedConfig, facts: HostFacts): Step[] {
   return hostPreparationSteps(config, facts);
 }
 
-function runtimeSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {
-  return [];
+// containerd config, service, images; `earlier` tells them whether a packages step exists.
+function runtimeSteps(config: LoadedConfig, facts: HostFacts, earlier: Step[]): Step[] {
+  return containerdSteps(config, facts, { existing: earlier.map((s) => s.id) });
 }
 
 function joinSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {

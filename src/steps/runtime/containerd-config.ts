@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { StepError, type Step, type StepContext } from '../../engine/step.js';
+import { paths } from '../../host/paths.js';
+import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
+import { criWanted, planContainerd } from './containerd-plan.js';
+import { waitForCriReady, withCri } from './cri.js';
+
+export interface RuntimeStepOptions {
+  after: string[];
+  /** How long a (re)started containerd may take to answer CRI ready. */
+  readyTimeoutMs: number;
+}
+
+// containerd's config.toml and registry host files made right structurally; containerd
+// is restarted only when its config changed (or it runs with an older one), and the step
+// ends only once CRI reports the settings in effect.
+export function containerdConfigStep(opts: RuntimeStepOptions): Step {
+  return {
+    id: 'containerd-config',
+    title: 'containerd config (CRI on, SystemdCgroup, pause image, registry mirrors)',
+    phase: 'runtime',
+    after: opts.after,
+    async check(ctx) {
+      const plan = await planContainerd(ctx);
+      if (plan.changes.length === 0) return { state: 'ok' };
+      return { state: 'change', changes: plan.changes, message: plan.notes.join('; ') || undefined };
+    },
+    async apply(ctx) {
+      const plan = await planContainerd(ctx);
+      for (const h of plan.hosts) {
+        if (h.content === null) await ctx.files.remove(h.path);
+        else await writeOrExplain(ctx, h.path, h.content);
+      }
+      if (plan.configText !== undefined) {
+        await writeOrExplain(ctx, paths.containerdConfig, plan.configText);
+        const back = await ctx.files.read(paths.containerdConfig);
+        if (back !== plan.configText) {
+          throw new StepError(`${paths.containerdConfig} was changed back right after joinagent wrote it`, 'another tool manages this file (config management, a package hook): make it set disabled_plugins without "cri", SystemdCgroup = true and the sandbox image, or let joinagent own the file');
+        }
+      }
+      if (plan.restart) await restartAndConfirm(ctx, opts.readyTimeoutMs);
+    },
+  };
+}
+
+// A write refused by the filesystem means the file is protected on purpose (chattr +i,
+// read-only bind mount): say so instead of surfacing a bare EPERM.
+async function writeOrExplain(ctx: StepContext, file: string, content: string): Promise<void> {
+  try {
+    await ctx.files.mkdir(path.posix.dirname(file));
+    await ctx.files.write(file, content);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPERM' || code === 'EACCES' || code === 'EROFS') {
+      throw new StepError(
+        `cannot write ${file} (${code}): the file is protected and managed outside joinagent`,
+        `check \`lsattr ${file}\` (immutable flag) and read-only mounts; either let joinagent manage it or make the managing tool enable CRI, SystemdCgroup = true and the sandbox image`,
+        false,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+async function restartAndConfirm(ctx: StepContext, readyTimeoutMs: number): Promise<void> {
+  ctx.progress('restarting containerd');
+  await ctx.proc.run('systemctl', ['restart', 'containerd'], { timeoutMs: 120_000 });
+  const wanted = criWanted(ctx);
+  await withCri(ctx, async (client, ep) => {
+    ctx.progress('waiting for the CRI to answer ready');
+    const st = await waitForCriReady(ctx, client, ep, readyTimeoutMs);
+    const eff = effectiveCriConfig(st.info);
+    const diffs = eff ? effectiveDifferences(eff, wanted) : [];
+    if (diffs.length) {
+      throw new StepError(
+        `containerd restarted but does not use ${paths.containerdConfig}: ${diffs.map((d) => `${d.name} is ${d.live}, wanted ${d.wanted}`).join('; ')}`,
+        'containerd may be started with another --config (see `systemctl cat containerd`), or an imports= file overrides these settings',
+      );
+    }
+  });
+}

@@ -1,0 +1,128 @@
+import type { Change, StepContext } from '../../engine/step.js';
+import { StepError } from '../../engine/step.js';
+import { paths } from '../../host/paths.js';
+import { ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts, type CriWanted } from '../../runtime/containerd-config.js';
+import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
+import { UnknownKubernetesMinor, workerImages } from '../../runtime/images.js';
+import { desiredHostsFiles, MANAGED_MARKER } from '../../runtime/registry-hosts.js';
+import { parseToml, renderToml, TomlSyntaxError, type TomlTable } from '../../runtime/toml.js';
+import { liveStatus } from './cri.js';
+
+// What the containerd-config step would change, computed read-only: the config file, the
+// hosts.toml files, and whether containerd must be restarted to pick the config up.
+export interface ContainerdPlan {
+  changes: Change[];
+  /** New config.toml content, when it changes. */
+  configText?: string;
+  hosts: { path: string; content: string | null }[];
+  restart: boolean;
+  notes: string[];
+}
+
+export const CONFIG_HEADER = '# containerd configuration, kept by joinagent (CRI on, SystemdCgroup, sandbox image, registry hosts).\n# Settings of your own are preserved; the previous file is under /var/lib/joinagent/backup.\n\n';
+
+export function criWanted(ctx: StepContext): CriWanted {
+  try {
+    return { sandboxImage: workerImages(ctx.config.agent).pause, certsDir: paths.containerdCertsDir };
+  } catch (e) {
+    if (e instanceof UnknownKubernetesMinor) throw new StepError(e.message, 'use a supported kubernetesVersion, or add the minor to PAUSE_VERSIONS after checking kubeadm\'s PauseVersion');
+    throw e;
+  }
+}
+
+export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> {
+  const wanted = criWanted(ctx);
+  const file = paths.containerdConfig;
+  const before = await ctx.files.read(file);
+  let current: TomlTable | null = null;
+  if (before !== null && before.trim() !== '') {
+    try {
+      current = parseToml(before, file);
+    } catch (e) {
+      if (e instanceof TomlSyntaxError) throw new StepError(e.message, `fix the file, or move it away so joinagent generates one from \`containerd config default\``);
+      throw e;
+    }
+  }
+  const notes: string[] = [];
+  let base = current;
+  if (needsDefaultConfig(current)) {
+    const defaults = await containerdDefaults(ctx);
+    if (defaults === null) {
+      // plan on a host where containerd is not installed yet: say what will happen
+      return { changes: [{ kind: 'action', description: `generate ${file} from \`containerd config default\` once containerd is installed` }], hosts: [], restart: true, notes };
+    }
+    const merged = mergeOverDefault(defaults, current);
+    notes.push(...merged.notes);
+    base = merged.doc;
+  }
+  const ensured = ensureCriConfig(base!, wanted);
+  const conflicts = tlsConflicts(ensured.doc);
+  if (conflicts.length) {
+    throw new StepError(
+      `${file}: registry.configs.<host>.tls is set for ${conflicts.join(', ')}; containerd refuses it together with config_path = "${wanted.certsDir}"`,
+      `move the TLS settings into ${wanted.certsDir}/<host>/hosts.toml (ca = ..., client = ..., skip_verify = ...) and remove them from config.toml`,
+    );
+  }
+  const changes: Change[] = [];
+  const plan: ContainerdPlan = { changes, hosts: [], restart: false, notes: [...notes, ...ensured.changes] };
+  const desired = renderToml(ensured.doc);
+  if (current === null || renderToml(current) !== desired) {
+    plan.configText = CONFIG_HEADER + desired;
+    plan.restart = true;
+    changes.push({ kind: 'file', path: file, before, after: plan.configText });
+  }
+
+  const hosts = desiredHostsFiles(wanted.certsDir, ctx.config.agent.containerd.registryMirrors, ensured.legacyMirrors);
+  for (const [p, { content, moved }] of hosts) {
+    const existing = await ctx.files.read(p);
+    if (moved && existing !== null) {
+      plan.notes.push(`${p} exists: kept it, the registry.mirrors entry from config.toml is dropped`);
+      continue;
+    }
+    if (existing !== content) {
+      plan.hosts.push({ path: p, content });
+      changes.push({ kind: 'file', path: p, before: existing, after: content });
+    }
+  }
+  for (const dir of await ctx.files.list(wanted.certsDir)) {
+    const p = `${wanted.certsDir}/${dir}/hosts.toml`;
+    if (hosts.has(p)) continue;
+    const existing = await ctx.files.read(p);
+    if (existing?.startsWith(MANAGED_MARKER)) {
+      plan.hosts.push({ path: p, content: null });
+      changes.push({ kind: 'file', path: p, before: existing, after: null });
+    }
+  }
+
+  if (!plan.restart) await liveDifferences(ctx, wanted, plan);
+  return plan;
+}
+
+// The file can be right while the running containerd still uses an older one (a restart
+// that never happened, a crash between write and restart): compare with CRI's view.
+async function liveDifferences(ctx: StepContext, wanted: CriWanted, plan: ContainerdPlan): Promise<void> {
+  const live = await liveStatus(ctx);
+  if (live === null) return; // not running: containerd-running starts it with this file
+  if (live.unimplemented) {
+    plan.restart = true;
+    plan.changes.push({ kind: 'action', description: 'restart containerd: it runs with the CRI plugin disabled although the file enables it' });
+    return;
+  }
+  const eff = live.status ? effectiveCriConfig(live.status.info) : null;
+  const diffs = eff ? effectiveDifferences(eff, wanted) : [];
+  if (diffs.length) {
+    plan.restart = true;
+    plan.changes.push(...diffs.map((d) => ({ kind: 'value' as const, ...d })), { kind: 'action', description: 'restart containerd to load its configuration' });
+  }
+}
+
+// `containerd config default` is a read-only query; null when containerd is not installed.
+async function containerdDefaults(ctx: StepContext): Promise<TomlTable | null> {
+  const r = await ctx.proc.probe('containerd', ['config', 'default'], { allowFailure: true, timeoutMs: 30_000 });
+  if (r.notFound) {
+    if (ctx.dryRun) return null;
+    throw new StepError('containerd is not installed: `containerd config default` was not found', 'install containerd (the packages step does, from containerd.source) and run again');
+  }
+  if (r.exitCode !== 0) throw new StepError(`\`containerd config default\` failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`, 'run it by hand to see why');
+  return parseToml(r.stdout, 'containerd config default');
+}

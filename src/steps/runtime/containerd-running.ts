@@ -1,0 +1,34 @@
+import type { Change, Step, StepContext } from '../../engine/step.js';
+import { waitForCriReady, withCri } from './cri.js';
+import type { RuntimeStepOptions } from './containerd-config.js';
+
+// systemctl is-enabled answers that mean "starts at boot" (static/indirect units are
+// pulled in by something else and cannot be enabled directly).
+const ENABLED = ['enabled', 'enabled-runtime', 'static', 'indirect', 'alias'];
+
+// The containerd service enabled for boot and running now; `enable --now` only when not.
+export function containerdRunningStep(opts: RuntimeStepOptions): Step {
+  return {
+    id: 'containerd-running',
+    title: 'containerd service enabled and running',
+    phase: 'runtime',
+    after: opts.after,
+    async check(ctx) {
+      const changes = await serviceChanges(ctx);
+      return changes.length ? { state: 'change', changes } : { state: 'ok' };
+    },
+    async apply(ctx) {
+      await ctx.proc.run('systemctl', ['enable', '--now', 'containerd'], { timeoutMs: 120_000 });
+      await withCri(ctx, (client, ep) => waitForCriReady(ctx, client, ep, opts.readyTimeoutMs));
+    },
+  };
+}
+
+async function serviceChanges(ctx: StepContext): Promise<Change[]> {
+  const enabled = (await ctx.proc.probe('systemctl', ['is-enabled', 'containerd'], { allowFailure: true })).stdout.trim();
+  const active = (await ctx.proc.probe('systemctl', ['is-active', 'containerd'], { allowFailure: true })).stdout.trim();
+  const changes: Change[] = [];
+  if (!ENABLED.includes(enabled)) changes.push({ kind: 'value', name: 'containerd.service enabled', live: enabled || 'unknown', wanted: 'enabled' });
+  if (active !== 'active') changes.push({ kind: 'value', name: 'containerd.service active', live: active || 'unknown', wanted: 'active' });
+  return changes;
+}

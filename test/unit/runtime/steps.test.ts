@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { runSteps } from '../../../src/engine/engine.js';
+import type { Step } from '../../../src/engine/step.js';
+import { containerdSteps } from '../../../src/steps/runtime/index.js';
+import { debianFacts, FakeProc, stepContext, tempRoot, testConfig } from '../../helpers/fakes.js';
+import { FakeCri } from '../../helpers/fake-cri.js';
+
+// The three runtime steps over a temp root, a FakeProc and an in-process CRI server:
+// what runs on a fresh host, and that a second run is all ok with no mutating command.
+
+const DEFAULT_16 = readFileSync(path.resolve(import.meta.dirname, '../../fixtures/containerd/default-1.6.toml'), 'utf8');
+const config = testConfig({ containerd: { source: 'distro', registryMirrors: { 'registry.k8s.io': ['http://mirror.test:5000'] } } });
+
+describe('runtime steps (fake CRI)', () => {
+  let t: ReturnType<typeof tempRoot>;
+  let cri: FakeCri;
+  let proc: FakeProc;
+  let enabled: boolean;
+
+  beforeEach(async () => {
+    t = tempRoot();
+    cri = new FakeCri();
+    await cri.start(t.files.resolve('/run/containerd/containerd.sock'));
+    enabled = false;
+    proc = new FakeProc()
+      .on('containerd config default', { stdout: DEFAULT_16 })
+      .on('systemctl is-enabled containerd', () => (enabled ? { stdout: 'enabled\n' } : { stdout: 'disabled\n', exitCode: 1 }))
+      .on('systemctl is-active containerd', { stdout: 'active\n' })
+      .on('systemctl enable --now containerd', () => {
+        enabled = true;
+        return {};
+      })
+      .on('systemctl restart containerd', () => {
+        cri.reload(readFileSync(t.files.resolve('/etc/containerd/config.toml'), 'utf8'));
+        return {};
+      });
+  });
+  afterEach(async () => {
+    await cri.stop();
+    t.cleanup();
+  });
+
+  const run = (steps: Step[] = containerdSteps(config, debianFacts, { readyTimeoutMs: 2000 })) => {
+    const ctx = stepContext(t.files, proc, config);
+    return runSteps(steps, ctx, ctx.bus, { mode: 'prepare', checkOnly: false }).then((r) => ({ r, ctx }));
+  };
+
+  it('fresh host: config generated, containerd restarted once, enabled, both images pulled; rerun does nothing', async () => {
+    const { r, ctx } = await run();
+    assert.deepEqual(r.outcomes.map((o) => [o.id, o.state]), [['containerd-config', 'changed'], ['containerd-running', 'changed'], ['images', 'changed']]);
+    assert.deepEqual(proc.runs(), ['systemctl restart containerd', 'systemctl enable --now containerd']);
+    assert.deepEqual(cri.pulls, ['registry.k8s.io/kube-proxy:v1.32.11', 'registry.k8s.io/pause:3.10']);
+    assert.match(readFileSync(t.files.resolve('/etc/containerd/certs.d/registry.k8s.io/hosts.toml'), 'utf8'), /\[host\."http:\/\/mirror\.test:5000"\]\n {2}capabilities = \["pull", "resolve"\]/);
+    assert.deepEqual(ctx.published.images, { 'registry.k8s.io/kube-proxy:v1.32.11': 'present', 'registry.k8s.io/pause:3.10': 'present' });
+
+    proc.reset();
+    cri.pulls = [];
+    const again = await run();
+    assert.deepEqual(again.r.outcomes.map((o) => o.state), ['ok', 'ok', 'ok']);
+    assert.deepEqual(proc.runs(), []);
+    assert.deepEqual(cri.pulls, []);
+  });
+
+  it('config file right but containerd never restarted: the live CRI view triggers the restart', async () => {
+    await run();
+    cri.systemdCgroup = false; // as if the restart had not happened
+    proc.reset();
+    const { r } = await run();
+    assert.equal(r.outcomes[0].state, 'changed');
+    assert.deepEqual(proc.runs(), ['systemctl restart containerd']);
+  });
+
+  it('plan on a host without containerd: would change, runs nothing, writes nothing', async () => {
+    const ro = new FakeProc(true);
+    const ctx = { ...stepContext(t.files, ro, config), dryRun: true };
+    const steps = containerdSteps(config, debianFacts);
+    const r = await runSteps(steps, ctx, ctx.bus, { mode: 'plan', checkOnly: true });
+    assert.equal(r.outcomes[0].state, 'changed');
+    assert.match(r.outcomes[0].changes.map((c) => (c.kind === 'action' ? c.description : '')).join(), /generate \/etc\/containerd\/config\.toml from `containerd config default` once containerd is installed/);
+    assert.deepEqual(ro.runs(), []);
+    assert.equal(await t.files.exists('/etc/containerd/config.toml'), false);
+  });
+
+  it('an unknown Kubernetes minor fails the step with the version in the message', async () => {
+    const c = testConfig({ kubernetesVersion: 'v1.99.0' });
+    const ctx = stepContext(t.files, proc, c);
+    const r = await runSteps(containerdSteps(c, debianFacts), ctx, ctx.bus, { mode: 'prepare', checkOnly: false });
+    assert.equal(r.outcomes[0].state, 'failed');
+    assert.match(r.outcomes[0].message!, /^kubernetesVersion v1\.99\.0: joinagent does not know which pause image/);
+  });
+
+  it('with a packages step in the list, the runtime steps wait for it; without, they do not', () => {
+    assert.deepEqual(containerdSteps(config, debianFacts, { existing: ['packages'] }).map((s) => s.after), [['packages'], ['packages', 'containerd-config'], ['containerd-running']]);
+    assert.deepEqual(containerdSteps(config, debianFacts).map((s) => s.after), [[], ['containerd-config'], ['containerd-running']]);
+  });
+});
