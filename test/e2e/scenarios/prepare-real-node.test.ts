@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { churnWitness, diffHashes, ensureBinary, hashEtc } from '../harness/agent.js';
-import { assertHostPrepared } from '../harness/assertions.js';
+import { assertHostPrepared, assertRuntimeReady } from '../harness/assertions.js';
 import { cleanupAll } from '../harness/cleanup.js';
 import { log, scenario } from '../harness/scenario.js';
 import { startWorld, type World } from '../harness/world.js';
@@ -29,6 +29,7 @@ scenario('prepare on a real node, twice: the second run changes nothing', async 
   const first = await node.exec(['/root/joinagent', 'prepare', '--config', CONFIG], { allowFailure: true, timeoutMs: 8 * 60_000 });
   assert.equal(first.exitCode, 0, `prepare exited ${first.exitCode}:\n${first.stdout}\n${first.stderr}`);
   await assertHostPrepared(node, { swapFile: SWAP });
+  await assertRuntimeReady(node);
 
   const etc = await hashEtc(node);
   const churn = await churnWitness(node);
