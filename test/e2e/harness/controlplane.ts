@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './paths.js';
@@ -39,6 +40,11 @@ function adapt(cp: Record<string, unknown>): ControlPlane {
   return {
     caCertHash: hash,
     async nodes() {
+      // the API view (what kubectl get nodes shows), read with an admin client cert
+      if (typeof cp.issueClientCert === 'function' && typeof cp.url === 'string' && typeof cp.caPem === 'string') {
+        const list = (await getJson(`${cp.url}/api/v1/nodes`, cp.caPem, (cp.issueClientCert as (n: string) => { certPem: string; keyPem: string })('e2e-admin'))) as { items?: unknown[] };
+        return (list.items ?? []).map(toNode);
+      }
       const raw = typeof cp.nodes === 'function' ? await (cp.nodes as () => unknown)() : cp.nodes instanceof Map ? [...(cp.nodes as Map<string, unknown>).values()] : cp.nodes;
       return (Array.isArray(raw) ? raw : []).map(toNode);
     },
@@ -46,6 +52,19 @@ function adapt(cp: Record<string, unknown>): ControlPlane {
       if (typeof cp.close === 'function') await (cp.close as () => Promise<void>)();
     },
   };
+}
+
+function getJson(url: string, ca: string, client: { certPem: string; keyPem: string }): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, cert: client.certPem, key: client.keyPem, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`GET ${url}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on('error', reject);
+  });
 }
 
 // Accepts either a Kubernetes Node object or a flattened summary.
