@@ -16,12 +16,14 @@ export function parseMadison(text: string, name: string): string[] {
     .map((f) => f[1]);
 }
 
-// Parses dpkg-query lines "NAME\tVERSION\tSTATUS"; only fully installed ("ii") count.
+// Parses dpkg-query lines "NAME\tVERSION\tSTATUS"; only fully installed packages count.
+// Status-Abbrev is selection + state: "ii" installed, "hi" installed and held (what
+// apt-mark hold leaves), "rc" removed: the second letter is the installed state.
 export function parseDpkgQuery(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split('\n')) {
     const [name, version, status] = line.split('\t');
-    if (name && version && status?.startsWith('ii')) out.set(name, version);
+    if (name && version && status?.[1] === 'i') out.set(name, version);
   }
   return out;
 }

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildDeb, distroDebs, kubePackages } from './debs.js';
+import { serveDir, type StaticServer } from './http.js';
+import { cacheDir } from './paths.js';
+import { sh } from './sh.js';
+
+export interface AptRepo extends StaticServer {
+  /** Armored public key on this host; copy it into the node for repositories.kubernetes.key. */
+  keyFile: string;
+  dir: string;
+}
+
+export const KUBE_DEB_VERSION = '1.32.11-1.1';
+// A newer patch in the same minor repository, like pkgs.k8s.io has: an agent that does
+// not pin the exact version installs this one and the scenarios catch it.
+export const NEWER_DEB_VERSION = '1.32.12-1.1';
+
+// Builds a signed flat repository (pkgs.k8s.io's layout: `deb URL /`) with Debian's
+// containerd and runc and the stand-in kube packages, and serves it at http://host:port/debian/.
+export async function startAptRepo(host: string, port = 8080, workDir?: string): Promise<AptRepo> {
+  const dir = workDir ?? (await fs.mkdtemp('/var/tmp/ja-e2e-repo-'));
+  const pool = path.join(dir, 'pool');
+  await fs.mkdir(pool, { recursive: true });
+  for (const deb of await distroDebs()) await fs.copyFile(deb, path.join(pool, path.basename(deb)));
+  for (const v of [KUBE_DEB_VERSION, NEWER_DEB_VERSION]) {
+    for (const spec of kubePackages(v)) if (!existsSync(path.join(pool, `${spec.name}_${spec.version}_amd64.deb`))) await buildDeb(spec, pool);
+  }
+  const packages = (await sh('dpkg-scanpackages', ['--multiversion', 'pool', '/dev/null'], { cwd: dir })).stdout;
+  await fs.writeFile(path.join(dir, 'Packages'), packages);
+  await fs.writeFile(path.join(dir, 'Packages.gz'), gzipSync(packages));
+  await fs.writeFile(path.join(dir, 'Release'), await releaseFile(dir, ['Packages', 'Packages.gz']));
+  const gpg = await repoKey();
+  await fs.rm(path.join(dir, 'InRelease'), { force: true });
+  await fs.rm(path.join(dir, 'Release.gpg'), { force: true });
+  await sh('gpg', [...gpg.args, '--clearsign', '-o', path.join(dir, 'InRelease'), path.join(dir, 'Release')], { env: gpg.env });
+  await sh('gpg', [...gpg.args, '--armor', '--detach-sign', '-o', path.join(dir, 'Release.gpg'), path.join(dir, 'Release')], { env: gpg.env });
+  await sh('gpgconf', ['--kill', 'gpg-agent'], { env: gpg.env, allowFailure: true });
+  await fs.copyFile(gpg.publicKey, path.join(dir, 'Release.key'));
+  const server = await serveDir(dir, host, port, '/debian/');
+  return { ...server, keyFile: gpg.publicKey, dir, close: async () => { await server.close(); if (!workDir) await fs.rm(dir, { recursive: true, force: true }); } };
+}
+
+// Release with the hashes apt verifies; Date is required by apt, Valid-Until left out.
+async function releaseFile(dir: string, files: string[]): Promise<string> {
+  const rows = await Promise.all(files.map(async (f) => ({ f, data: await fs.readFile(path.join(dir, f)) })));
+  const sums = (algo: string) => rows.map(({ f, data }) => ` ${createHash(algo).update(data).digest('hex')} ${data.length} ${f}`);
+  return [
+    'Origin: joinagent-e2e',
+    'Label: joinagent-e2e',
+    'Architectures: amd64 all',
+    `Date: ${new Date().toUTCString().replace('GMT', 'UTC')}`,
+    'Description: joinagent e2e test repository (Debian containerd/runc + kube stand-ins)',
+    'MD5Sum:', ...sums('md5'),
+    'SHA256:', ...sums('sha256'),
+    '',
+  ].join('\n');
+}
+
+// The test signing key, made once with gpg --batch in a private GNUPGHOME and cached.
+async function repoKey(): Promise<{ args: string[]; env: Record<string, string>; publicKey: string }> {
+  const home = path.join(cacheDir, 'gnupg');
+  const publicKey = path.join(cacheDir, 'repo-key.asc');
+  const env = { GNUPGHOME: home };
+  const args = ['--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', ''];
+  if (!existsSync(publicKey)) {
+    await fs.rm(home, { recursive: true, force: true });
+    await fs.mkdir(home, { recursive: true, mode: 0o700 });
+    await sh('gpg', [...args, '--quick-gen-key', 'joinagent e2e repository <e2e@joinagent.invalid>', 'rsa3072', 'sign', 'never'], { env });
+    const pub = (await sh('gpg', ['--batch', '--armor', '--export'], { env })).stdout;
+    await fs.writeFile(publicKey + '.tmp', pub);
+    await fs.rename(publicKey + '.tmp', publicKey);
+  }
+  return { args, env, publicKey };
+}

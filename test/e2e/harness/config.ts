@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+
+export interface ScenarioConfig {
+  /** host side of the node's link: every service listens there */
+  host: string;
+  repoUrl: string;
+  /** where the repository key is inside the node */
+  repoKeyPath: string;
+  registry: string;
+  caCertHash?: string;
+  /** inline in the JoinConfiguration, or read from join.tokenFile */
+  token: string;
+  tokenFile?: string;
+  version?: string;
+}
+
+// A bootstrap token of kubeadm's shape ([a-z0-9]{6}.[a-z0-9]{16}), fresh per scenario.
+export function newToken(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const pick = (n: number) => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+  return `${pick(6)}.${pick(16)}`;
+}
+
+// The agent config every scenario hands the node: the runbook's choices, pointed at the
+// harness's repository, registry mirror and control plane on the link.
+export function renderConfig(c: ScenarioConfig): string {
+  const discovery = [
+    ...(c.tokenFile ? [] : [`    token: "${c.token}"`]),
+    `    apiServerEndpoint: "${c.host}:6443"`,
+    ...(c.caCertHash ? [`    caCertHashes: ["${c.caCertHash}"]`] : ['    unsafeSkipCAVerification: true']),
+  ];
+  return [
+    'apiVersion: joinagent.io/v1alpha1',
+    'kind: AgentConfiguration',
+    `kubernetesVersion: ${c.version ?? 'v1.32.11'}`,
+    'host:',
+    '  timezone: Etc/UTC',
+    '  firewall: disable',
+    '  swap: disable',
+    '  hosts:',
+    `    - { ip: ${c.host}, names: [k8s-ctr] }`,
+    'containerd:',
+    '  source: distro',
+    '  registryMirrors:',
+    `    registry.k8s.io: ["http://${c.registry}"]`,
+    'repositories:',
+    `  kubernetes: { url: "${c.repoUrl}", key: "${c.repoKeyPath}" }`,
+    'images: { repository: registry.k8s.io }',
+    'nodeIP: auto',
+    ...(c.tokenFile ? ['join:', `  tokenFile: ${c.tokenFile}`] : []),
+    'status: { address: 127.0.0.1:9797 }',
+    '---',
+    'apiVersion: kubeadm.k8s.io/v1beta4',
+    'kind: JoinConfiguration',
+    'discovery:',
+    '  bootstrapToken:',
+    ...discovery,
+    'nodeRegistration:',
+    '  criSocket: "unix:///run/containerd/containerd.sock"',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,72 @@
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { cacheDir, repoRoot } from './paths.js';
+import { sh } from './sh.js';
+
+export interface DebSpec {
+  name: string;
+  /** Debian version, e.g. 1.32.11-1.1 (pkgs.k8s.io's scheme). */
+  version: string;
+  depends?: string;
+  description: string;
+  /** node path -> [host source file, mode]; @VERSION@ in a source becomes the upstream version. */
+  files: Record<string, [string, number]>;
+  postinst?: string;
+}
+
+const here = path.join(repoRoot, 'test/e2e/harness');
+
+// The join branch's stand-ins follow kubeadm's and kubelet's contracts; until they land
+// the harness ships placeholders that install but refuse to join (loudly).
+export function standinsDir(): string {
+  const real = path.join(repoRoot, 'test/fixtures/standins');
+  return existsSync(path.join(real, 'kubeadm')) && existsSync(path.join(real, 'kubelet')) ? real : path.join(here, 'placeholder-standins');
+}
+
+// The four packages pkgs.k8s.io serves for a version, with upstream's file layout: the
+// kubelet unit in kubelet, kubeadm's 10-kubeadm.conf drop-in in kubeadm.
+export function kubePackages(version: string): DebSpec[] {
+  const s = standinsDir();
+  const crictl = existsSync(path.join(s, 'crictl')) ? path.join(s, 'crictl') : path.join(here, 'debs/crictl');
+  return [
+    { name: 'kubelet', version, depends: 'iproute2, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644] } },
+    { name: 'kubeadm', version, depends: 'kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= 1.30.0)', description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644] } },
+    { name: 'kubectl', version, description: 'Kubernetes command line tool (e2e stand-in)', files: { '/usr/bin/kubectl': [path.join(here, 'debs/kubectl'), 0o755] } },
+    { name: 'cri-tools', version: '1.32.0-1.1', description: 'CRI command line tools (e2e stand-in)', files: { '/usr/bin/crictl': [crictl, 0o755] } },
+  ];
+}
+
+// Builds one .deb with dpkg-deb (root-owned files, exact modes) into outDir.
+export async function buildDeb(spec: DebSpec, outDir: string): Promise<string> {
+  const upstream = spec.version.replace(/-[^-]+$/, '');
+  const work = await fs.mkdtemp(path.join(outDir, `.${spec.name}-`));
+  try {
+    for (const [dest, [src, mode]] of Object.entries(spec.files)) {
+      const target = path.join(work, dest);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.writeFile(target, (await fs.readFile(src, 'utf8')).replaceAll('@VERSION@', upstream), { mode });
+      await fs.chmod(target, mode);
+    }
+    await fs.mkdir(path.join(work, 'DEBIAN'));
+    const control = [`Package: ${spec.name}`, `Version: ${spec.version}`, 'Architecture: amd64', 'Maintainer: joinagent e2e <e2e@joinagent.invalid>', ...(spec.depends ? [`Depends: ${spec.depends}`] : []), 'Section: admin', 'Priority: optional', `Description: ${spec.description}`, ''];
+    await fs.writeFile(path.join(work, 'DEBIAN/control'), control.join('\n'));
+    if (spec.postinst) await fs.writeFile(path.join(work, 'DEBIAN/postinst'), spec.postinst, { mode: 0o755 });
+    const out = path.join(outDir, `${spec.name}_${spec.version}_amd64.deb`);
+    await sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', work, out]);
+    return out;
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+// Debian's own containerd and runc (+ what minbase lacks), downloaded once with the
+// host's apt and cached: the node installs them from the test repository offline.
+export async function distroDebs(names = ['containerd', 'runc']): Promise<string[]> {
+  const dir = path.join(cacheDir, 'debs');
+  await fs.mkdir(dir, { recursive: true });
+  const have = await fs.readdir(dir);
+  const missing = names.filter((n) => !have.some((f) => f.startsWith(`${n}_`) && f.endsWith('.deb')));
+  if (missing.length) await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000 });
+  const all = await fs.readdir(dir);
+  return names.map((n) => path.join(dir, all.find((f) => f.startsWith(`${n}_`) && f.endsWith('.deb'))!));
+}

@@ -1,0 +1,187 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
+import path from 'node:path';
+import { onCleanup } from './cleanup.js';
+import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link } from './net.js';
+import { nodesDir, prefix } from './paths.js';
+import { copyRootfs, ensureRootfs, type RootfsVariant } from './rootfs.js';
+import { sh, waitFor, type ShOptions, type ShResult } from './sh.js';
+
+export interface NodeOptions {
+  /** 1..250: picks the 198.18.slot.0/30 link and the names. */
+  slot: number;
+  variant?: RootfsVariant;
+  hostname?: string;
+  /** Runs on the copied root before the first boot (seed cloud-init, add files). */
+  beforeBoot?: (root: string) => Promise<void>;
+  log?: (m: string) => void;
+}
+
+// nspawn exits with 133 when the container asks for a reboot (systemd-nspawn@.service
+// restarts on it); the harness does the same so `systemctl reboot` inside works.
+const REBOOT_EXIT = 133;
+const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// A booted Debian 12 node: its own root directory, network namespace and systemd.
+export class Node {
+  readonly name: string;
+  readonly dir: string;
+  readonly root: string;
+  link!: Link;
+  pid1 = 0;
+  boots = 0;
+  private nspawn?: ChildProcess;
+  private exited?: Promise<number>;
+  private stopping = false;
+  private undo?: () => void;
+
+  private constructor(private readonly opts: NodeOptions) {
+    this.name = `${prefix}-${opts.slot}`;
+    this.dir = path.join(nodesDir, this.name);
+    this.root = path.join(this.dir, 'root');
+  }
+
+  // Copies the cached root, makes the link, boots and waits for systemd.
+  static async create(opts: NodeOptions): Promise<Node> {
+    const n = new Node(opts);
+    const log = opts.log ?? (() => {});
+    const cached = await ensureRootfs(opts.variant ?? 'base', log);
+    n.undo = onCleanup(`node ${n.name}`, () => n.destroy());
+    await n.killLeftover();
+    const t = Date.now();
+    await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`);
+    log(`copied root filesystem in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    await configureNodeNetwork(n.root, opts.slot);
+    n.link = await createServiceAddress(opts.slot);
+    if (opts.beforeBoot) await opts.beforeBoot(n.root);
+    await n.boot();
+    return n;
+  }
+
+  // Starts nspawn on the node's directory and waits until systemd finished booting.
+  // nspawn makes a new veth each boot (a reboot gets a fresh network stack).
+  async boot(): Promise<void> {
+    const console = createWriteStream(path.join(this.dir, 'console.log'), { flags: 'a' });
+    const child = spawn(
+      'systemd-nspawn',
+      ['-q', '-D', this.root, '--boot', '--register=no', '--keep-unit', `--machine=${this.link.machine}`, `--network-veth`, '--console=read-only'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.pipe(console);
+    child.stderr!.pipe(console);
+    this.nspawn = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
+    await fs.writeFile(path.join(this.dir, 'nspawn.pid'), String(child.pid));
+    await attachNode(this.opts.slot, () => child.exitCode === null && child.signalCode === null);
+    void this.exited.then(async (code) => {
+      if (code !== REBOOT_EXIT || this.stopping || this.nspawn !== child) return;
+      await this.boot().catch((e: Error) => (this.opts.log ?? (() => {}))(`reboot failed: ${e.message}`));
+    });
+    this.pid1 = await waitFor('the node\'s PID 1 (systemd)', async () => {
+      if (child.exitCode !== null) throw Object.assign(new Error(`systemd-nspawn exited ${child.exitCode}: ${await fs.readFile(path.join(this.dir, 'console.log'), 'utf8').catch(() => '')}`), { fatal: true });
+      const kids = (await fs.readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+      for (const k of kids) if ((await fs.readFile(`/proc/${k}/comm`, 'utf8').catch(() => '')).trim() === 'systemd') return Number(k);
+      return undefined;
+    }, 30_000, 100);
+    const state = await waitFor('systemd to finish booting', async () => {
+      const r = await this.exec(['systemctl', 'is-system-running', '--wait'], { allowFailure: true, timeoutMs: 120_000 });
+      const s = r.stdout.trim();
+      return ['running', 'degraded'].includes(s) ? s : undefined;
+    }, 120_000, 300);
+    this.boots++;
+    if (state === 'degraded') {
+      const failed = await this.exec(['systemctl', '--failed', '--no-legend', '--plain'], { allowFailure: true });
+      (this.opts.log ?? (() => {}))(`node booted degraded; failed units: ${failed.stdout.trim().replace(/\n/g, '; ')}`);
+    }
+  }
+
+  // Runs a command inside every namespace of the node, as root, with the node's PATH.
+  exec(cmd: string[], opts: ShOptions = {}): Promise<ShResult> {
+    return sh('nsenter', ['-t', String(this.pid1), '-a', '--', 'env', '-i', `PATH=${NODE_PATH}`, 'HOME=/root', 'LC_ALL=C', ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`), ...cmd], { ...opts, env: undefined });
+  }
+
+  sh(script: string, opts: ShOptions = {}): Promise<ShResult> {
+    return this.exec(['sh', '-c', script], opts);
+  }
+
+  // Copies a host file into the node (the root is a plain directory on this host).
+  async copyIn(hostPath: string, nodePath: string, mode = 0o644): Promise<void> {
+    const dest = this.hostPath(nodePath);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.copyFile(hostPath, dest);
+    await fs.chmod(dest, mode);
+  }
+
+  async writeFile(nodePath: string, content: string, mode = 0o644): Promise<void> {
+    const dest = this.hostPath(nodePath);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.writeFile(dest, content, { mode });
+    await fs.chmod(dest, mode);
+  }
+
+  hostPath(nodePath: string): string {
+    return path.join(this.root, nodePath);
+  }
+
+  // `systemctl reboot` inside; nspawn exits 133 and boot() runs again on the same root.
+  async reboot(): Promise<void> {
+    const before = this.boots;
+    const old = this.pid1;
+    await this.exec(['systemctl', 'reboot'], { allowFailure: true });
+    await waitFor('the node to reboot', async () => (this.boots > before && this.pid1 !== old ? true : undefined), 180_000, 300);
+  }
+
+  // SIGTERM to nspawn = a clean shutdown of the node's systemd.
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.nspawn;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const done = await Promise.race([this.exited!.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    if (!done) {
+      child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  // Stop, then remove every trace: swap files the node activated (swap is host-global),
+  // mounts under its directory, the link, the directory (kept with JOINAGENT_E2E_KEEP=1).
+  async destroy(): Promise<void> {
+    this.undo?.();
+    await this.stop();
+    await releaseSwapAndMounts(this.dir);
+    await deleteLink(this.opts.slot);
+    if (process.env.JOINAGENT_E2E_KEEP !== '1') await fs.rm(this.dir, { recursive: true, force: true });
+  }
+
+  // A crashed earlier run may have left this node's nspawn running: end it by its
+  // recorded pid (only if that pid is still an nspawn on this very directory).
+  private async killLeftover(): Promise<void> {
+    const pidFile = path.join(this.dir, 'nspawn.pid');
+    if (existsSync(pidFile)) {
+      const pid = Number(await fs.readFile(pidFile, 'utf8'));
+      const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (pid > 0 && cmdline.startsWith('systemd-nspawn') && cmdline.includes(this.root)) {
+        process.kill(pid, 'SIGKILL');
+        await waitFor('the leftover node to exit', async () => (existsSync(`/proc/${pid}`) ? undefined : true), 10_000, 100);
+      }
+    }
+    await releaseSwapAndMounts(this.dir);
+  }
+}
+
+// /proc/swaps shows a node's swap file by its path inside the node ("/swapfile"), so
+// each entry is tried under this node's root; swapoff matches the inode, not the name.
+async function releaseSwapAndMounts(dir: string): Promise<void> {
+  const swaps = await fs.readFile('/proc/swaps', 'utf8');
+  for (const line of swaps.split('\n').slice(1)) {
+    const file = line.split(/\s+/)[0];
+    if (!file) continue;
+    for (const candidate of [file, path.join(dir, 'root', file)]) {
+      // regular files under this node only: never a device, never the host's own swap
+      if (candidate.startsWith(dir + '/') && existsSync(candidate) && statSync(candidate).isFile()) await sh('swapoff', [candidate], { allowFailure: true });
+    }
+  }
+  const mounts = (await fs.readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1]).filter((m): m is string => Boolean(m?.startsWith(dir + '/')));
+  for (const m of mounts.reverse()) await sh('umount', ['-l', m], { allowFailure: true });
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { cacheDir } from './paths.js';
+import { sh } from './sh.js';
+
+// What a fresh Debian 12 node has: systemd to boot, the tools the stand-ins use (curl,
+// openssl, busybox httpd/nc), nftables and gnupg (apt keyrings). Nothing Kubernetes.
+export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'procps', 'kmod', 'curl', 'ca-certificates', 'openssl', 'nftables', 'busybox', 'gnupg', 'tzdata'];
+const MIRROR = 'http://deb.debian.org/debian';
+
+export type RootfsVariant = 'base' | 'cloud-init';
+
+// The cached root filesystem for a variant, built once with debootstrap (~1-2 min) and
+// reused; the hash of the package list names it, so changing the list rebuilds it.
+export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: string) => void = () => {}): Promise<string> {
+  // debootstrap does not resolve virtual packages: python3-cryptography needs the
+  // provider of python3-cffi-backend-api-* named explicitly.
+  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : BASE_PACKAGES;
+  const hash = createHash('sha256').update(`bookworm minbase ${pkgs.join(',')}`).digest('hex').slice(0, 12);
+  const dir = path.join(cacheDir, `rootfs-${hash}`);
+  if (existsSync(path.join(dir, '.complete'))) return dir;
+  log(`building the ${variant} Debian 12 root filesystem with debootstrap (once; cached in ${dir})`);
+  const tmp = `${dir}.tmp`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(cacheDir, { recursive: true });
+  await sh('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, 'bookworm', tmp, MIRROR], { timeoutMs: 20 * 60_000 });
+  await isolate(tmp, variant);
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.rename(tmp, dir);
+  await fs.writeFile(path.join(dir, '.complete'), `${pkgs.join(',')}\n`);
+  return dir;
+}
+
+// A node must reach nothing but the test hosts: no Debian sources, no stale package
+// lists that would make apt try deb.debian.org; cloud-init (when present) is off until a
+// scenario seeds it, and told not to rewrite sources or the network.
+async function isolate(root: string, variant: RootfsVariant): Promise<void> {
+  await fs.writeFile(path.join(root, 'etc/apt/sources.list'), '# emptied by the joinagent e2e harness: nodes reach only test hosts\n');
+  await fs.rm(path.join(root, 'etc/apt/sources.list.d'), { recursive: true, force: true });
+  await fs.mkdir(path.join(root, 'etc/apt/sources.list.d'));
+  for (const sub of ['var/lib/apt/lists', 'var/cache/apt']) {
+    for (const e of await fs.readdir(path.join(root, sub), { withFileTypes: true })) {
+      if (e.isFile() && e.name !== 'lock') await fs.rm(path.join(root, sub, e.name));
+    }
+  }
+  await sh('find', [path.join(root, 'var/cache/apt/archives'), '-name', '*.deb', '-delete']);
+  await fs.writeFile(path.join(root, 'etc/machine-id'), '');
+  if (variant === 'cloud-init') {
+    await fs.writeFile(
+      path.join(root, 'etc/cloud/cloud.cfg.d/90-joinagent-e2e.cfg'),
+      ['datasource_list: [NoCloud, None]', 'network: {config: disabled}', 'apt: {preserve_sources_list: true}', 'manage_etc_hosts: false', ''].join('\n'),
+    );
+    await fs.writeFile(path.join(root, 'etc/cloud/cloud-init.disabled'), 'enabled per scenario by the e2e harness\n');
+  }
+}
+
+// A private, writable copy of the cached root for one node. A plain copy, not an
+// overlay: a swap file needs a real filesystem (overlayfs has no bmap) and containerd's
+// overlayfs snapshotter refuses an overlayfs upper dir.
+export async function copyRootfs(cached: string, dest: string, hostname: string): Promise<void> {
+  await fs.rm(dest, { recursive: true, force: true });
+  await fs.mkdir(path.dirname(dest), { recursive: true });
+  await sh('cp', ['-a', '--reflink=auto', cached, dest]);
+  await fs.rm(path.join(dest, '.complete'), { force: true });
+  await fs.writeFile(path.join(dest, 'etc/hostname'), `${hostname}\n`);
+  await fs.writeFile(path.join(dest, 'etc/hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+}

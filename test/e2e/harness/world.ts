@@ -1,0 +1,70 @@
+import { startAptRepo, type AptRepo } from './aptrepo.js';
+import { renderConfig, newToken } from './config.js';
+import { startControlPlane, type ControlPlane } from './controlplane.js';
+import { onCleanup } from './cleanup.js';
+import { Node } from './node.js';
+import type { RootfsVariant } from './rootfs.js';
+import { startRegistry, type Registry } from './registry.js';
+
+export const REPO_KEY_IN_NODE = '/etc/joinagent/kubernetes-repo.asc';
+
+export interface World {
+  node: Node;
+  repo: AptRepo;
+  registry: Registry;
+  /** undefined when started with controlPlane: false */
+  cp?: ControlPlane;
+  token: string;
+  /** the scenario's agent config (token inline unless tokenFile was asked for) */
+  config: string;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  slot: number;
+  variant?: RootfsVariant;
+  controlPlane?: boolean;
+  tokenFile?: string;
+  /** after the services are up, before the node's first boot (cloud-init seeds) */
+  beforeBoot?: (root: string, w: Omit<World, 'node' | 'close'>) => Promise<void>;
+  log?: (m: string) => void;
+}
+
+// One scenario's world: the node's link, then on its host side the signed apt repo,
+// the registry and the simulated control plane, then the node boots. Everything is
+// undone by close() (also registered with the harness cleanup for Ctrl-C).
+export async function startWorld(o: WorldOptions): Promise<World> {
+  const token = newToken();
+  const parts: Partial<World> = { token };
+  const closeServices = async (): Promise<void> => {
+    await parts.cp?.close();
+    await parts.registry?.close();
+    await parts.repo?.close();
+  };
+  const undo = onCleanup(`services of slot ${o.slot}`, closeServices);
+  const node = await Node.create({
+    slot: o.slot,
+    variant: o.variant,
+    log: o.log,
+    beforeBoot: async (root) => {
+      const host = `198.18.${o.slot}.1`;
+      parts.repo = await startAptRepo(host);
+      parts.registry = await startRegistry(host);
+      if (o.controlPlane !== false) parts.cp = await startControlPlane(host, token);
+      parts.config = renderConfig({ host, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, token, tokenFile: o.tokenFile });
+      const { promises: fs } = await import('node:fs');
+      await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
+      await fs.copyFile(parts.repo.keyFile, `${root}${REPO_KEY_IN_NODE}`);
+      if (o.beforeBoot) await o.beforeBoot(root, parts as World);
+    },
+  });
+  return {
+    ...(parts as World),
+    node,
+    close: async () => {
+      undo();
+      await node.destroy();
+      await closeServices();
+    },
+  };
+}
