@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoadedConfig } from '../config/types.js';
 import { runSteps, type RunResult } from '../engine/engine.js';
+import { selectSteps, type StepSelection } from '../engine/select.js';
 import { EventBus, type RunMode } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
 import { loadState, recordChange, saveState, type PersistedState } from '../engine/state.js';
@@ -26,6 +27,8 @@ export interface AgentOptions {
   readOnly: boolean;
   serve: boolean;
   stepSet: StepSet;
+  /** --only / --skip */
+  selection?: StepSelection;
   /** Override the step list (tests of the engine through the CLI never need this). */
   steps?: (config: LoadedConfig, facts: HostFacts) => Step[];
   files?: Files;
@@ -79,7 +82,8 @@ export class Agent {
   routes: Record<string, (res: http.ServerResponse) => void | Promise<void>> = {};
 
   steps(): Step[] {
-    return (this.opts.steps ?? ((c, f) => buildSteps(c, f, this.opts.stepSet)))(this.config, this.facts);
+    const all = (this.opts.steps ?? ((c, f) => buildSteps(c, f, this.opts.stepSet)))(this.config, this.facts);
+    return this.opts.selection ? selectSteps(all, this.opts.selection) : all;
   }
 
   // One pass over the steps. A reconcile pass passes its own bus (the daemon turns its

@@ -35,6 +35,12 @@ describe('cli (built binary)', () => {
     }
   });
 
+  it('--only/--skip with an unknown step id is a usage error naming the real ids', () => {
+    const r = cli(['plan', '--only', 'swapp', '--config', runbook, '--root', path.join(dir, 'only-root')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /unknown step "swapp"; steps are: .*\bswap\b.*\bjoin\b/);
+  });
+
   it('validate accepts the runbook config, with its warnings', () => {
     const r = cli(['validate', '--config', runbook]);
     assert.equal(r.code, 0, r.stderr);

@@ -30,7 +30,8 @@ describe('joinagent prepare (built binary) with a real containerd and registry m
   let env: RuntimeEnv;
   let cfg: string;
   const runAgent = () =>
-    execa(BIN, ['prepare', '--root', env.root, '--config', cfg, '--log-format', 'json'], { env: { ...env.ctr.env }, reject: false, timeout: 180_000 });
+    // only the runtime steps: host preparation is proven by its own tests and on booted nodes
+    execa(BIN, ['prepare', '--only', 'containerd-config,containerd-running,images', '--root', env.root, '--config', cfg, '--log-format', 'json'], { env: { ...env.ctr.env }, reject: false, timeout: 180_000 });
   const stepStates = (): Record<string, string> => {
     const s = JSON.parse(readFileSync(path.join(env.root, 'var/lib/joinagent/state.json'), 'utf8')) as { steps: Record<string, { state: string }> };
     return Object.fromEntries(Object.entries(s.steps).map(([k, v]) => [k, v.state]));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Agent } from '../../agent/converge.js';
 import { runDaemon } from '../../agent/daemon.js';
 import { LockHeld } from '../../engine/lock.js';
+import { parseStepList, UnknownStep, type StepSelection } from '../../engine/select.js';
 import { EXIT, CliExit } from '../exit.js';
 import { globals, loadOrExit, loggerFor } from '../globals.js';
 import { renderPlan } from '../plan-output.js';
@@ -15,34 +16,45 @@ export function registerRun(program: Command): void {
     .description('prepare the host, join the cluster, then keep running as a daemon serving status')
     .option('--once', 'converge once and exit (0 joined, 1 failed)')
     .option('--dry-run', 'show what would change (same as plan); passes --dry-run to kubeadm')
-    .action(async (o: { once?: boolean; dryRun?: boolean }, cmd: Command) => {
-      if (o.dryRun) return plan(cmd, 'run', true);
-      process.exitCode = await converge(cmd, 'run', Boolean(o.once));
+    .option('--only <steps>', 'converge only these steps (comma-separated ids, see plan)', parseStepList)
+    .option('--skip <steps>', 'leave these steps alone (reported as skipped)', parseStepList)
+    .action(async (o: { once?: boolean; dryRun?: boolean } & StepSelection, cmd: Command) => {
+      if (o.dryRun) return plan(cmd, 'run', o, true);
+      process.exitCode = await converge(cmd, 'run', Boolean(o.once), o);
     });
   program
     .command('prepare')
     .description('everything except the join: host preparation, containerd, images (golden images, later joins)')
     .option('--dry-run', 'show what would change')
-    .action(async (o: { dryRun?: boolean }, cmd: Command) => {
-      if (o.dryRun) return plan(cmd, 'prepare');
-      process.exitCode = await converge(cmd, 'prepare', true);
+    .option('--only <steps>', 'converge only these steps (comma-separated ids)', parseStepList)
+    .option('--skip <steps>', 'leave these steps alone (reported as skipped)', parseStepList)
+    .action(async (o: { dryRun?: boolean } & StepSelection, cmd: Command) => {
+      if (o.dryRun) return plan(cmd, 'prepare', o);
+      process.exitCode = await converge(cmd, 'prepare', true, o);
     });
   program
     .command('plan')
     .description('read-only: each step ok or would change, with a diff; changes nothing')
     .option('--prepare', 'plan only the prepare steps (no join)')
-    .action(async (o: { prepare?: boolean }, cmd: Command) => plan(cmd, o.prepare ? 'prepare' : 'run'));
+    .option('--only <steps>', 'plan only these steps (comma-separated ids)', parseStepList)
+    .option('--skip <steps>', 'leave these steps out', parseStepList)
+    .action(async (o: { prepare?: boolean } & StepSelection, cmd: Command) => plan(cmd, o.prepare ? 'prepare' : 'run', o));
 }
 
-async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean): Promise<number> {
+async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean, sel: StepSelection): Promise<number> {
   const g = globals(cmd);
   // a joined node needs no token (joinagent removed it after the join)
   const { config } = await loadOrExit(g, { requireToken: set === 'run' && !(await joinedOnDisk(g.root)) });
   const log = loggerFor(g);
-  const agent = new Agent(config, { mode: set, root: g.root, log, readOnly: false, serve: true, stepSet: set });
+  const agent = new Agent(config, { mode: set, root: g.root, log, readOnly: false, serve: true, stepSet: set, selection: selection(sel) });
   try {
     await agent.start();
+    agent.steps(); // an unknown --only/--skip id is a usage error before anything runs
   } catch (e) {
+    if (e instanceof UnknownStep) {
+      await agent.stop();
+      throw new CliExit(EXIT.usage, `joinagent: ${e.message}`);
+    }
     if (e instanceof LockHeld) throw new CliExit(EXIT.failed, `joinagent: ${e.message}`);
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CliExit(EXIT.failed, `joinagent: status address ${config.agent.status.address} is in use: another agent or program listens there (set status.address)`);
     throw e;
@@ -61,13 +73,20 @@ async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean): Pr
   return runDaemon(agent, g);
 }
 
-async function plan(cmd: Command, set: 'run' | 'prepare', kubeadm = false): Promise<void> {
+async function plan(cmd: Command, set: 'run' | 'prepare', sel: StepSelection, kubeadm = false): Promise<void> {
   const g = globals(cmd);
   const { config } = await loadOrExit(g, { requireToken: false });
   const log = loggerFor({ ...g, logLevel: g.logLevel === 'info' ? 'warn' : g.logLevel });
-  const agent = new Agent(config, { mode: 'plan', root: g.root, log, readOnly: true, serve: false, stepSet: set });
+  const agent = new Agent(config, { mode: 'plan', root: g.root, log, readOnly: true, serve: false, stepSet: set, selection: selection(sel) });
   await agent.start();
-  const steps = agent.steps();
+  let steps;
+  try {
+    steps = agent.steps();
+  } catch (e) {
+    await agent.stop();
+    if (e instanceof UnknownStep) throw new CliExit(EXIT.usage, `joinagent: ${e.message}`);
+    throw e;
+  }
   const r = await agent.converge('plan', steps);
   await agent.stop();
   process.stdout.write(renderPlan(r.outcomes, new Map(steps.map((s) => [s.id, s.title]))));
@@ -78,4 +97,8 @@ async function plan(cmd: Command, set: 'run' | 'prepare', kubeadm = false): Prom
     ok = await kubeadmDryRun(config, g.root, nodeIP, (l) => process.stdout.write(`${l}\n`));
   }
   process.exitCode = ok ? EXIT.ok : EXIT.failed;
+}
+
+function selection(o: StepSelection): StepSelection | undefined {
+  return o.only || o.skip ? { only: o.only, skip: o.skip } : undefined;
 }

@@ -10,7 +10,10 @@ import { agentEnv, BINARY, runBinary, runCmd, SECRET, STANDINS, stopKubelet, tem
 
 // The join step through the built binary with the stand-in kubeadm and kubelet on
 // PATH, everything under a temp root (--root / STANDIN_ROOT).
+// Host and runtime steps are proven elsewhere (unit tests, runtime integration, booted
+// nodes); here only the join steps run (--only), so the temp root needs no fake host.
 const STATUS_PORT = 19739;
+const ONLY = ['--only', 'discovery,node-ip,join,join-cleanup,node-ready'];
 
 function getStatus(): Promise<Record<string, unknown> | undefined> {
   return new Promise((resolve) => {
@@ -57,7 +60,7 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
     const cfg = writeConfig(root, { endpoint: cp.endpoint, tokenFile, caCertHashes: [cp.caHash], joinExtra: nodeName('w-happy'), agentExtra: '  sentinelFile: /run/cluster-api/bootstrap-success.complete\n' });
     const env = agentEnv(root);
     // the daemon, so /status can be read after the join
-    const daemon = spawn(BINARY, ['run', '--config', cfg, '--root', root, '--log-format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const daemon = spawn(BINARY, ['run', ...ONLY, '--config', cfg, '--root', root, '--log-format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     daemon.stdout.on('data', (c: Buffer) => (log += c.toString()));
     daemon.stderr.on('data', (c: Buffer) => (log += c.toString()));
@@ -92,10 +95,10 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
     assert.ok(!log.includes(SECRET) && !readFileSync(path.join(root, 'var/lib/joinagent/state.json'), 'utf8').includes(SECRET));
 
     // re-run on the joined node: plan all ok, run --once changes nothing
-    const plan = await runBinary(['plan', '--config', cfg, '--root', root], env);
+    const plan = await runBinary(['plan', ...ONLY, '--config', cfg, '--root', root], env);
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
     assert.match(plan.stdout, /plan: everything is ok; a run would change nothing/);
-    const again = await runBinary(['run', '--once', '--config', cfg, '--root', root, '--log-format', 'json'], env);
+    const again = await runBinary(['run', '--once', ...ONLY, '--config', cfg, '--root', root, '--log-format', 'json'], env);
     assert.equal(again.code, 0, again.stderr);
     const st = state(root);
     for (const id of ['discovery', 'node-ip', 'join', 'join-cleanup', 'node-ready']) assert.equal(st.steps[id].state, 'ok', id);
@@ -115,7 +118,7 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
   test('unknown token: fails in discovery, kubeadm never runs, no secret in state.json', async () => {
     const root = fresh();
     const cfg = writeConfig(root, { endpoint: cp.endpoint, token: `zzzzzz.${SECRET}`, caCertHashes: [cp.caHash], joinExtra: nodeName('w-unknown') });
-    const r = await runBinary(['run', '--once', '--config', cfg, '--root', root, '--log-format', 'json'], agentEnv(root));
+    const r = await runBinary(['run', '--once', ...ONLY, '--config', cfg, '--root', root, '--log-format', 'json'], agentEnv(root));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /discovery: token \\"zzzzzz\\" is unknown or expired/);
     assert.ok(!existsSync(path.join(root, 'etc/kubernetes/kubelet.conf')));
@@ -129,13 +132,13 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
     mkdirSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });
     copyFileSync(cp.caFile, path.join(root, 'etc/kubernetes/pki/ca.crt'));
     let cfg = writeConfig(root, { endpoint: cp.endpoint, token: TOKEN, caCertHashes: [cp.caHash], joinExtra: nodeName('w-half') });
-    let r = await runBinary(['run', '--once', '--config', cfg, '--root', root], agentEnv(root));
+    let r = await runBinary(['run', '--once', ...ONLY, '--config', cfg, '--root', root], agentEnv(root));
     assert.equal(r.code, 1);
     const js = state(root).steps.join;
     assert.match(js.message ?? '', /a half-finished earlier join left \/etc\/kubernetes\/pki\/ca\.crt but no \/etc\/kubernetes\/kubelet\.conf/);
     assert.match(js.hint ?? '', /kubeadm reset --force.*join\.resetOnFailure: true/);
     cfg = writeConfig(root, { endpoint: cp.endpoint, token: TOKEN, caCertHashes: [cp.caHash], joinExtra: nodeName('w-half'), agentExtra: '  resetOnFailure: true\n' });
-    r = await runBinary(['run', '--once', '--config', cfg, '--root', root], agentEnv(root));
+    r = await runBinary(['run', '--once', ...ONLY, '--config', cfg, '--root', root], agentEnv(root));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(state(root).steps.join.state, 'changed');
     assert.match(state(root).steps.join.message ?? '', /kubeadm reset --force/);
@@ -145,7 +148,7 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
     const root = fresh();
     cp.nodes.set('w-dup', { metadata: { name: 'w-dup' }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
     const cfg = writeConfig(root, { endpoint: cp.endpoint, token: TOKEN, caCertHashes: [cp.caHash], joinExtra: nodeName('w-dup') });
-    const r = await runBinary(['run', '--once', '--config', cfg, '--root', root], agentEnv(root));
+    const r = await runBinary(['run', '--once', ...ONLY, '--config', cfg, '--root', root], agentEnv(root));
     assert.equal(r.code, 1);
     const js = state(root).steps.join;
     assert.equal(js.message, 'a Node named "w-dup" (status Ready) already exists in the cluster');
@@ -158,7 +161,7 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
     cp.options.cniReady = false;
     try {
       const cfg = writeConfig(root, { endpoint: cp.endpoint, token: TOKEN, caCertHashes: [cp.caHash], joinExtra: nodeName('w-nocni') });
-      const r = await runBinary(['run', '--once', '--config', cfg, '--root', root], agentEnv(root));
+      const r = await runBinary(['run', '--once', ...ONLY, '--config', cfg, '--root', root], agentEnv(root));
       assert.equal(r.code, 0, r.stderr);
       const st = state(root);
       assert.equal(st.steps['node-ready'].state, 'failed');
@@ -173,7 +176,7 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
   test('run --dry-run: plan plus kubeadm join --dry-run, nothing written', async () => {
     const root = fresh();
     const cfg = writeConfig(root, { endpoint: cp.endpoint, token: TOKEN, caCertHashes: [cp.caHash], joinExtra: nodeName('w-dry') });
-    const r = await runBinary(['run', '--dry-run', '--config', cfg, '--root', root], agentEnv(root));
+    const r = await runBinary(['run', '--dry-run', ...ONLY, '--config', cfg, '--root', root], agentEnv(root));
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /join +would change/);
     assert.match(r.stdout, /kubeadm join --config \/run\/joinagent\/kubeadm-join-dryrun\.yaml --dry-run:/);
