@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { footprint } from './footprint.js';
+import { firstRun, noopRerun, withCleanup } from './nodes.js';
 import { statusLoad } from './status-load.js';
 import { renderTable } from './table.js';
 
@@ -15,6 +16,8 @@ const quick = process.env.BENCH_QUICK === '1';
 
 type Section = (work: string) => Promise<Record<string, unknown>>;
 const sections: Record<string, Section> = {
+  noopRerun: () => withCleanup(() => noopRerun(quick ? 3 : 5)),
+  firstRun: () => withCleanup(() => firstRun(quick ? 1 : 3)),
   footprint: (w) => footprint(BINARY, w, quick ? 10 : 60),
   statusLoad: (w) => statusLoad(BINARY, w, quick ? 3 : 10),
 };

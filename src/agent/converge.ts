@@ -7,13 +7,13 @@ import { EventBus, type RunMode } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
 import { loadState, recordChange, saveState, type PersistedState } from '../engine/state.js';
 import type { Step, StepContext } from '../engine/step.js';
-import { gatherFacts, type HostFacts } from '../host/facts.js';
+import { gatherFacts, refineFacts, type HostFacts } from '../host/facts.js';
 import { hostFiles, type Files } from '../host/files.js';
 import { hostProc, type Proc } from '../host/proc.js';
 import { logEvents } from '../log/events.js';
 import { AutoSnapshots } from '../ops/snapshot/auto.js';
 import type { Logger } from '../log/logger.js';
-import { createMetrics } from '../status/metrics.js';
+import { lazyMetrics } from '../status/lazy-metrics.js';
 import { StatusModel } from '../status/model.js';
 import { startStatusServer } from '../status/server.js';
 import { buildSteps, type StepSet } from '../steps/index.js';
@@ -59,7 +59,9 @@ export class Agent {
   }
 
   // Lock first (a second agent must fail before touching anything), then facts,
-  // previous state, status model and server.
+  // previous state, status model and server. What only /metrics or /status details need
+  // (prom-client, systeminformation) loads after the server listens: start-up is the time
+  // to a served /status.
   async start(): Promise<void> {
     if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
     this.facts = await gatherFacts(this.files);
@@ -74,10 +76,24 @@ export class Agent {
     logEvents(this.bus, this.opts.log);
     if (!this.opts.readOnly) this.persistOn();
     if (this.opts.serve) {
-      this.routes['/metrics'] = createMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt }).route;
+      this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
+      const metrics = lazyMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt });
+      this.routes['/metrics'] = metrics.route;
+      // systeminformation spawns lscpu and dmidecode: later, off the start-up path
+      const refine = setTimeout(() => {
+        this.refining = refineFacts(this.facts).then((f) => Object.assign(this.model.doc.node, { cpus: f.cpus, memoryBytes: f.memoryBytes }));
+      }, 1000);
+      refine.unref();
+      this.stopLazy = () => {
+        metrics.stop();
+        clearTimeout(refine);
+      };
     }
-    if (this.opts.serve) this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
   }
+
+  /** Settles when systeminformation's CPU and memory facts are in /status. */
+  refining: Promise<unknown> = Promise.resolve();
+  private stopLazy?: () => void;
 
   routes: Record<string, (res: http.ServerResponse) => void | Promise<void>> = {};
 
@@ -136,6 +152,8 @@ export class Agent {
   async stop(): Promise<void> {
     this.controller.abort();
     this.stopDelay?.();
+    this.stopLazy?.();
+    await this.refining;
     await this.saving;
     if (this.server) await new Promise((r) => this.server!.close(() => r(undefined)));
     this.server?.closeAllConnections?.();

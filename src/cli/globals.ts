@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig, type LoadOptions, type LoadResult } from '../config/load.js';
 import { formatProblems } from '../config/load.js';
 import { paths } from '../host/paths.js';
-import { createLogger, defaultLogFormat, type LogFormat, type Logger } from '../log/logger.js';
+import { defaultLogFormat, openLogger, type LogFormat, type Logger } from '../log/logger.js';
 import { CliExit, EXIT } from './exit.js';
 
 export interface GlobalOptions {
@@ -22,8 +22,8 @@ export function globals(cmd: Command): GlobalOptions {
   };
 }
 
-export function loggerFor(g: GlobalOptions): Logger {
-  return createLogger(g.logFormat ?? defaultLogFormat(), g.logLevel);
+export function loggerFor(g: GlobalOptions): Promise<Logger> {
+  return openLogger(g.logFormat ?? defaultLogFormat(), g.logLevel);
 }
 
 // Loads the config or ends the command with exit 2 and every problem listed; warnings go

@@ -44,20 +44,10 @@ export function distroFamily(osr: Record<string, string>): DistroFamily | undefi
   return undefined;
 }
 
-// CPU and memory come from systeminformation (the product's chosen library); it is
-// loaded lazily because most commands never need it and it costs start-up time.
+// The facts every step needs, from /etc/os-release and node:os: cheap enough to gather
+// before /status is served. refineFacts() adds systeminformation's view afterwards.
 export async function gatherFacts(files: Files): Promise<HostFacts> {
   const osr = parseOsRelease((await files.read(paths.osRelease)) ?? '');
-  let cpus = os.cpus().length;
-  let memoryBytes = os.totalmem();
-  try {
-    const si = await import('systeminformation');
-    const [cpu, mem] = await Promise.all([si.cpu(), si.mem()]);
-    cpus = cpu.cores || cpus;
-    memoryBytes = mem.total || memoryBytes;
-  } catch {
-    // facts are informative; fall back to node:os
-  }
   return {
     hostname: os.hostname(),
     osId: osr.ID ?? 'unknown',
@@ -66,7 +56,22 @@ export async function gatherFacts(files: Files): Promise<HostFacts> {
     family: distroFamily(osr),
     kernel: os.release(),
     arch: os.arch(),
-    cpus,
-    memoryBytes,
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
   };
+}
+
+// CPU and memory from systeminformation (the product's chosen library), loaded lazily and
+// called after the status server is up: it spawns lscpu and dmidecode, which would delay
+// the first served /status. Facts are informative; node:os values stay on any failure.
+export async function refineFacts(facts: HostFacts): Promise<HostFacts> {
+  try {
+    const si = await import('systeminformation');
+    const [cpu, mem] = await Promise.all([si.cpu(), si.mem()]);
+    facts.cpus = cpu.cores || facts.cpus;
+    facts.memoryBytes = mem.total || facts.memoryBytes;
+  } catch {
+    // keep the node:os values
+  }
+  return facts;
 }

@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { redact, redactDeep } from '../host/redact.js';
 
 export type LogFormat = 'pretty' | 'json';
@@ -8,7 +8,8 @@ export type { Logger };
 // pino to a synchronous destination: transports run in worker threads that load files by
 // path, which a single-binary bundle cannot do. Pretty is an in-process stream on a TTY;
 // JSON lines otherwise (journald, files, pipes). Every argument is redacted first.
-export function createLogger(format: LogFormat, level = 'info', fd = 2): Logger {
+// pino-pretty is passed in (see openLogger): a daemon logging JSON never loads it.
+export function createLogger(format: LogFormat, level = 'info', fd = 2, pretty?: typeof PinoPretty): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: undefined,
@@ -20,7 +21,7 @@ export function createLogger(format: LogFormat, level = 'info', fd = 2): Logger 
     },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (format === 'pretty') {
+  if (format === 'pretty' && pretty) {
     const stream = pretty({
       destination: fd,
       sync: true,
@@ -32,6 +33,12 @@ export function createLogger(format: LogFormat, level = 'info', fd = 2): Logger 
     return pino(options, stream);
   }
   return pino(options, pino.destination({ fd, sync: true }));
+}
+
+// The CLI's logger: loads pino-pretty only when the format is pretty (start-up time).
+export async function openLogger(format: LogFormat, level = 'info', fd = 2): Promise<Logger> {
+  const pretty = format === 'pretty' ? (await import('pino-pretty')).default : undefined;
+  return createLogger(format, level, fd, pretty);
 }
 
 export function defaultLogFormat(): LogFormat {

@@ -27,7 +27,8 @@ export class FakeProc implements Proc {
   constructor(readOnly = false) {
     this.readOnly = readOnly;
   }
-  on(match: string | RegExp, answer: Partial<RunResult> | ((c: RecordedCall) => Partial<RunResult>)): this {
+  // A function answer may return undefined to pass the call on to earlier responders.
+  on(match: string | RegExp, answer: Partial<RunResult> | ((c: RecordedCall) => Partial<RunResult> | undefined)): this {
     this.responders.push((c) => {
       const line = [c.file, ...c.args].join(' ');
       const hit = typeof match === 'string' ? line === match || line.startsWith(match + ' ') : match.test(line);

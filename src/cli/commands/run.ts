@@ -45,7 +45,7 @@ async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean, sel
   const g = globals(cmd);
   // a joined node needs no token (joinagent removed it after the join)
   const { config } = await loadOrExit(g, { requireToken: set === 'run' && !(await joinedOnDisk(g.root)) });
-  const log = loggerFor(g);
+  const log = await loggerFor(g);
   const agent = new Agent(config, { mode: set, root: g.root, log, readOnly: false, serve: true, stepSet: set, selection: selection(sel) });
   try {
     await agent.start();
@@ -76,7 +76,7 @@ async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean, sel
 async function plan(cmd: Command, set: 'run' | 'prepare', sel: StepSelection, kubeadm = false): Promise<void> {
   const g = globals(cmd);
   const { config } = await loadOrExit(g, { requireToken: false });
-  const log = loggerFor({ ...g, logLevel: g.logLevel === 'info' ? 'warn' : g.logLevel });
+  const log = await loggerFor({ ...g, logLevel: g.logLevel === 'info' ? 'warn' : g.logLevel });
   const agent = new Agent(config, { mode: 'plan', root: g.root, log, readOnly: true, serve: false, stepSet: set, selection: selection(sel) });
   await agent.start();
   let steps;

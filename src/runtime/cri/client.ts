@@ -1,32 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
+import { CriError } from './errors.js';
 import * as m from './messages.js';
+
+export { CriError };
 
 // A small CRI v1 client over the runtime's unix socket: the same API kubelet and kubeadm
 // use, so what it reports is what they will see. No crictl needed on the host.
 
 const RUNTIME = '/runtime.v1.RuntimeService';
 const IMAGES = '/runtime.v1.ImageService';
-
-// A failed CRI call, with the gRPC status kept so callers can tell "CRI disabled"
-// (UNIMPLEMENTED) from "runtime down" (UNAVAILABLE) from a registry failure.
-export class CriError extends Error {
-  constructor(
-    readonly method: string,
-    readonly code: grpc.status,
-    readonly details: string,
-  ) {
-    super(`CRI ${method}: ${grpc.status[code] ?? code}: ${details}`);
-    this.name = 'CriError';
-  }
-
-  get unimplemented(): boolean {
-    return this.code === grpc.status.UNIMPLEMENTED;
-  }
-
-  get unavailable(): boolean {
-    return this.code === grpc.status.UNAVAILABLE || this.code === grpc.status.DEADLINE_EXCEEDED;
-  }
-}
 
 export interface CriClientOptions {
   /** Deadline of quick calls (Version, Status, ImageStatus, ListImages). */

@@ -1,6 +1,7 @@
 import { StepError, type StepContext } from '../../engine/step.js';
 import { sleep } from '../../engine/retry.js';
-import { CriClient, CriError } from '../../runtime/cri/client.js';
+import type { CriClient } from '../../runtime/cri/client.js';
+import { CriError } from '../../runtime/cri/errors.js';
 import type { RuntimeStatusInfo } from '../../runtime/cri/messages.js';
 import { criSocketPath } from '../../runtime/socket.js';
 
@@ -23,9 +24,11 @@ export function criEndpoint(ctx: StepContext): CriEndpoint {
   return { url, hostPath, path: ctx.files.resolve(hostPath) };
 }
 
-// Runs fn with a client that is always closed afterwards.
+// Runs fn with a client that is always closed afterwards. The gRPC stack is loaded on
+// first use, not at start-up: /status must be served before it is needed.
 export async function withCri<T>(ctx: StepContext, fn: (client: CriClient, ep: CriEndpoint) => Promise<T>): Promise<T> {
   const ep = criEndpoint(ctx);
+  const { CriClient } = await import('../../runtime/cri/client.js');
   const client = new CriClient(ep.path);
   try {
     return await fn(client, ep);

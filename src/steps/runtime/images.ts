@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { StepError, type Step, type StepContext } from '../../engine/step.js';
-import { CriError, type CriClient } from '../../runtime/cri/client.js';
+import type { CriClient } from '../../runtime/cri/client.js';
+import { CriError } from '../../runtime/cri/errors.js';
 import { registryHost, workerImages } from '../../runtime/images.js';
 import { explainPullFailure } from '../../runtime/pull-errors.js';
 import { mirrorsFor } from '../../runtime/registry-hosts.js';

@@ -168,6 +168,20 @@ describe('packages step', () => {
     assert.equal(packagesStep.retry!.attempts > 1, true);
   });
 
+  it('an interrupted dpkg run (crashed agent) is finished with dpkg --configure -a, then the install resumes', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    let interrupted = true;
+    sim.proc.on(/^apt-get install /, () => (interrupted ? { exitCode: 100, stderr: "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem." } : undefined));
+    sim.proc.on(/^dpkg --configure -a/, () => ((interrupted = false), {}));
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await packagesStep.apply(ctx, r.state === 'change' ? r.changes : []);
+    const runs = sim.proc.runs().filter((c) => /^(apt-get install|dpkg)/.test(c)).map((c) => c.split(' ').slice(0, 3).join(' '));
+    assert.deepEqual(runs, ['apt-get install -y', 'dpkg --configure -a', 'apt-get install -y']);
+    assert.equal((await packagesStep.check(ctx)).state, 'ok', 'installed after the resumed transaction');
+  });
+
   it('a key URL answering 503 is retryable, 404 is not', async () => {
     for (const [path, retryable] of [['/busy.key', true], ['/nope.key', false]] as const) {
       const sim = simulateHost('debian');

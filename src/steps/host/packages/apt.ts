@@ -7,6 +7,19 @@ import { packageError, type PackageManager } from './backend.js';
 const APT_ENV: RunOptions = { env: { DEBIAN_FRONTEND: 'noninteractive' }, allowFailure: true, timeoutMs: 15 * 60_000 };
 const LOCK = ['-o', 'DPkg::Lock::Timeout=120'];
 
+// apt refuses every install after a dpkg run was cut short (power loss, a killed agent or
+// apt): "dpkg was interrupted, you must manually run 'dpkg --configure -a'".
+const INTERRUPTED = /dpkg was interrupted/;
+
+// Finishes the interrupted transaction the way apt asks, keeping existing config files,
+// so a crashed run resumes instead of failing on every retry.
+async function finishInterrupted(ctx: StepContext): Promise<void> {
+  ctx.warn('packages: a previous dpkg run was interrupted; finishing it with dpkg --configure -a', 'nothing to do: joinagent resumes the install');
+  ctx.progress('dpkg --configure -a (an earlier package run was interrupted)');
+  const r = await ctx.proc.run('dpkg', ['--configure', '-a', '--force-confdef', '--force-confold'], APT_ENV);
+  if (r.exitCode !== 0) throw packageError('dpkg --configure -a', r);
+}
+
 // Parses `apt-cache madison NAME`: "  kubelet | 1.32.11-1.1 | https://... Packages".
 export function parseMadison(text: string, name: string): string[] {
   return text
@@ -54,7 +67,12 @@ export const apt: PackageManager = {
   async install(ctx, pkgs) {
     ctx.progress(`apt-get install ${pkgs.map((p) => p.name).join(' ')}`);
     const args = ['install', '-y', '-q', '--no-install-recommends', '--allow-downgrades', '--allow-change-held-packages', ...LOCK, '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
-    const r = await ctx.proc.run('apt-get', [...args, ...pkgs.map((p) => `${p.name}=${p.version}`)], { ...APT_ENV, onLine: (l) => progressLine(ctx, l) });
+    const install = () => ctx.proc.run('apt-get', [...args, ...pkgs.map((p) => `${p.name}=${p.version}`)], { ...APT_ENV, onLine: (l) => progressLine(ctx, l) });
+    let r = await install();
+    if (r.exitCode !== 0 && INTERRUPTED.test(`${r.stderr}\n${r.stdout}`)) {
+      await finishInterrupted(ctx);
+      r = await install();
+    }
     if (r.exitCode !== 0) throw packageError('apt-get install', r);
   },
   async hold(ctx, names) {

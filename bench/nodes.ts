@@ -1,0 +1,182 @@
+import { promises as fs, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { ensureBinary } from '../test/e2e/harness/agent.js';
+import { cleanupAll } from '../test/e2e/harness/cleanup.js';
+import type { Node } from '../test/e2e/harness/node.js';
+import { cacheDir } from '../test/e2e/harness/paths.js';
+import { sh } from '../test/e2e/harness/sh.js';
+import { REPO_KEY_IN_NODE, startWorld, type World } from '../test/e2e/harness/world.js';
+import { median, round } from './lib.js';
+
+// Sections 1 and 2: joinagent against what an operator would use instead, on booted
+// Debian 12 nodes with the e2e harness's local apt repository and registry (slots 120-129).
+const HERE = import.meta.dirname;
+const CONFIG = '/root/joinagent.yaml';
+const log = (m: string): void => void process.stderr.write(`bench:   ${m}\n`);
+
+// Wall time of one command inside the node, in seconds.
+async function timed(node: Node, cmd: string[]): Promise<{ s: number; stdout: string; stderr: string; exitCode: number }> {
+  const t0 = process.hrtime.bigint();
+  const r = await node.exec(cmd, { allowFailure: true, timeoutMs: 15 * 60_000 });
+  return { s: Number(process.hrtime.bigint() - t0) / 1e9, ...r };
+}
+
+function must(what: string, r: { exitCode: number; stdout: string; stderr: string }): void {
+  if (r.exitCode !== 0) throw new Error(`${what} exited ${r.exitCode}:\n${(r.stdout + r.stderr).split('\n').slice(-25).join('\n')}`);
+}
+
+async function installAgent(w: World, binary: string): Promise<void> {
+  await w.node.copyIn(binary, '/usr/local/bin/joinagent', 0o755);
+  await w.node.writeFile(CONFIG, w.config, 0o600);
+}
+
+async function installRunbook(w: World): Promise<string[]> {
+  await w.node.copyIn(path.join(HERE, 'runbook.sh'), '/root/runbook.sh', 0o755);
+  return ['/root/runbook.sh', w.repo.url, REPO_KEY_IN_NODE, w.registry.address, w.node.link.host];
+}
+
+// Ansible runs its modules with the node's python3 (the cloud-init root has it); its apt
+// module needs python3-apt, fetched once from Debian with the host's apt and cached.
+async function prepareForAnsible(w: World): Promise<string[]> {
+  const dir = path.join(cacheDir, 'bench-debs');
+  const names = ['python3-apt', 'python-apt-common', 'distro-info-data'];
+  await fs.mkdir(dir, { recursive: true });
+  const have = readdirSync(dir);
+  const missing = names.filter((n) => !have.some((f) => f.startsWith(`${n}_`)));
+  if (missing.length) await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000 });
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.deb'))) await w.node.copyIn(path.join(dir, f), `/root/bench-debs/${f}`);
+  must('dpkg -i python3-apt', await w.node.sh('dpkg -i /root/bench-debs/*.deb >/dev/null'));
+  const inventory = path.join(w.node.dir, 'inventory.ini');
+  await fs.writeFile(inventory, `node ansible_connection=nsenter ansible_nsenter_pid=${w.node.pid1} ansible_nsenter_root=${w.node.root} ansible_python_interpreter=/usr/bin/python3\n`);
+  const vars = JSON.stringify({ repo_url: w.repo.url, repo_key: REPO_KEY_IN_NODE, registry: w.registry.address, ctr_ip: w.node.link.host });
+  return ['-i', inventory, '-e', vars, path.join(HERE, 'ansible/prepare.yml')];
+}
+
+async function ansible(args: string[]): Promise<{ s: number; changed: number; out: string }> {
+  const t0 = process.hrtime.bigint();
+  const r = await sh('ansible-playbook', args, { allowFailure: true, timeoutMs: 15 * 60_000, env: { ANSIBLE_CONNECTION_PLUGINS: path.join(HERE, 'ansible/connection_plugins'), ANSIBLE_NOCOLOR: '1', ANSIBLE_PIPELINING: 'True', LC_ALL: 'C.UTF-8', ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_LOCALHOST_WARNING: 'False', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' } });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  must('ansible-playbook', r);
+  return { s, changed: Number(/changed=(\d+)/.exec(r.stdout)?.[1] ?? NaN), out: r.stdout };
+}
+
+const hostsLines = async (node: Node): Promise<number> => Number((await node.exec(['grep', '-c', 'k8s-ctr', '/etc/hosts'], { allowFailure: true })).stdout.trim());
+
+// Changed steps in a `run --once --log-format json` (step-end events with state changed).
+function changedSteps(out: string): string[] {
+  return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; step?: string; state?: string }).filter((e) => e.event === 'step-end' && e.state === 'changed').map((e) => e.step!);
+}
+
+// 1. No-op re-run on one prepared (and joined) node: each tool is measured after its own
+// first run, joinagent first so the others' rewrites do not count against it.
+export async function noopRerun(runs: number): Promise<Record<string, unknown>> {
+  const binary = await ensureBinary(log);
+  const w = await startWorld({ slot: 120, variant: 'cloud-init', log });
+  try {
+    await installAgent(w, binary);
+    log('joinagent: first run (prepare and join)');
+    must('joinagent run --once', await timed(w.node, ['joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json']));
+    const ja: number[] = [];
+    let jaChanged: string[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await timed(w.node, ['joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json']);
+      must('joinagent run --once (no-op)', r);
+      if (i === 0) jaChanged = changedSteps(r.stdout + r.stderr);
+      ja.push(r.s);
+    }
+    log(`joinagent no-op median ${median(ja).toFixed(2)}s`);
+
+    const args = await prepareForAnsible(w);
+    log('ansible: first run');
+    await ansible(args);
+    const an: number[] = [];
+    let anChanged = NaN;
+    for (let i = 0; i < runs; i++) {
+      const r = await ansible(args);
+      if (i === 0) anChanged = r.changed;
+      an.push(r.s);
+    }
+    log(`ansible no-op median ${median(an).toFixed(2)}s`);
+
+    const rb = await installRunbook(w);
+    log('runbook: first run');
+    must('runbook.sh', await timed(w.node, rb));
+    const before = await hostsLines(w.node);
+    const rbT: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await timed(w.node, rb);
+      must('runbook.sh (re-run)', r);
+      rbT.push(r.s);
+    }
+    const dupes = await hostsLines(w.node) - before;
+    const j = median(ja);
+    return {
+      runs,
+      joinagentMedianS: round(j),
+      ansibleMedianS: round(median(an)),
+      ansibleRatio: round(median(an) / j, 1),
+      runbookMedianS: round(median(rbT)),
+      runbookRatio: round(median(rbT) / j, 1),
+      secondRunChanges: {
+        joinagent: `${jaChanged.length} changed steps${jaChanged.length ? ` (${jaChanged.join(', ')})` : ''}`,
+        ansible: `changed=${anChanged}`,
+        runbook: `${dupes / runs} duplicate /etc/hosts line per run (${dupes} after ${runs} re-runs); config.toml rewritten and containerd restarted every run`,
+      },
+      samplesS: { joinagent: ja.map((x) => round(x, 3)), ansible: an.map((x) => round(x, 3)), runbook: rbT.map((x) => round(x, 3)) },
+    };
+  } finally {
+    await w.close();
+  }
+}
+
+// 2. First run on a fresh node each time: `joinagent prepare` against the runbook script,
+// alternating, same repository and registry (each world serves its own copy).
+export async function firstRun(runs: number): Promise<Record<string, unknown>> {
+  const binary = await ensureBinary(log);
+  const ja: number[] = [];
+  const rb: number[] = [];
+  let profile: Record<string, number> = {};
+  for (let i = 0; i < runs; i++) {
+    for (const tool of ['joinagent', 'runbook'] as const) {
+      const w = await startWorld({ slot: 121, controlPlane: false, log: () => {} });
+      try {
+        if (tool === 'joinagent') {
+          await installAgent(w, binary);
+          const r = await timed(w.node, ['joinagent', 'prepare', '--config', CONFIG, '--log-format', 'json']);
+          must('joinagent prepare', r);
+          ja.push(r.s);
+          profile = stepDurations(r.stdout + r.stderr);
+        } else {
+          const r = await timed(w.node, await installRunbook(w));
+          must('runbook.sh', r);
+          rb.push(r.s);
+        }
+        log(`${tool} first run ${i + 1}/${runs}: ${(tool === 'joinagent' ? ja : rb).at(-1)!.toFixed(2)}s`);
+      } finally {
+        await w.close();
+      }
+    }
+  }
+  return {
+    runs,
+    joinagentMedianS: round(median(ja)),
+    runbookMedianS: round(median(rb)),
+    ratio: round(median(ja) / median(rb)),
+    joinagentStepMs: profile,
+    samplesS: { joinagent: ja.map((x) => round(x, 3)), runbook: rb.map((x) => round(x, 3)) },
+  };
+}
+
+// Per-step wall time of the last joinagent run (step-end durationMs), for the profile.
+function stepDurations(out: string): Record<string, number> {
+  const ends = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; step?: string; durationMs?: number }).filter((e) => e.event === 'step-end');
+  return Object.fromEntries(ends.map((e) => [e.step!, e.durationMs ?? 0]));
+}
+
+export async function withCleanup<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    await cleanupAll();
+  }
+}
