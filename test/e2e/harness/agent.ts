@@ -8,7 +8,8 @@ import { sh, waitFor } from './sh.js';
 // Builds dist/joinagent when it is missing or older than any source file, so a
 // scenario never tests a stale binary.
 export async function ensureBinary(log: (m: string) => void = () => {}): Promise<string> {
-  const newest = await newestMtime(path.join(repoRoot, 'src'));
+  // the binary embeds systemd/joinagent.service too
+  const newest = Math.max(await newestMtime(path.join(repoRoot, 'src')), await newestMtime(path.join(repoRoot, 'systemd')));
   if (!existsSync(binary) || statSync(binary).mtimeMs < newest) {
     log('building dist/joinagent (bash build.sh)');
     await sh('bash', ['build.sh'], { cwd: repoRoot, timeoutMs: 5 * 60_000 });
