@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { DEFAULT_STATUS_ADDRESS } from '../host/paths.js';
 import { registerSecret } from '../host/redact.js';
+import { pauseImageFor, UnknownKubernetesMinor } from '../runtime/images.js';
 import { parseDuration, TOKEN_RE } from './formats.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
@@ -151,6 +152,16 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     if (typeof v === 'string' && v.startsWith('/')) {
       const err = await checkExists(v, kind);
       if (err) report(ctx, p, ctx.nodes.get(p), err);
+    }
+  }
+  // the pause image is per minor (kubeadm's constants); a minor joinagent has no entry
+  // for is refused here rather than half-way through a run
+  if (typeof agentRaw.kubernetesVersion === 'string') {
+    try {
+      pauseImageFor(agentRaw.kubernetesVersion);
+    } catch (e) {
+      if (e instanceof UnknownKubernetesMinor) report(ctx, 'kubernetesVersion', ctx.nodes.get('kubernetesVersion'), e.message.replace(/^kubernetesVersion /, ''));
+      else throw e;
     }
   }
   const statusHost = agent.status.address.replace(/:\d+$/, '');

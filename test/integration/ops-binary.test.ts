@@ -144,3 +144,26 @@ test('reset --all --yes restores the prepared host, keeps foreign edits, and sta
   );
   assert.match(r.stdout, /^reset: done;/m);
 });
+
+// On a terminal reset asks; util-linux `script` gives the binary a real pty.
+function jaOnTty(args: string[], answer: string): { code: number; out: string } {
+  const cmd = [BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { PATH: `${bin}:/usr/bin:/bin`, HOME: work, SHELL: '/bin/sh', TERM: 'dumb' }, input: answer, encoding: 'utf8', timeout: 60_000, cwd: work });
+  return { code: r.status ?? -1, out: r.stdout };
+}
+
+test('reset on a terminal asks; "n" changes nothing, "y" resets', async () => {
+  const root = path.join(work, 'reset-tty');
+  await buildPreparedHost(root, hostFiles(root));
+  const h = treeHash(root);
+  rmSync(toolLog, { force: true });
+  const no = jaOnTty(['--root', root, 'reset', '--all'], 'n\n');
+  assert.equal(no.code, 1, no.out);
+  assert.match(no.out, /Proceed\? \[y\/N\]/);
+  assert.match(no.out, /not confirmed; nothing was changed/);
+  assert.equal(treeHash(root), h);
+  const yes = jaOnTty(['--root', root, 'reset', '--all'], 'y\n');
+  assert.equal(yes.code, 0, yes.out);
+  assert.match(yes.out, /reset: done;/);
+  assert.equal(readFileSync(path.join(root, 'etc/fstab'), 'utf8'), ORIGINAL['/etc/fstab']);
+});

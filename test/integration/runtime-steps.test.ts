@@ -13,6 +13,7 @@ import { parseToml, valueAt } from '../../src/runtime/toml.js';
 import { containerdSteps } from '../../src/steps/runtime/index.js';
 import { debianFacts, stepContext, testConfig } from '../helpers/fakes.js';
 import { privateContainerdSettings } from '../fixtures/containerd.js';
+import { tinyImageLayout } from '../fixtures/registry.js';
 import { REGISTRY_PORT, runtimeEnv, type RuntimeEnv } from './runtime-env.js';
 
 // The runtime steps in-process, through the engine, against a real containerd 1.6 and a
@@ -35,10 +36,11 @@ async function setup(opts: { registry?: boolean; images?: string[]; config: stri
   return env;
 }
 
-async function run(e: RuntimeEnv, over: { mirrors?: Record<string, string[]>; kubernetesVersion?: string; only?: string[] } = {}): Promise<RunResult> {
+async function run(e: RuntimeEnv, over: { mirrors?: Record<string, string[]>; kubernetesVersion?: string; only?: string[]; archives?: string } = {}): Promise<RunResult> {
   const config = testConfig({
     kubernetesVersion: over.kubernetesVersion ?? 'v1.32.11',
     containerd: { source: 'distro', registryMirrors: over.mirrors ?? { 'registry.k8s.io': [MIRROR] } },
+    images: { repository: 'registry.k8s.io', archives: over.archives },
   });
   const ctx = stepContext(hostFiles(e.root), hostProc(), config, debianFacts);
   // fast retries: the policy itself is the engine's business, tested there
@@ -155,5 +157,31 @@ describe('runtime steps: failures read clearly', { timeout: 120_000 }, () => {
     assert.equal(o.state, 'failed');
     assert.match(o.message!, /^containerd answers on unix:\/\/\/run\/containerd\/containerd\.sock but the CRI API is not available/);
     assert.match(o.hint!, /systemctl cat containerd/);
+  });
+});
+
+describe('air-gapped sites: images.archives', { timeout: 120_000 }, () => {
+  it('imports the archives into k8s.io before pulling: both images present with no registry at all', async () => {
+    const e = await setup({ registry: false, config: fixture('default-1.6.toml') });
+    // docker-archive tarballs as `docker save` / `skopeo copy` make them, named as kubelet expects
+    const dir = path.join(e.root, 'var/lib/joinagent/images');
+    const layout = await tinyImageLayout();
+    for (const [file, ref] of [['kube-proxy.tar', 'registry.k8s.io/kube-proxy:v1.32.11'], ['pause.tar', 'registry.k8s.io/pause:3.10']]) {
+      await execa('mkdir', ['-p', dir]);
+      await execa('skopeo', ['--insecure-policy', 'copy', '--quiet', `oci:${layout}:tiny`, `docker-archive:${path.join(dir, file)}:${ref}`]);
+    }
+    // the mirror points at a closed port: any pull attempt would fail the step
+    const r = await run(e, { archives: '/var/lib/joinagent/images', mirrors: { 'registry.k8s.io': ['http://127.0.0.1:19716'] } });
+    const o = outcome(r, 'images');
+    assert.equal(o.state, 'changed', `${o.message} ${o.hint ?? ''}`);
+    const cri = new CriClient(e.ctr.socket);
+    try {
+      const names = (await cri.listImages()).flatMap((i) => i.repoTags).sort();
+      assert.deepEqual(names, ['registry.k8s.io/kube-proxy:v1.32.11', 'registry.k8s.io/pause:3.10']);
+    } finally {
+      cri.close();
+    }
+    const again = await run(e, { archives: '/var/lib/joinagent/images', only: ['images'] });
+    assert.equal(outcome(again, 'images').state, 'ok', 'present images are neither imported nor pulled again');
   });
 });
