@@ -76,3 +76,13 @@ export async function churnWitness(node: Node): Promise<Record<string, string>> 
     swaps: (await node.exec(['cat', '/proc/swaps'])).stdout,
   };
 }
+
+// Type=notify: the agent's READY=1 (sent by a systemd-notify child once /status says
+// joined) reaches systemd a moment after /status flips, so give it a few seconds.
+export async function waitUnitActive(node: Node, unit = 'joinagent'): Promise<void> {
+  await waitFor(`${unit}.service active (READY=1 received)`, async () => {
+    const s = (await node.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim();
+    if (s === 'active') return true;
+    throw new Error(`is-active says ${s}`);
+  }, 15_000, 250);
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { httpCodeInNode, statusInNode, waitForStatus } from './agent.js';
+import { httpCodeInNode, statusInNode, waitForStatus, waitUnitActive } from './agent.js';
 import { assertHostPrepared, assertJoined, assertPublishedNode, assertRuntimeReady, assertTokenNotLeaked } from './assertions.js';
 import { waitFor } from './sh.js';
 import type { World } from './world.js';
@@ -15,7 +15,7 @@ export async function assertUnattendedJoinSurvivesReboot(w: World): Promise<void
   await assertHostPrepared(node);
   await assertRuntimeReady(node);
   await assertJoined(w);
-  assert.equal((await node.exec(['systemctl', 'is-active', 'joinagent'], { allowFailure: true })).stdout.trim(), 'active');
+  await waitUnitActive(node);
   await assertPublishedNode(w, await statusInNode(node));
   // Type=notify is READY only once joined: the boot must not wait for that (cloud-final
   // runs after multi-user.target and may be what provides the config)
@@ -31,7 +31,7 @@ export async function assertUnattendedJoinSurvivesReboot(w: World): Promise<void
   assert.deepEqual(changed.map((x) => `${x.id}=${x.state}${x.changes?.length ? ` (${x.changes.join('; ')})` : ''}`), [], 'after reboot every step is ok with zero changes');
   await assertJoined(w);
   await assertPublishedNode(w, s);
-  assert.equal((await node.exec(['systemctl', 'is-active', 'joinagent'], { allowFailure: true })).stdout.trim(), 'active', 'the unit reported READY after the reboot');
+  await waitUnitActive(node);
   const st = await node.exec(['joinagent', 'status'], { allowFailure: true });
   assert.equal(st.exitCode, 0, `joinagent status exited ${st.exitCode}:\n${st.stdout}${st.stderr}`);
   await assertTokenNotLeaked(node, w.token, [JSON.stringify(await statusInNode(node)), st.stdout, (await node.exec(['journalctl', '-u', 'joinagent', '--no-pager'])).stdout]);
