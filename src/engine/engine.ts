@@ -120,7 +120,7 @@ async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions): P
       const { message, hint, retryable } = describeError(e);
       if (retryable && attempt < policy.attempts && !base.signal.aborted) {
         const delayMs = backoffDelay(policy, attempt, opts.random);
-        bus.emit({ type: 'step-retry', id: step.id, attempt, delayMs, error: message });
+        bus.emit({ type: 'step-retry', id: step.id, attempt, delayMs, error: message, hint });
         await sleep(delayMs, base.signal);
         continue;
       }

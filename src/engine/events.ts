@@ -7,7 +7,7 @@ export type AgentEvent =
   | { type: 'step-start'; id: string; attempt: number }
   | { type: 'step-checked'; id: string; result: CheckResult }
   | { type: 'step-progress'; id: string; message: string }
-  | { type: 'step-retry'; id: string; attempt: number; delayMs: number; error: string }
+  | { type: 'step-retry'; id: string; attempt: number; delayMs: number; error: string; hint?: string }
   | { type: 'step-end'; id: string; state: StepState; durationMs: number; attempts: number; message?: string; hint?: string; changes: Change[] }
   | { type: 'run-end'; mode: RunMode; ok: boolean; durationMs: number; failedStep?: string }
   | { type: 'warning'; message: string; hint?: string; step?: string }

@@ -23,7 +23,7 @@ export function logEvent(log: Logger, e: AgentEvent): void {
       log.info({ event: e.type, step: e.id }, `${e.id}: ${e.message}`);
       return;
     case 'step-retry':
-      log.warn({ event: e.type, step: e.id, attempts: e.attempt, delayMs: e.delayMs }, `${e.id}: attempt ${e.attempt} failed (${e.error}); retrying in ${(e.delayMs / 1000).toFixed(1)}s`);
+      log.warn({ event: e.type, step: e.id, attempts: e.attempt, delayMs: e.delayMs, hint: e.hint }, `${e.id}: attempt ${e.attempt} failed (${e.error}); retrying in ${(e.delayMs / 1000).toFixed(1)}s`);
       return;
     case 'step-end': {
       const fields = { event: e.type, step: e.id, state: e.state, durationMs: e.durationMs, attempts: e.attempts };

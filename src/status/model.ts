@@ -118,7 +118,11 @@ export class StatusModel {
       }
       case 'step-retry': {
         const s = this.step(e.id);
-        if (s) s.message = `attempt ${e.attempt} failed, retrying in ${Math.round(e.delayMs / 100) / 10}s: ${e.error}`;
+        if (s) {
+          s.message = `attempt ${e.attempt} failed, retrying in ${Math.round(e.delayMs / 100) / 10}s: ${e.error}`;
+          // while a step retries (a filtered port, a registry down) the user needs what to check now
+          s.hint = e.hint;
+        }
         d.reason = `${e.id}: ${e.error}`;
         break;
       }

@@ -20,8 +20,10 @@ const NEEDED: Record<string, string> = {
   gnupg: '/usr/bin/gpg',
   nftables: '/usr/sbin/nft',
   iproute2: '/usr/sbin/ip',
+  openssl: '/usr/bin/openssl',
 };
-const say = (m: string): void => console.log(`\x1b[1mdemo:\x1b[0m ${m}`);
+const bold = (t: string): string => (process.stdout.isTTY ? `\x1b[1m${t}\x1b[0m` : t);
+const say = (m: string): void => console.log(`${bold('demo:')} ${m}`);
 
 async function main(): Promise<void> {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new Error('the demo boots a systemd-nspawn node: run it as root on Linux (sudo npm run demo)');
@@ -47,8 +49,10 @@ Look around inside the node (another terminal, as root):
   then e.g.: joinagent status; systemctl status kubelet containerd; ctr -n k8s.io images ls; cat /etc/hosts
 `);
   if (process.stdin.isTTY) {
-    say('press Enter (or Ctrl-C) to stop the node and remove everything');
+    say('the node stays up for you: press Enter (or Ctrl-C) to stop it and remove everything');
     await new Promise<void>((resolve) => readline.createInterface({ input: process.stdin }).once('line', () => resolve()));
+  } else {
+    say('stdin is not a terminal: not waiting');
   }
   process.exitCode = r.exitCode === 0 ? 0 : 1;
 }

@@ -104,7 +104,8 @@ export function renderStatus(doc: StatusDocument): string {
   for (const s of doc.steps) {
     const dur = s.durationMs !== undefined ? `${(s.durationMs / 1000).toFixed(1)}s` : '';
     lines.push(`  ${s.id.padEnd(w)}  ${s.state.padEnd(8)} ${dur.padStart(7)}  ${s.progress && s.state === 'running' ? s.progress : (s.message ?? '')}`);
-    if (s.hint && s.state === 'failed') lines.push(`  ${' '.repeat(w)}  hint: ${s.hint}`);
+    // a running step with a hint is between retries: what to check matters now, not at the end
+    if (s.hint && (s.state === 'failed' || s.state === 'running')) lines.push(`  ${' '.repeat(w)}  hint: ${s.hint}`);
   }
   if (doc.lastError) lines.push('', `error    ${doc.lastError.step ? `${doc.lastError.step}: ` : ''}${doc.lastError.message}`, ...(doc.lastError.hint ? [`hint     ${doc.lastError.hint}`] : []));
   for (const wng of doc.warnings) lines.push(`warning  ${wng.message}${wng.hint ? ` (${wng.hint})` : ''}`);

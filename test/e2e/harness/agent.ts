@@ -8,7 +8,8 @@ import { sh, waitFor } from './sh.js';
 // Builds dist/joinagent when it is missing or older than any source file, so a
 // scenario never tests a stale binary.
 export async function ensureBinary(log: (m: string) => void = () => {}): Promise<string> {
-  const newest = await newestMtime(path.join(repoRoot, 'src'));
+  // the binary embeds systemd/joinagent.service too
+  const newest = Math.max(await newestMtime(path.join(repoRoot, 'src')), await newestMtime(path.join(repoRoot, 'systemd')));
   if (!existsSync(binary) || statSync(binary).mtimeMs < newest) {
     log('building dist/joinagent (bash build.sh)');
     await sh('bash', ['build.sh'], { cwd: repoRoot, timeoutMs: 5 * 60_000 });
@@ -74,4 +75,14 @@ export async function churnWitness(node: Node): Promise<Record<string, string>> 
     aptHistory: await size('/var/log/apt/history.log'),
     swaps: (await node.exec(['cat', '/proc/swaps'])).stdout,
   };
+}
+
+// Type=notify: the agent's READY=1 (sent by a systemd-notify child once /status says
+// joined) reaches systemd a moment after /status flips, so give it a few seconds.
+export async function waitUnitActive(node: Node, unit = 'joinagent'): Promise<void> {
+  await waitFor(`${unit}.service active (READY=1 received)`, async () => {
+    const s = (await node.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim();
+    if (s === 'active') return true;
+    throw new Error(`is-active says ${s}`);
+  }, 15_000, 250);
 }

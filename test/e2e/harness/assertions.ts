@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { StatusDocument } from '../../../src/status/model.js';
 import { KUBE_DEB_VERSION } from './aptrepo.js';
 import { k8sImages } from './agent.js';
 import type { Node } from './node.js';
@@ -65,4 +66,16 @@ export async function assertTokenNotLeaked(node: Node, token: string, shown: str
   for (const s of shown) assert.ok(!s.includes(secret), 'token secret shown in output');
   const r = await node.exec(['grep', '-rl', secret, '/var/lib/joinagent', '/var/log', '/run/joinagent'], { allowFailure: true });
   assert.equal(r.stdout.trim(), '', `token secret found on disk in: ${r.stdout.trim()}`);
+}
+
+// What /status publishes about the Node is what the control plane holds: same name,
+// Ready, same podCIDR (the agent read it back, it did not make it up).
+export async function assertPublishedNode(w: World, s: StatusDocument): Promise<void> {
+  const published = s.published.node as { name?: string; ready?: boolean; podCIDR?: string } | undefined;
+  assert.ok(published, `/status published.node is set (published: ${Object.keys(s.published).join(', ')})`);
+  const me = (await w.cp!.nodes()).find((n) => n.name === published.name);
+  assert.ok(me, `the control plane has the Node /status names ("${published.name}")`);
+  assert.equal(published.ready, true, '/status published.node.ready');
+  assert.equal(published.podCIDR, me.podCIDR, '/status podCIDR = the Node object\'s podCIDR');
+  assert.equal(published.name, (await w.node.exec(['hostname'])).stdout.trim(), 'the Node is named after the host');
 }

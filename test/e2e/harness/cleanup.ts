@@ -18,8 +18,11 @@ export function onCleanup(what: string, fn: Undo): () => void {
 export async function cleanupAll(): Promise<void> {
   while (undos.length) {
     const { what, fn } = undos.pop()!;
+    const t = Date.now();
     try {
       await fn();
+      // slow teardown is time every run pays: say where it goes
+      if (Date.now() - t > 3000) process.stderr.write(`e2e cleanup: ${what} took ${((Date.now() - t) / 1000).toFixed(1)}s\n`);
     } catch (e) {
       process.stderr.write(`e2e cleanup: ${what}: ${(e as Error).message}\n`);
     }

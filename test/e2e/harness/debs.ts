@@ -66,7 +66,14 @@ export async function distroDebs(names = ['containerd', 'runc']): Promise<string
   await fs.mkdir(dir, { recursive: true });
   const have = await fs.readdir(dir);
   const missing = names.filter((n) => !have.some((f) => f.startsWith(`${n}_`) && f.endsWith('.deb')));
-  if (missing.length) await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000 });
+  if (missing.length) {
+    // a fresh machine may have empty package lists: update once, then download
+    const r = await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000, allowFailure: true });
+    if (r.exitCode !== 0) {
+      await sh('apt-get', ['update', '-qq'], { timeoutMs: 5 * 60_000 });
+      await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000 });
+    }
+  }
   const all = await fs.readdir(dir);
   return names.map((n) => path.join(dir, all.find((f) => f.startsWith(`${n}_`) && f.endsWith('.deb'))!));
 }

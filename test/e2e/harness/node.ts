@@ -49,7 +49,7 @@ export class Node {
     n.undo = onCleanup(`node ${n.name}`, () => n.destroy());
     await n.killLeftover();
     const t = Date.now();
-    await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`);
+    await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`, opts.variant);
     log(`copied root filesystem in ${((Date.now() - t) / 1000).toFixed(1)}s`);
     await configureNodeNetwork(n.root, opts.slot);
     n.link = await createServiceAddress(opts.slot);
@@ -137,7 +137,10 @@ export class Node {
     const child = this.nspawn;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const done = await Promise.race([this.exited!.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([this.exited!.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 30_000)))]);
+    // a pending timer would keep the test process alive for the full 30 s
+    clearTimeout(timer);
     if (!done) {
       child.kill('SIGKILL');
       await this.exited;

@@ -47,22 +47,31 @@ async function isolate(root: string, variant: RootfsVariant): Promise<void> {
   await sh('find', [path.join(root, 'var/cache/apt/archives'), '-name', '*.deb', '-delete']);
   await fs.writeFile(path.join(root, 'etc/machine-id'), '');
   if (variant === 'cloud-init') {
-    await fs.writeFile(
-      path.join(root, 'etc/cloud/cloud.cfg.d/90-joinagent-e2e.cfg'),
-      ['datasource_list: [NoCloud, None]', 'network: {config: disabled}', 'apt: {preserve_sources_list: true}', 'manage_etc_hosts: false', ''].join('\n'),
-    );
+    await cloudInitDefaults(root);
     await fs.writeFile(path.join(root, 'etc/cloud/cloud-init.disabled'), 'enabled per scenario by the e2e harness\n');
   }
+}
+
+// What the image maker decides for cloud-init (written into every copy, so a change here
+// needs no rebuild of the cached root): NoCloud only, network and apt sources left as the
+// harness made them, and no locale module: minbase has no `locales` package, so
+// cloud-init's default en_US.UTF-8 cannot be generated (a cloud image ships it).
+async function cloudInitDefaults(root: string): Promise<void> {
+  await fs.writeFile(
+    path.join(root, 'etc/cloud/cloud.cfg.d/90-joinagent-e2e.cfg'),
+    ['datasource_list: [NoCloud, None]', 'network: {config: disabled}', 'apt: {preserve_sources_list: true}', 'manage_etc_hosts: false', 'locale: false', ''].join('\n'),
+  );
 }
 
 // A private, writable copy of the cached root for one node. A plain copy, not an
 // overlay: a swap file needs a real filesystem (overlayfs has no bmap) and containerd's
 // overlayfs snapshotter refuses an overlayfs upper dir.
-export async function copyRootfs(cached: string, dest: string, hostname: string): Promise<void> {
+export async function copyRootfs(cached: string, dest: string, hostname: string, variant: RootfsVariant = 'base'): Promise<void> {
   await fs.rm(dest, { recursive: true, force: true });
   await fs.mkdir(path.dirname(dest), { recursive: true });
   await sh('cp', ['-a', '--reflink=auto', cached, dest]);
   await fs.rm(path.join(dest, '.complete'), { force: true });
   await fs.writeFile(path.join(dest, 'etc/hostname'), `${hostname}\n`);
   await fs.writeFile(path.join(dest, 'etc/hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  if (variant === 'cloud-init') await cloudInitDefaults(dest);
 }

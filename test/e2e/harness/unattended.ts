@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { httpCodeInNode, statusInNode, waitForStatus } from './agent.js';
-import { assertHostPrepared, assertJoined, assertRuntimeReady, assertTokenNotLeaked } from './assertions.js';
+import { httpCodeInNode, statusInNode, waitForStatus, waitUnitActive } from './agent.js';
+import { assertHostPrepared, assertJoined, assertPublishedNode, assertRuntimeReady, assertTokenNotLeaked } from './assertions.js';
 import { waitFor } from './sh.js';
 import type { World } from './world.js';
 
@@ -15,7 +15,12 @@ export async function assertUnattendedJoinSurvivesReboot(w: World): Promise<void
   await assertHostPrepared(node);
   await assertRuntimeReady(node);
   await assertJoined(w);
-  assert.equal((await node.exec(['systemctl', 'is-active', 'joinagent'], { allowFailure: true })).stdout.trim(), 'active');
+  await waitUnitActive(node);
+  await assertPublishedNode(w, await statusInNode(node));
+  // Type=notify is READY only once joined: the boot must not wait for that (cloud-final
+  // runs after multi-user.target and may be what provides the config)
+  const after = (await node.exec(['systemctl', 'list-dependencies', '--after', '--plain', '--no-pager', 'multi-user.target'])).stdout;
+  assert.doesNotMatch(after, /joinagent/, `multi-user.target is not ordered after joinagent.service:\n${after}`);
 
   const bootsBefore = node.boots;
   await node.reboot();
@@ -25,6 +30,8 @@ export async function assertUnattendedJoinSurvivesReboot(w: World): Promise<void
   const changed = s.steps.filter((x) => !['ok', 'skipped'].includes(x.state) || (x.changes?.length ?? 0) > 0);
   assert.deepEqual(changed.map((x) => `${x.id}=${x.state}${x.changes?.length ? ` (${x.changes.join('; ')})` : ''}`), [], 'after reboot every step is ok with zero changes');
   await assertJoined(w);
+  await assertPublishedNode(w, s);
+  await waitUnitActive(node);
   const st = await node.exec(['joinagent', 'status'], { allowFailure: true });
   assert.equal(st.exitCode, 0, `joinagent status exited ${st.exitCode}:\n${st.stdout}${st.stderr}`);
   await assertTokenNotLeaked(node, w.token, [JSON.stringify(await statusInNode(node)), st.stdout, (await node.exec(['journalctl', '-u', 'joinagent', '--no-pager'])).stdout]);

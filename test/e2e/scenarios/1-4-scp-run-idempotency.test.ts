@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { churnWitness, diffHashes, ensureBinary, hashEtc, statusInNode, waitForStatus } from '../harness/agent.js';
-import { assertHostPrepared, assertJoined, assertRuntimeReady, assertTokenNotLeaked } from '../harness/assertions.js';
+import { assertHostPrepared, assertJoined, assertPublishedNode, assertRuntimeReady, assertTokenNotLeaked } from '../harness/assertions.js';
 import { cleanupAll } from '../harness/cleanup.js';
 import { log, scenario } from '../harness/scenario.js';
 import { startWorld, type World } from '../harness/world.js';
@@ -37,6 +37,7 @@ scenario('scenario 1: scp the binary and a config, run --once, then serve /statu
   assert.equal(s.joined, true);
   assert.ok(s.steps.length > 0 && s.steps.every((x) => x.state === 'ok' || x.state === 'skipped'), `every step ok: ${s.steps.map((x) => `${x.id}=${x.state}`).join(' ')}`);
   assert.equal(s.node.nodeIP, node.link.node, 'node IP = the source address of the route to the API server');
+  await assertPublishedNode(w!, s);
   await assertTokenNotLeaked(node, w!.token, [r.stdout, r.stderr, JSON.stringify(s)]);
 }, () => w?.node);
 
@@ -46,6 +47,8 @@ scenario('scenario 4: a second run --once changes nothing', async () => {
   const steps = (await statusInNode(node).catch(() => undefined))?.steps.length;
   const etcBefore = await hashEtc(node);
   const churnBefore = await churnWitness(node);
+  const cursor = (await node.exec(['journalctl', '-n', '0', '--show-cursor', '--no-pager'])).stdout.match(/-- cursor: (.+)/)?.[1];
+  assert.ok(cursor, 'a journal cursor to compare against');
 
   const r = await node.exec(['/root/joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json'], { allowFailure: true, timeoutMs: 5 * 60_000 });
   assert.equal(r.exitCode, 0, `second run --once exited ${r.exitCode}:\n${r.stdout}\n${r.stderr}`);
@@ -58,4 +61,7 @@ scenario('scenario 4: a second run --once changes nothing', async () => {
 
   assert.deepEqual(diffHashes(etcBefore, await hashEtc(node)), [], 'every file under /etc hashes the same');
   assert.deepEqual(await churnWitness(node), churnBefore, 'no restart, no package transaction, no swap change');
+  // systemd's own record: no unit (re)started or stopped, no daemon-reload, during the run
+  const pid1 = (await node.exec(['journalctl', `--after-cursor=${cursor}`, '_PID=1', '-o', 'cat', '--no-pager'])).stdout;
+  assert.deepEqual(pid1.split('\n').filter((l) => /^(Start|Stopp|Reload|Restart)/.test(l) || /containerd|kubelet/.test(l)), [], `systemd saw no unit change:\n${pid1}`);
 }, () => w?.node);
