@@ -81,7 +81,10 @@ export class Agent {
       this.routes['/metrics'] = metrics.route;
       // systeminformation spawns lscpu and dmidecode: later, off the start-up path
       const refine = setTimeout(() => {
-        this.refining = refineFacts(this.facts).then((f) => Object.assign(this.model.doc.node, { cpus: f.cpus, memoryBytes: f.memoryBytes }));
+        this.refining = refineFacts(this.facts).then((f) => {
+          Object.assign(this.model.doc.node, { cpus: f.cpus, memoryBytes: f.memoryBytes });
+          this.model.invalidate();
+        });
       }, 1000);
       refine.unref();
       this.stopLazy = () => {
