@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureBinary } from '../test/e2e/harness/agent.js';
@@ -69,7 +70,7 @@ function changedSteps(out: string): string[] {
 
 // 1. No-op re-run on one prepared (and joined) node: each tool is measured after its own
 // first run, joinagent first so the others' rewrites do not count against it.
-export async function noopRerun(runs: number): Promise<Record<string, unknown>> {
+export async function noopRerun(runs: number, idleSeconds: number): Promise<Record<string, unknown>> {
   const binary = await ensureBinary(log);
   const w = await startWorld({ slot: 120, variant: 'cloud-init', log });
   try {
@@ -85,6 +86,7 @@ export async function noopRerun(runs: number): Promise<Record<string, unknown>> 
       ja.push(r.s);
     }
     log(`joinagent no-op median ${median(ja).toFixed(2)}s`);
+    const idle = await idleFootprint(w, idleSeconds);
 
     const args = await prepareForAnsible(w);
     log('ansible: first run');
@@ -123,10 +125,56 @@ export async function noopRerun(runs: number): Promise<Record<string, unknown>> 
         runbook: `${dupes / runs} duplicate /etc/hosts line per run (${dupes} after ${runs} re-runs); config.toml rewritten and containerd restarted every run`,
       },
       samplesS: { joinagent: ja.map((x) => round(x, 3)), ansible: an.map((x) => round(x, 3)), runbook: rbT.map((x) => round(x, 3)) },
+      idle,
     };
   } finally {
     await w.close();
   }
+}
+
+// Idle footprint, honestly: the daemon (`joinagent run`, no --once) on the joined node,
+// started as a systemd unit and sampled from /proc once /status says ready, against the
+// hello-world SEA server started the same way in the same node and window.
+async function idleFootprint(w: World, seconds: number): Promise<Record<string, unknown>> {
+  const hello = spawnSync('bash', [path.join(HERE, 'build-hello.sh')], { encoding: 'utf8' }).stdout.trim();
+  await w.node.copyIn(hello, '/usr/local/bin/hello-sea', 0o755);
+  must('start agent', await w.node.exec(['systemd-run', '--unit=bench-ja', '--collect', '/usr/local/bin/joinagent', 'run', '--config', CONFIG, '--log-format', 'json']));
+  must('start hello', await w.node.exec(['systemd-run', '--unit=bench-hello', '--collect', '/usr/local/bin/hello-sea', '127.0.0.1:19830']));
+  try {
+    const t0 = Date.now();
+    while ((await w.node.exec(['joinagent', 'status', '--config', CONFIG], { allowFailure: true })).exitCode !== 0) {
+      if (Date.now() - t0 > 120_000) throw new Error('the idle daemon never became ready');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await new Promise((r) => setTimeout(r, 5000)); // lazy loads (metrics after 3 s, facts after 1 s) are part of idle
+    const pid = async (unit: string): Promise<number> => Number((await w.node.exec(['systemctl', 'show', '-p', 'MainPID', '--value', unit])).stdout.trim());
+    const [ja, hw] = [await pid('bench-ja'), await pid('bench-hello')];
+    const a0 = await usage(w.node, ja);
+    const h0 = await usage(w.node, hw);
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const a1 = await usage(w.node, ja);
+    const h1 = await usage(w.node, hw);
+    const tick = 100; // USER_HZ
+    return {
+      rssMiB: round(a1.rssKiB / 1024, 1),
+      helloWorldRssMiB: round(h1.rssKiB / 1024, 1),
+      rssRatio: round(a1.rssKiB / h1.rssKiB),
+      cpuPercent: round((100 * (a1.cpuTicks - a0.cpuTicks)) / tick / seconds, 3),
+      helloWorldCpuPercent: round((100 * (h1.cpuTicks - h0.cpuTicks)) / tick / seconds, 3),
+      windowSeconds: seconds,
+      what: 'joined, converged daemon (joinagent run) on the noop node',
+    };
+  } finally {
+    await w.node.exec(['systemctl', 'stop', 'bench-ja', 'bench-hello'], { allowFailure: true });
+  }
+}
+
+// RSS (KiB) and CPU ticks of a process in the node, from its /proc.
+async function usage(node: Node, pid: number): Promise<{ rssKiB: number; cpuTicks: number }> {
+  const r = await node.exec(['cat', `/proc/${pid}/status`, `/proc/${pid}/stat`]);
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
+  const stat = r.stdout.slice(r.stdout.lastIndexOf(')') + 2).split(' ');
+  return { rssKiB, cpuTicks: Number(stat[11]) + Number(stat[12]) };
 }
 
 // 2. First run on a fresh node each time: `joinagent prepare` against the runbook script,

@@ -16,9 +16,9 @@ const quick = process.env.BENCH_QUICK === '1';
 
 type Section = (work: string) => Promise<Record<string, unknown>>;
 const sections: Record<string, Section> = {
-  noopRerun: () => withCleanup(() => noopRerun(quick ? 3 : 5)),
+  noopRerun: () => withCleanup(() => noopRerun(quick ? 3 : 5, quick ? 10 : 60)),
   firstRun: () => withCleanup(() => firstRun(quick ? 1 : 3)),
-  footprint: (w) => footprint(BINARY, w, quick ? 10 : 60),
+  footprint: (w) => footprint(BINARY, w),
   statusLoad: (w) => statusLoad(BINARY, w, quick ? 3 : 10),
 };
 

@@ -19,7 +19,7 @@ export async function statusLoad(binary: string, work: string, seconds: number):
 
   const bin = path.join(work, 'sleepy-bin');
   mkdirSync(bin, { recursive: true });
-  writeFileSync(path.join(bin, 'sleeper'), `#!/bin/sh\nsleep ${seconds * 3}\nexit 1\n`);
+  writeFileSync(path.join(bin, 'sleeper'), `#!/bin/sh\n/bin/sleep ${seconds * 3}\nexit 1\n`);
   chmodSync(path.join(bin, 'sleeper'), 0o755);
   for (const t of TOOLS) symlinkSync('sleeper', path.join(bin, t));
   const busy = await timeToServe(binary, ['run', '--config', cfg, '--root', path.join(work, 'load-busy'), '--log-format', 'json'], 19823, '/status', { PATH: bin, HOME: '/root' });

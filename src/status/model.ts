@@ -78,7 +78,10 @@ export class StatusModel {
       previousRun: previous?.lastRun,
     };
     if (typeof this.doc.published.nodeIP === 'string') this.doc.node.nodeIP = this.doc.published.nodeIP;
-    bus.on((e) => this.apply(e));
+    bus.on((e) => {
+      this.apply(e);
+      this.invalidate();
+    });
   }
 
   private step(id: string): StepStatus | undefined {
@@ -197,9 +200,42 @@ export class StatusModel {
   /** Live values computed per request (event-loop delay), not carried by events. */
   live?: () => Partial<StatusDocument['agent']>;
 
+  // /status is read far more often than the document changes: the redacted JSON is built
+  // once per change (events, facts refined) and served as is, with only the live values
+  // spliced in per request. Redaction stays on the build path, so nothing unredacted is cached.
+  private cached?: [before: string, after: string];
+
+  /** Call after mutating `doc` outside of an event (e.g. refined facts). */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
   snapshot(): StatusDocument {
     const doc = redactDeep(structuredClone(this.doc));
     if (this.live) Object.assign(doc.agent, this.live());
     return doc;
   }
+
+  /** The status document as JSON text, as /status serves it. */
+  json(): string {
+    const [before, after] = (this.cached ??= this.build());
+    const live = this.live ? JSON.stringify(this.live()).slice(1, -1) : '';
+    return live ? `${before},${live}${after}` : before + after;
+  }
+
+  // Serializes the redacted document once, split where the live agent fields go (the end
+  // of the agent object; agent always has fields before it, hence the comma).
+  private build(): [string, string] {
+    const doc = redactDeep(this.doc);
+    const agent = doc.agent as Record<string, unknown>;
+    for (const k of Object.keys(this.live?.() ?? {})) delete agent[k];
+    agent[LIVE_MARK] = 0;
+    const text = JSON.stringify(doc) + '\n';
+    const mark = `,"${LIVE_MARK}":0`;
+    const at = text.indexOf(mark);
+    return [text.slice(0, at), text.slice(at + mark.length)];
+  }
 }
+
+// Where live values are spliced in: a key of our own agent object, which holds no other.
+const LIVE_MARK = '__live__';

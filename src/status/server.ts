@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { splitHostPort } from '../config/formats.js';
+import { redact } from '../host/redact.js';
 import type { StatusModel } from './model.js';
 
 export interface StatusServerOptions {
@@ -28,17 +29,19 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<http
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     if (boundLoopback && !LOOPBACK_HOSTS.has(host)) return send(res, 421, { error: `Host "${host}" refused: the status endpoint answers loopback names only` });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET' }, { allow: 'GET, HEAD' });
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const doc = opts.model.snapshot();
-    switch (url.pathname) {
+    // the path without the query; URL parsing per request costs more than the answer
+    const pathname = (req.url ?? '/').split('?', 1)[0];
+    switch (pathname) {
       case '/status':
-        return send(res, 200, doc);
+        return sendJSON(res, 200, opts.model.json());
       case '/healthz':
         return sendText(res, 200, 'ok\n');
-      case '/readyz':
-        return doc.ready ? sendText(res, 200, 'ok\n') : sendText(res, 503, `not ready: ${doc.reason ?? doc.phase}\n`);
+      case '/readyz': {
+        const doc = opts.model.doc;
+        return doc.ready ? sendText(res, 200, 'ok\n') : sendText(res, 503, `not ready: ${redact(doc.reason ?? doc.phase)}\n`);
+      }
       default: {
-        const route = opts.routes?.[url.pathname];
+        const route = opts.routes?.[pathname];
         if (route) return route(res);
         return send(res, 404, { error: 'not found', paths: ['/status', '/healthz', '/readyz', ...Object.keys(opts.routes ?? {})] });
       }
@@ -62,7 +65,10 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<http
 }
 
 function send(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body, null, 2) + '\n';
+  sendJSON(res, code, JSON.stringify(body, null, 2) + '\n', headers);
+}
+
+function sendJSON(res: http.ServerResponse, code: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
   res.end(text);
 }
