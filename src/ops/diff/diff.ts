@@ -8,6 +8,8 @@ export interface ViewDiff {
   /** compared, or why not: missing in one or both snapshots. */
   status: 'compared' | 'missing';
   reason?: string;
+  /** Compared against nothing: one side could not be read (e.g. no containerd yet). */
+  note?: string;
   appeared: { key: string; value: string }[];
   disappeared: { key: string; value: string }[];
   changed: { key: string; before: string; after: string }[];
@@ -33,6 +35,12 @@ export function diffSnapshots(a: Snapshot, b: Snapshot): SnapshotDiff {
 
 function diffView(name: string, va: View | undefined, vb: View | undefined, ranges: [number, number][]): ViewDiff {
   const base: ViewDiff = { view: name, title: VIEW_TITLES[name] ?? name, status: 'compared', appeared: [], disappeared: [], changed: [], ignored: 0 };
+  // A view whose subject did not exist on one side (images before containerd was
+  // installed) is compared with an empty view: everything the join brought shows as
+  // appeared. A view that merely could not be read stays "not compared".
+  const empty: View = { status: 'ok', source: 'none', items: {} };
+  if (va?.status === 'missing' && va.absent && vb?.status === 'ok') return { ...diffView(name, empty, vb, ranges), note: `before: ${va.reason}` };
+  if (va?.status === 'ok' && vb?.status === 'missing' && vb.absent) return { ...diffView(name, va, empty, ranges), note: `after: ${vb.reason}` };
   if (va?.status !== 'ok' || vb?.status !== 'ok') {
     const why = (v: View | undefined, side: string): string | undefined => (v === undefined ? `${side}: not in snapshot` : v.status === 'missing' ? `${side}: ${v.reason}` : undefined);
     const same = va?.status === 'missing' && vb?.status === 'missing' && va.reason === vb.reason;

@@ -16,7 +16,7 @@ export function renderDiff(d: SnapshotDiff, names: { a: string; b: string }): st
       quiet.push(v.title);
       continue;
     }
-    out.push('', `${v.title}: ${[count(v.appeared.length, 'appeared'), count(v.disappeared.length, 'disappeared'), count(v.changed.length, 'changed')].filter(Boolean).join(', ')}`);
+    out.push('', `${v.title}: ${[count(v.appeared.length, 'appeared'), count(v.disappeared.length, 'disappeared'), count(v.changed.length, 'changed')].filter(Boolean).join(', ')}${v.note ? ` (${v.note})` : ''}`);
     const w = Math.min(60, Math.max(...[...v.appeared, ...v.disappeared, ...v.changed].map((i) => i.key.length)));
     for (const i of v.appeared) out.push(`  + ${i.key.padEnd(w)}  ${i.value}`.trimEnd());
     for (const i of v.disappeared) out.push(`  - ${i.key.padEnd(w)}  ${i.value}`.trimEnd());

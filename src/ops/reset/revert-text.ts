@@ -15,10 +15,20 @@ export function revertText(file: string, original: string, written: string | und
   if (written !== undefined) {
     const ours = structuredPatch(file, file, original, written, '', '', { context: 3 });
     const undone = applyPatch(current, reversePatch(ours));
-    if (undone !== false) return { content: undone, method: 'three-way' };
+    if (undone !== false) return { content: keepFinalNewline(undone, original, current), method: 'three-way' };
   }
-  const byMarkers = restoreRemovedLines(original, undoMarkers(current), REMOVED_LINE_PATTERNS[file]);
+  const byMarkers = keepFinalNewline(restoreRemovedLines(original, undoMarkers(current), REMOVED_LINE_PATTERNS[file]), original, current);
   return byMarkers === current ? null : { content: byMarkers, method: 'markers' };
+}
+
+// An original without a final newline must not take a later operator's line with it:
+// when the file now ends in someone else's terminated line, keep its newline (else the
+// next `echo >> file` would glue two entries together).
+function keepFinalNewline(result: string, original: string, current: string): string {
+  if (result.endsWith('\n') || !current.endsWith('\n')) return result;
+  const last = result.slice(result.lastIndexOf('\n') + 1);
+  const origLast = original.slice(original.lastIndexOf('\n') + 1);
+  return last === origLast ? result : `${result}\n`;
 }
 
 // Uncomments the lines joinagent disabled and drops the block it manages.

@@ -3,7 +3,7 @@
 // which are shown but never compared.
 export type View =
   | { status: 'ok'; source: string; items: Record<string, string>; notes?: Record<string, string>; truncated?: boolean }
-  | { status: 'missing'; reason: string };
+  | { status: 'missing'; reason: string; /** the thing itself does not exist yet (no containerd): read as empty */ absent?: boolean };
 
 export interface Snapshot {
   format: 'joinagent-snapshot/v1';
@@ -34,8 +34,8 @@ export function okView(source: string, items: Record<string, string>, extra: { n
   return { status: 'ok', source, items: sortKeys(items), ...(extra.notes ? { notes: sortKeys(extra.notes) } : {}), ...(extra.truncated ? { truncated: true } : {}) };
 }
 
-export function missingView(reason: string): View {
-  return { status: 'missing', reason };
+export function missingView(reason: string, absent = false): View {
+  return absent ? { status: 'missing', reason, absent } : { status: 'missing', reason };
 }
 
 // Sorted keys keep snapshot files stable and diffable with ordinary tools too.

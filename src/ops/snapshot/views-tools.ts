@@ -12,7 +12,8 @@ const CRI = ['--timeout=3s', `--runtime-endpoint=unix://${paths.containerdSocket
 // containerd does not answer for images, containers are not asked again (each try waits).
 export async function runtimeViews(proc: Proc, socketPresent: boolean): Promise<{ images: View; containers: View }> {
   if (!socketPresent) {
-    const v = missingView(`containerd is not running (no ${paths.containerdSocket})`);
+    // before a first join containerd often is not even installed: no images, truthfully
+    const v = missingView(`containerd is not running (no ${paths.containerdSocket})`, true);
     return { images: v, containers: v };
   }
   const images = await imagesView(proc);

@@ -52,3 +52,15 @@ test('a file that is not a snapshot is named in the error', () => {
   assert.throws(() => parseSnapshot('{"views":{}}', 'x.json'), /x\.json: not a joinagent snapshot/);
   assert.throws(() => parseSnapshot('nope', 'y.json'), /y\.json: not a joinagent snapshot \(invalid JSON/);
 });
+
+test('a view readable on one side only is compared with nothing: images that arrived with containerd show as appeared, with the reason', () => {
+  const snap = (views: Record<string, unknown>) => ({ format: 'joinagent-snapshot/v1', label: 'x', takenAt: 't', hostname: 'h', views }) as never;
+  const d = diffSnapshots(
+    snap({ images: { status: 'missing', reason: 'containerd is not running', absent: true } }),
+    snap({ images: { status: 'ok', source: 'ctr', items: { 'registry.k8s.io/pause:3.10': 'sha256:1' } } }),
+  );
+  const text = renderDiff(d, { a: 'a', b: 'b' });
+  assert.match(text, /: 1 appeared \(before: containerd is not running\)/);
+  assert.match(text, /\+ registry\.k8s\.io\/pause:3\.10/);
+  assert.doesNotMatch(text, /not compared: .*images/i);
+});

@@ -34,3 +34,12 @@ test('undoMarkers leaves an unterminated block alone', () => {
   const t = `x\n${BLOCK_BEGIN}\ny\n`;
   assert.equal(undoMarkers(t), t);
 });
+
+test('an original without a final newline does not swallow the newline of a line appended later', () => {
+  const original = '127.0.0.1\tlocalhost\n::1\tlocalhost';
+  const written = `${original}\n# BEGIN joinagent managed block\n10.0.0.1\tk8s-ctr\n# END joinagent managed block\n`;
+  const current = `${written}203.0.113.7\tbackup\n`;
+  const r = revertText('/etc/hosts', original, written, current);
+  assert.equal(r?.content, `${original}\n203.0.113.7\tbackup\n`);
+  assert.equal(revertText('/etc/hosts', original, written, written)?.content, original, 'untouched since: back byte for byte');
+});
