@@ -168,6 +168,21 @@ describe('packages step', () => {
     assert.equal(packagesStep.retry!.attempts > 1, true);
   });
 
+  it('apt-get update exits 0 but could not fetch the repository: retryable, naming the source', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    sim.proc.on(/^apt-get update/, { exitCode: 0, stderr: 'W: Failed to fetch http://198.18.140.1:8080/debian/InRelease  Could not connect to 198.18.140.1:8080 (198.18.140.1). - connect (111: Connection refused)\nW: Some index files failed to download. They have been ignored, or old ones used instead.' });
+    sim.proc.on(/^apt-cache madison/, { stdout: '' });
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => {
+      assert.equal(e.retryable, true);
+      assert.match(e.message, /not available: apt-get update could not fetch http:\/\/198\.18\.140\.1:8080\/debian\/InRelease Could not connect/);
+      assert.match(e.hint ?? '', /repository was not reachable/);
+      return true;
+    });
+  });
+
   it('host.packageLockWait is how long each apt run waits for the dpkg lock', async () => {
     const sim = simulateHost('debian');
     after(sim.cleanup);

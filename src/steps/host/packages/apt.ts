@@ -60,6 +60,7 @@ export const apt: PackageManager = {
     // exit 0 with "W: Failed to fetch" for an unrelated, unreachable source is common (air-gapped
     // hosts); a missing version of ours is reported later, naming the package.
     if (r.exitCode !== 0) throw packageError('apt-get update', r);
+    return fetchFailures(`${r.stderr}\n${r.stdout}`);
   },
   async available(ctx, name) {
     const r = await ctx.proc.probe('apt-cache', ['madison', name], { allowFailure: true });
@@ -85,4 +86,10 @@ export const apt: PackageManager = {
 // dpkg's "Setting up kubelet (1.32.11-1.1) ..." lines as /status progress.
 function progressLine(ctx: StepContext, line: string): void {
   if (/^(Setting up|Unpacking|Get:\d+)/.test(line)) ctx.progress(line.slice(0, 160));
+}
+
+// apt-get update exits 0 when a source cannot be fetched, warning
+// "W: Failed to fetch http://host/debian/InRelease  Could not connect to host:8080 ...".
+export function fetchFailures(text: string): string[] {
+  return [...new Set(text.split('\n').map((l) => /^[WE]: Failed to fetch (.+)$/.exec(l.trim())?.[1]?.replace(/\s+/g, ' ')).filter((x): x is string => Boolean(x)))];
 }

@@ -10,8 +10,9 @@ export interface PackageManager {
   installed(ctx: StepContext, names: string[]): Promise<Map<string, string | null>>;
   /** Names currently held from upgrades. Read-only. */
   held(ctx: StepContext, names: string[]): Promise<Set<string>>;
-  /** Re-reads repository metadata (apt-get update / dnf makecache). */
-  refresh(ctx: StepContext): Promise<void>;
+  /** Re-reads repository metadata (apt-get update / dnf makecache); returns the sources it
+   *  could not fetch when it still exits 0 (apt does: "W: Failed to fetch ..."). */
+  refresh(ctx: StepContext): Promise<string[] | void>;
   /** Versions the repositories offer for one package. Read-only. */
   available(ctx: StepContext, name: string): Promise<string[]>;
   /** Installs name=version pairs in one transaction. */
