@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoadedConfig } from '../config/types.js';
-import { runSteps, type RunResult } from '../engine/engine.js';
+import { diskHint, runSteps, type RunResult } from '../engine/engine.js';
 import { selectSteps, type StepSelection } from '../engine/select.js';
 import { EventBus, type RunMode } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
@@ -9,6 +9,7 @@ import { loadState, recordChange, saveState, type PersistedState } from '../engi
 import type { Step, StepContext } from '../engine/step.js';
 import { gatherFacts, refineFacts, type HostFacts } from '../host/facts.js';
 import { hostFiles, type Files } from '../host/files.js';
+import { paths } from '../host/paths.js';
 import { hostProc, type Proc } from '../host/proc.js';
 import { logEvents } from '../log/events.js';
 import { AutoSnapshots } from '../ops/snapshot/auto.js';
@@ -49,6 +50,7 @@ export class Agent {
   private releaseLock?: () => Promise<void>;
   private saving: Promise<void> = Promise.resolve();
   private stopDelay?: () => void;
+  private saveFailed = false;
 
   constructor(
     public config: LoadedConfig,
@@ -152,7 +154,17 @@ export class Agent {
         Object.assign(s.lastRun, { endedAt: new Date().toISOString(), ok: e.ok, failedStep: e.failedStep });
         if (e.ok && e.mode === 'run' && this.model.doc.joined) s.joinedAt ??= new Date().toISOString();
       } else return;
-      this.saving = this.saving.then(() => saveState(this.files, s)).catch((err: Error) => this.opts.log.warn(`cannot save state: ${err.message}`));
+      this.saving = this.saving
+        .then(() => saveState(this.files, s))
+        .then(() => {
+          this.saveFailed = false;
+        })
+        .catch((err: NodeJS.ErrnoException) => {
+          this.opts.log.warn(`cannot save state: ${err.message}`);
+          // once per failure streak: /status shows it, the log is not flooded
+          if (!this.saveFailed) this.bus.emit({ type: 'warning', message: `cannot save ${paths.state}: ${err.message}`, hint: `${diskHint(err) ?? 'check the file system holding ' + paths.stateDir}; until then a restarted agent does not remember this run` });
+          this.saveFailed = true;
+        });
     });
   }
 

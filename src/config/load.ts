@@ -186,6 +186,7 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
       firewall: g('host.firewall', 'disable'),
       firewallPorts: g('host.firewallPorts', DEFAULT_FIREWALL_PORTS),
       swap: g('host.swap', 'disable'),
+      packageLockWait: parseDuration(g('host.packageLockWait', '2m')) ?? 120_000,
       hosts: g('host.hosts', []),
     },
     containerd: {

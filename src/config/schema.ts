@@ -27,6 +27,7 @@ export const agentSpec: Spec = {
         firewall: en('disable', 'open-ports', 'leave'),
         firewallPorts: strList(f.checkPortSpec),
         swap: en('disable', 'leave'),
+        packageLockWait: str(f.checkDuration),
         hosts: {
           t: 'array',
           items: { t: 'object', required: ['ip', 'names'], fields: { ip: str(f.checkIP), names: strList(f.checkHostname) } },

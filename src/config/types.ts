@@ -21,6 +21,8 @@ export interface AgentConfig {
     /** Ports opened with firewall: open-ports (worker ports + the CNI's). */
     firewallPorts: string[];
     swap: 'disable' | 'leave';
+    /** ms one apt run waits for the dpkg lock another package manager holds. */
+    packageLockWait: number;
     hosts: HostEntry[];
   };
   containerd: {

@@ -165,8 +165,27 @@ function summarize(changes: Change[]): string {
 function describeError(e: unknown): { message: string; hint?: string; retryable: boolean } {
   if (e instanceof StepError) return { message: redact(e.message), hint: e.hint && redact(e.hint), retryable: e.retryable };
   if (e instanceof ReadOnlyViolation) return { message: e.message, retryable: false };
-  const err = e as Error;
+  const err = e as NodeJS.ErrnoException;
+  const disk = diskHint(err);
+  if (disk) return { message: redact(err.message), hint: disk, retryable: false };
   return { message: redact(err?.message ?? String(e)), retryable: false };
 }
 
 export type { AgentEvent };
+
+// A full or read-only disk is the operator's to fix, not a step bug: say which filesystem.
+// Not retried inside the step (it will not free itself in seconds); the daemon retries the run.
+export function diskHint(err: NodeJS.ErrnoException | undefined): string | undefined {
+  const where = err?.path ? ` holding ${err.path}` : '';
+  const df = err?.path ? ` (df -h ${err.path.replace(/\/[^/]*$/, '') || '/'})` : '';
+  switch (err?.code) {
+    case 'ENOSPC':
+      return `the filesystem${where} is full${df}: free space there, then re-run; joinagent kept the previous version of every file it was writing`;
+    case 'EDQUOT':
+      return `the disk quota on the filesystem${where} is exhausted${df}: raise it or free space, then re-run`;
+    case 'EROFS':
+      return `the filesystem${where} is mounted read-only: remount it read-write, then re-run`;
+    default:
+      return undefined;
+  }
+}

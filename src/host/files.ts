@@ -164,26 +164,35 @@ async function atomicWrite(target: string, data: Buffer, mode: number, owner?: {
   await fs.mkdir(dir, { recursive: true });
   // pid + a counter: two writes in the same millisecond (steps run side by side) never share a temp file
   const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${++tmpCounter}`);
-  const fh = await fs.open(tmp, 'w', mode);
   try {
-    await fh.writeFile(data);
-    await fh.chmod(mode);
-    if (owner && process.getuid?.() === 0) await fh.chown(owner.uid, owner.gid);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await fs.open(tmp, 'w', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode);
+      if (owner && process.getuid?.() === 0) await fh.chown(owner.uid, owner.gid);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, target);
   } catch (e) {
+    // a full disk fails half-way through the temp file: never leave that partial copy behind
     await fs.rm(tmp, { force: true });
-    throw e;
+    throw writeError(e, target);
   }
   const dh = await fs.open(dir, 'r').catch(() => null);
   if (dh) {
     await dh.sync().catch(() => undefined);
     await dh.close();
   }
+}
+
+// Node's ENOSPC on a file handle names no file ("no space left on device, write"): name
+// the file joinagent was writing, keeping the errno code for callers that classify it.
+function writeError(e: unknown, target: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!err?.code || err.message.includes(target)) return e;
+  return Object.assign(new Error(`${err.message.replace(/, (write|open|rename|fsync)$/, '')}: writing ${target}`, { cause: e }), { code: err.code, path: target });
 }
 
 export interface BackupManifestEntry {

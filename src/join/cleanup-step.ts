@@ -2,10 +2,12 @@ import { parse } from 'yaml';
 import { type Change, type Step, type StepContext } from '../engine/step.js';
 import { hostFiles, type Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
+import { clearJoinAttempt } from './attempt.js';
 import { inspectLocal } from './local.js';
 import { renderJoinConfig } from './render.js';
 
 const STRIP = `remove the bootstrap token from ${paths.joinConfig}`;
+const STALE = `remove ${paths.joinAttempt} (the join it records finished: kubelet.conf is there)`;
 
 // After the join the bootstrap token is useless to this node (kubelet has its own
 // certificate) yet still joins any machine for up to 24h, so it leaves the disk:
@@ -24,6 +26,8 @@ export const joinCleanupStep: Step = {
     if (!(await inspectLocal(ctx.files)).kubeletConf) return { state: 'skip', reason: 'not joined yet' };
     const changes: Change[] = [];
     if (holdsToken(await ctx.files.read(paths.joinConfig))) changes.push({ kind: 'action', description: STRIP });
+    // the agent stopped between kubeadm's success and its own bookkeeping
+    if (await ctx.files.exists(paths.joinAttempt)) changes.push({ kind: 'action', description: STALE });
     const tf = tokenFile(ctx);
     if (tf && (await tf.files.read(tf.path))?.trim() === ctx.config.token) changes.push({ kind: 'action', description: `remove ${tf.path} (join.tokenFile: the token is no longer needed)` });
     const sentinel = ctx.config.agent.join.sentinelFile;
@@ -37,6 +41,8 @@ export const joinCleanupStep: Step = {
     for (const c of changes) {
       if (c.kind === 'file' && c.after !== null) {
         await ctx.files.write(c.path, c.after, { mode: 0o644 });
+      } else if (c.kind === 'action' && c.description === STALE) {
+        await clearJoinAttempt(ctx.files);
       } else if (c.kind === 'action' && c.description === STRIP) {
         await ctx.files.write(paths.joinConfig, renderJoinConfig(ctx.config.join, undefined, ctx.published.nodeIP as string | undefined, ctx.config.file), { mode: 0o600, backup: false });
       } else if (c.kind === 'action') {

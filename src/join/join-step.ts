@@ -1,5 +1,6 @@
 import { StepError, type Change, type Step, type StepContext } from '../engine/step.js';
 import { paths } from '../host/paths.js';
+import { clearJoinAttempt, interruptedByUs, readJoinAttempt, recordJoinAttempt } from './attempt.js';
 import { shortPin } from './capin.js';
 import { expectedPins } from './discovery-step.js';
 import { classifyJoinFailure, phaseProgress, type JoinFailure } from './kubeadm-output.js';
@@ -12,17 +13,23 @@ const RESTART_KUBELET = 'systemctl restart kubelet';
 const JOIN = `kubeadm join --config ${paths.joinConfig}`;
 const KUBELET_WAIT_MS = 60_000;
 
+const RESUME = 'resuming an interrupted join';
+
 // kubeadm join, done once: a node joined to this cluster with a healthy kubelet is `ok`
-// without running kubeadm; leftovers of a half-finished join are reported (or reset,
-// with join.resetOnFailure); the token reaches kubeadm only through a 0600 file.
+// without running kubeadm; leftovers of a half-finished join are reset when joinagent's
+// own record shows it started that join and was interrupted, otherwise reported (or
+// reset, with join.resetOnFailure); the token reaches kubeadm only through a 0600 file.
 export const joinStep: Step = {
   id: 'join',
   title: 'Join the cluster (kubeadm join)',
   phase: 'join',
   after: ['discovery', 'node-ip'],
   async check(ctx) {
-    const v = joinVerdict(await inspectLocal(ctx.files), expectedPins(ctx));
-    const reset = ctx.config.agent.join.resetOnFailure;
+    const local = await inspectLocal(ctx.files);
+    const v = joinVerdict(local, expectedPins(ctx));
+    const attempt = await readJoinAttempt(ctx.files);
+    const ours = interruptedByUs(local, attempt, expectedPins(ctx));
+    const reset = ctx.config.agent.join.resetOnFailure || ours;
     if (v.state === 'joined') {
       if (await kubeletHealthy()) {
         ctx.publish('joined', true);
@@ -37,7 +44,8 @@ export const joinStep: Step = {
       throw new StepError(`a half-finished earlier join left ${v.leftovers.join(', ')} but no ${paths.kubeletConf}`, `\`${RESET}\` then re-run joinagent (or set join.resetOnFailure: true to let joinagent do it)`);
     }
     const changes: Change[] = [];
-    if (v.state !== 'fresh') changes.push({ kind: 'action', description: `${RESET} (${v.state === 'half' ? 'half-finished earlier join' : 'joined to another cluster'}; join.resetOnFailure)` });
+    if (ours) changes.push({ kind: 'action', description: `${RESET} (${RESUME}: joinagent started kubeadm join at ${attempt!.startedAt} and was stopped before it finished)` });
+    else if (v.state !== 'fresh') changes.push({ kind: 'action', description: `${RESET} (${v.state === 'half' ? 'half-finished earlier join' : 'joined to another cluster'}; join.resetOnFailure)` });
     const before = await ctx.files.read(paths.joinConfig);
     const after = render(ctx, TOKEN_PLACEHOLDER);
     if (before !== after) changes.push({ kind: 'file', path: paths.joinConfig, before: before === null ? null : before.replace(/token: .*/g, `token: ${TOKEN_PLACEHOLDER}`), after });
@@ -47,6 +55,8 @@ export const joinStep: Step = {
   async apply(ctx, changes) {
     const acts = changes.filter((c) => c.kind === 'action').map((c) => (c as { description: string }).description);
     if (acts.some((a) => a.startsWith(RESTART_KUBELET))) return restartKubelet(ctx);
+    const resume = acts.find((a) => a.startsWith(RESET) && a.includes(RESUME));
+    if (resume) ctx.warn(`join: the previous kubeadm join was interrupted (${resume.slice(resume.indexOf(':') + 2, -1)}); removing its leftovers with ${RESET} and joining again`, 'nothing to do; if this repeats, look for what stops the agent during the join (OOM kills, reboots, systemd timeouts)');
     if (acts.some((a) => a.startsWith(RESET))) await reset(ctx);
     let r = await runJoin(ctx);
     if (r.failure?.resettable && ctx.config.agent.join.resetOnFailure) {
@@ -72,6 +82,7 @@ function render(ctx: StepContext, token: string | undefined): string {
 async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
   await ctx.files.mkdir(paths.stateDir, 0o700);
   await ctx.files.write(paths.joinConfig, render(ctx, ctx.config.token), { mode: 0o600, backup: false });
+  await recordJoinAttempt(ctx.files, { startedAt: new Date().toISOString(), pid: process.pid, apiServer: ctx.config.join.apiServerEndpoint, pins: expectedPins(ctx) });
   const output: string[] = [];
   const r = await ctx.proc.run('kubeadm', ['join', '--config', ctx.files.resolve(paths.joinConfig)], {
     allowFailure: true,
@@ -82,6 +93,8 @@ async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
       if (p) ctx.progress(p);
     },
   });
+  // kubeadm has exited: whatever it left is now described by its exit code, not by us
+  await clearJoinAttempt(ctx.files);
   if (r.exitCode === 0) return {};
   await ctx.files.write(paths.joinConfig, render(ctx, undefined), { mode: 0o600, backup: false });
   const text = `${r.stdout}\n${r.stderr}`.trim() || output.join('\n');

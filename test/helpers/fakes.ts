@@ -86,7 +86,7 @@ export function testConfig(over: Partial<LoadedConfig['agent']> = {}): LoadedCon
     file: '/etc/joinagent/config.yaml',
     agent: {
       kubernetesVersion: 'v1.32.11',
-      host: { ntp: true, selinux: 'permissive', firewall: 'disable', firewallPorts: ['10250/tcp'], swap: 'disable', hosts: [] },
+      host: { ntp: true, selinux: 'permissive', firewall: 'disable', firewallPorts: ['10250/tcp'], swap: 'disable', packageLockWait: 120_000, hosts: [] },
       containerd: { source: 'distro', registryMirrors: {} },
       repositories: {},
       images: { repository: 'registry.k8s.io' },

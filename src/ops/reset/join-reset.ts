@@ -28,6 +28,9 @@ export async function joinResetActions(ctx: ResetContext): Promise<ResetAction[]
   if (await files.exists(paths.joinConfig)) {
     actions.push({ title: `remove the rendered join config ${paths.joinConfig}`, run: async () => void (await files.remove(paths.joinConfig, { backup: false })) });
   }
+  if (await files.exists(paths.joinAttempt)) {
+    actions.push({ title: `remove the record of an interrupted join ${paths.joinAttempt}`, run: async () => void (await files.remove(paths.joinAttempt, { backup: false })) });
+  }
   actions.push({
     title: `record the node as not joined in ${paths.state} (status shows joined: false)`,
     async run() {

@@ -7,15 +7,23 @@ export interface StaticServer {
   /** Paths requested so far, for assertions (e.g. apt fetched InRelease). */
   requests: string[];
   close(): Promise<void>;
+  /** Fault injection for the reliability suite: 'error500' answers every request with
+   *  500, 'down' stops listening (connection refused); 'none' (the default) serves files. */
+  setFault?(fault: 'none' | 'error500' | 'down'): Promise<void>;
 }
 
 // A tiny read-only static file server for the apt repository (and the binary in the
 // cloud-init scenario): GET/HEAD only, no directory listings, no path escapes.
 export async function serveDir(dir: string, host: string, port: number, prefix = '/'): Promise<StaticServer> {
   const requests: string[] = [];
+  let fault: 'none' | 'error500' | 'down' = 'none';
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(url.pathname);
+    if (fault === 'error500') {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('internal server error (fault injected by the test)\n');
+      return;
+    }
     const rel = url.pathname.startsWith(prefix) ? decodeURIComponent(url.pathname.slice(prefix.length)) : undefined;
     const file = rel === undefined ? undefined : path.join(dir, path.normalize('/' + rel));
     const st = file ? await fs.stat(file).catch(() => undefined) : undefined;
@@ -27,13 +35,20 @@ export async function serveDir(dir: string, host: string, port: number, prefix =
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
   });
-  await new Promise<void>((resolve, reject) => {
+  const listen = (): Promise<void> => new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  const stop = (): Promise<void> => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+  await listen();
   return {
     url: `http://${host}:${port}${prefix}`,
     requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () => (server.listening ? stop() : Promise.resolve()),
+    async setFault(f) {
+      if (f === 'down' && server.listening) await stop();
+      if (f !== 'down' && !server.listening) await listen();
+      fault = f;
+    },
   };
 }

@@ -161,11 +161,38 @@ describe('packages step', () => {
     sim.proc.on(/^apt-get update/, { exitCode: 100, stderr: 'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (unattended-upgr)' });
     const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
     const r = await packagesStep.check(ctx);
-    await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => e.retryable && /never delete the lock/.test(e.hint ?? ''));
+    await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => e.retryable && /never delete the lock/.test(e.hint ?? '') && /unattended-upgr \(pid 4242\) holds \/var\/lib\/dpkg\/lock-frontend/.test(e.hint ?? ''));
     assert.equal(await sim.files.exists('/var/lib/dpkg/lock-frontend'), true);
     sim.proc.on(/^apt-get update/, { exitCode: 100, stderr: "E: Failed to fetch http://127.0.0.1:19709/dists  Temporary failure resolving 'pkgs.k8s.io'" });
     await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => e.retryable && /unreachable|not reachable/.test(e.hint ?? ''));
     assert.equal(packagesStep.retry!.attempts > 1, true);
+  });
+
+  it('apt-get update exits 0 but could not fetch the repository: retryable, naming the source', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    sim.proc.on(/^apt-get update/, { exitCode: 0, stderr: 'W: Failed to fetch http://198.18.140.1:8080/debian/InRelease  Could not connect to 198.18.140.1:8080 (198.18.140.1). - connect (111: Connection refused)\nW: Some index files failed to download. They have been ignored, or old ones used instead.' });
+    sim.proc.on(/^apt-cache madison/, { stdout: '' });
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => {
+      assert.equal(e.retryable, true);
+      assert.match(e.message, /not available: apt-get update could not fetch http:\/\/198\.18\.140\.1:8080\/debian\/InRelease Could not connect/);
+      assert.match(e.hint ?? '', /repository was not reachable/);
+      return true;
+    });
+  });
+
+  it('host.packageLockWait is how long each apt run waits for the dpkg lock', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    const config = { ...sim.config, agent: { ...sim.config.agent, host: { ...sim.config.agent.host, packageLockWait: 15_000 } } };
+    const ctx = stepContext(sim.files, sim.proc, config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await packagesStep.apply(ctx, r.state === 'change' ? r.changes : []);
+    const apt = sim.proc.runs().filter((c) => c.startsWith('apt-get'));
+    assert.ok(apt.length > 0);
+    for (const c of apt) assert.match(c, / -o DPkg::Lock::Timeout=15( |$)/, c);
   });
 
   it('an interrupted dpkg run (crashed agent) is finished with dpkg --configure -a, then the install resumes', async () => {

@@ -146,7 +146,7 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     proc.on(/^dnf install /, (c) => install(c.args.filter((a) => !a.startsWith('-')).slice(1), /^(.+?)-(\d.*)$/));
   }
   const config = testConfig({
-    host: { ntp: true, timezone: 'Asia/Seoul', selinux: 'permissive', firewall: 'disable', firewallPorts: ['10250/tcp'], swap: 'disable', hosts: [{ ip: '192.168.10.100', names: ['k8s-ctr'] }, { ip: '192.168.10.101', names: ['k8s-w1'] }] },
+    host: { ntp: true, timezone: 'Asia/Seoul', selinux: 'permissive', firewall: 'disable', firewallPorts: ['10250/tcp'], swap: 'disable', packageLockWait: 120_000, hosts: [{ ip: '192.168.10.100', names: ['k8s-ctr'] }, { ip: '192.168.10.101', names: ['k8s-w1'] }] },
     containerd: { source: 'docker', version: '2.1.5', registryMirrors: {} },
     repositories: { kubernetes: { key: '/srv/keys/kubernetes.gpg' }, docker: { key: '/srv/keys/docker.gpg' } },
   });

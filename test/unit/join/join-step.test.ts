@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { StepError, type Step, type StepContext } from '../../../src/engine/step.js';
 import type { Files } from '../../../src/host/files.js';
+import { interruptedByUs } from '../../../src/join/attempt.js';
 import { joinCleanupStep } from '../../../src/join/cleanup-step.js';
 import { joinStep } from '../../../src/join/join-step.js';
+import { makePki } from '../../fixtures/pki.js';
 import { FakeProc, stepContext, tempRoot, testConfig } from '../../helpers/fakes.js';
 
 // The join and cleanup steps against a temp root, a FakeProc standing in for kubeadm,
@@ -19,6 +21,12 @@ before(async () => {
     res.end(healthy ? 'ok' : 'no');
   });
   await new Promise<void>((r) => server.listen(19746, '127.0.0.1', r));
+});
+let OTHER_CA = '';
+before(() => {
+  const pki = makePki('another-cluster');
+  OTHER_CA = pki.caPem;
+  rmSync(pki.dir, { recursive: true, force: true });
 });
 after(() => server.close());
 
@@ -110,6 +118,105 @@ test('half-finished earlier join without resetOnFailure: reported, nothing run',
     const proc = fakeKubeadm(files, new FakeProc());
     await assert.rejects(joinStep.check(stepContext(files, proc)), (e: StepError) => /half-finished earlier join left \/var\/lib\/kubelet\/config\.yaml/.test(e.message) && /kubeadm reset --force/.test(e.hint ?? ''));
     assert.deepEqual(proc.runs(), []);
+  } finally {
+    cleanup();
+  }
+});
+
+// A kubeadm join joinagent started and never saw finish (the agent was SIGKILLed): the
+// record in /var/lib/joinagent plus kubeadm's first files, no kubelet.conf.
+async function interruptedJoin(files: Files, caPem?: string): Promise<void> {
+  await files.write('/var/lib/joinagent/join-attempt.json', JSON.stringify({ startedAt: '2025-01-01T00:00:00.000Z', pid: 4242, apiServer: '192.168.10.100:6443', pins: [] }), { backup: false });
+  await files.write('/etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\n');
+  await files.write('/var/lib/kubelet/config.yaml', 'kind: KubeletConfiguration\n');
+  if (caPem) await files.write('/etc/kubernetes/pki/ca.crt', caPem);
+}
+
+test('join interrupted by joinagent itself: kubeadm reset --force, join again, warn; the record is cleared', async () => {
+  const { files, cleanup } = tempRoot();
+  healthy = false;
+  try {
+    await interruptedJoin(files);
+    const proc = fakeKubeadm(files, new FakeProc());
+    const ctx = stepContext(files, proc);
+    const c = await joinStep.check(ctx);
+    assert.equal(c.state, 'change');
+    assert.match(JSON.stringify(c), /kubeadm reset --force \(resuming an interrupted join: joinagent started kubeadm join at 2025-01-01T00:00:00\.000Z/);
+    assert.equal(await converge(joinStep, ctx), 'changed');
+    assert.deepEqual(proc.runs().map((r) => r.split(' --config')[0]), ['kubeadm reset --force', 'kubeadm join']);
+    const warnings = ctx.events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /previous kubeadm join was interrupted .*kubeadm reset --force/);
+    assert.equal(await files.exists('/var/lib/joinagent/join-attempt.json'), false, 'record removed once kubeadm exited');
+  } finally {
+    cleanup();
+  }
+});
+
+test('the join-attempt record exists exactly while kubeadm runs, and is cleared when kubeadm fails too', async () => {
+  const { files, cleanup } = tempRoot();
+  healthy = false;
+  try {
+    const seen: boolean[] = [];
+    const proc = new FakeProc().on('kubeadm join', () => {
+      seen.push(existsSync(files.resolve('/var/lib/joinagent/join-attempt.json')));
+      return { exitCode: 1, stderr: 'error execution phase preflight: [ERROR Swap]: swap on' };
+    });
+    const ctx = stepContext(files, proc);
+    const c = await joinStep.check(ctx);
+    await assert.rejects(joinStep.apply(ctx, c.state === 'change' ? c.changes : []), /Swap/);
+    assert.deepEqual(seen, [true], 'record present while kubeadm ran');
+    assert.equal(await files.exists('/var/lib/joinagent/join-attempt.json'), false, 'cleared after the failure');
+  } finally {
+    cleanup();
+  }
+});
+
+test('leftovers without joinagent\'s record, or with another cluster\'s CA: reported, nothing run', async () => {
+  const { files, cleanup } = tempRoot();
+  healthy = false;
+  try {
+    // our record, but ca.crt is of a cluster other than the one we expect
+    await interruptedJoin(files, OTHER_CA);
+    const proc = fakeKubeadm(files, new FakeProc());
+    const ctx = stepContext(files, proc);
+    ctx.publish('discovery', { apiServer: 'x', caPins: ['sha256:' + '0'.repeat(64)] });
+    await assert.rejects(joinStep.check(ctx), (e: StepError) => /half-finished earlier join/.test(e.message));
+    // no record at all
+    await files.remove('/var/lib/joinagent/join-attempt.json', { backup: false });
+    await files.remove('/etc/kubernetes/pki/ca.crt', { backup: false });
+    await assert.rejects(joinStep.check(stepContext(files, proc)), (e: StepError) => /half-finished earlier join/.test(e.message));
+    assert.deepEqual(proc.runs(), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('interruptedByUs: the table', () => {
+  const attempt = { startedAt: 't', pid: 1, apiServer: 'a', pins: ['sha256:aa'] };
+  const local = (o: Partial<{ kubeletConf: boolean; leftovers: string[]; caPins: string[] }>) => ({ kubeletConf: false, leftovers: ['/var/lib/kubelet/config.yaml'], caPins: [], ...o });
+  const rows: [string, boolean, ReturnType<typeof local>, typeof attempt | undefined, string[]][] = [
+    ['record + leftovers, no CA yet', true, local({}), attempt, []],
+    ['no record', false, local({}), undefined, []],
+    ['kubelet.conf there (joined somewhere)', false, local({ kubeletConf: true }), attempt, []],
+    ['nothing left', false, local({ leftovers: [] }), attempt, []],
+    ['CA matches the recorded pin', true, local({ caPins: ['sha256:aa'] }), attempt, []],
+    ['CA matches the discovered pin', true, local({ caPins: ['sha256:bb'] }), { ...attempt, pins: [] }, ['sha256:bb']],
+    ['CA of another cluster', false, local({ caPins: ['sha256:cc'] }), attempt, ['sha256:bb']],
+    ['CA present, nothing to compare with', false, local({ caPins: ['sha256:cc'] }), { ...attempt, pins: [] }, []],
+  ];
+  for (const [name, want, l, a, expected] of rows) assert.equal(interruptedByUs(l, a, expected), want, name);
+});
+
+test('join-cleanup removes a stale join-attempt record once joined', async () => {
+  const { files, cleanup } = tempRoot();
+  try {
+    await files.write('/etc/kubernetes/kubelet.conf', 'apiVersion: v1\n');
+    await files.write('/var/lib/joinagent/join-attempt.json', '{}', { backup: false });
+    const ctx = stepContext(files, new FakeProc());
+    assert.equal(await converge(joinCleanupStep, ctx), 'changed');
+    assert.equal(await files.exists('/var/lib/joinagent/join-attempt.json'), false);
+    assert.equal(await converge(joinCleanupStep, ctx), 'ok');
   } finally {
     cleanup();
   }

@@ -2,10 +2,11 @@ import type { StepContext } from '../../../engine/step.js';
 import type { RunOptions } from '../../../host/proc.js';
 import { packageError, type PackageManager } from './backend.js';
 
-// Unattended and bounded: no prompts (keep existing config files), wait up to 120 s for
-// the dpkg lock instead of failing at once (or deleting it, as some scripts do).
+// Unattended and bounded: no prompts (keep existing config files), wait for the dpkg lock
+// (host.packageLockWait, default 2m) instead of failing at once (or deleting it, as some
+// scripts do).
 const APT_ENV: RunOptions = { env: { DEBIAN_FRONTEND: 'noninteractive' }, allowFailure: true, timeoutMs: 15 * 60_000 };
-const LOCK = ['-o', 'DPkg::Lock::Timeout=120'];
+const lock = (ctx: StepContext): string[] => ['-o', `DPkg::Lock::Timeout=${Math.max(0, Math.round(ctx.config.agent.host.packageLockWait / 1000))}`];
 
 // apt refuses every install after a dpkg run was cut short (power loss, a killed agent or
 // apt): "dpkg was interrupted, you must manually run 'dpkg --configure -a'".
@@ -55,10 +56,11 @@ export const apt: PackageManager = {
   },
   async refresh(ctx) {
     ctx.progress('apt-get update');
-    const r = await ctx.proc.run('apt-get', ['update', '-q', ...LOCK], APT_ENV);
+    const r = await ctx.proc.run('apt-get', ['update', '-q', ...lock(ctx)], APT_ENV);
     // exit 0 with "W: Failed to fetch" for an unrelated, unreachable source is common (air-gapped
     // hosts); a missing version of ours is reported later, naming the package.
     if (r.exitCode !== 0) throw packageError('apt-get update', r);
+    return fetchFailures(`${r.stderr}\n${r.stdout}`);
   },
   async available(ctx, name) {
     const r = await ctx.proc.probe('apt-cache', ['madison', name], { allowFailure: true });
@@ -66,7 +68,7 @@ export const apt: PackageManager = {
   },
   async install(ctx, pkgs) {
     ctx.progress(`apt-get install ${pkgs.map((p) => p.name).join(' ')}`);
-    const args = ['install', '-y', '-q', '--no-install-recommends', '--allow-downgrades', '--allow-change-held-packages', ...LOCK, '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+    const args = ['install', '-y', '-q', '--no-install-recommends', '--allow-downgrades', '--allow-change-held-packages', ...lock(ctx), '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
     const install = () => ctx.proc.run('apt-get', [...args, ...pkgs.map((p) => `${p.name}=${p.version}`)], { ...APT_ENV, onLine: (l) => progressLine(ctx, l) });
     let r = await install();
     if (r.exitCode !== 0 && INTERRUPTED.test(`${r.stderr}\n${r.stdout}`)) {
@@ -84,4 +86,10 @@ export const apt: PackageManager = {
 // dpkg's "Setting up kubelet (1.32.11-1.1) ..." lines as /status progress.
 function progressLine(ctx: StepContext, line: string): void {
   if (/^(Setting up|Unpacking|Get:\d+)/.test(line)) ctx.progress(line.slice(0, 160));
+}
+
+// apt-get update exits 0 when a source cannot be fetched, warning
+// "W: Failed to fetch http://host/debian/InRelease  Could not connect to host:8080 ...".
+export function fetchFailures(text: string): string[] {
+  return [...new Set(text.split('\n').map((l) => /^[WE]: Failed to fetch (.+)$/.exec(l.trim())?.[1]?.replace(/\s+/g, ' ')).filter((x): x is string => Boolean(x)))];
 }

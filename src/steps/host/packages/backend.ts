@@ -10,8 +10,9 @@ export interface PackageManager {
   installed(ctx: StepContext, names: string[]): Promise<Map<string, string | null>>;
   /** Names currently held from upgrades. Read-only. */
   held(ctx: StepContext, names: string[]): Promise<Set<string>>;
-  /** Re-reads repository metadata (apt-get update / dnf makecache). */
-  refresh(ctx: StepContext): Promise<void>;
+  /** Re-reads repository metadata (apt-get update / dnf makecache); returns the sources it
+   *  could not fetch when it still exits 0 (apt does: "W: Failed to fetch ..."). */
+  refresh(ctx: StepContext): Promise<string[] | void>;
   /** Versions the repositories offer for one package. Read-only. */
   available(ctx: StepContext, name: string): Promise<string[]>;
   /** Installs name=version pairs in one transaction. */
@@ -28,10 +29,19 @@ export function packageError(what: string, r: RunResult): StepError {
   const text = `${r.stderr}\n${r.stdout}`;
   const retryable = r.timedOut || TRANSIENT.test(text);
   const lock = /lock/i.test(text);
+  const holder = lockHolder(text);
   const hint = lock
-    ? 'another package manager run holds the lock (unattended-upgrades, cloud-init?): joinagent waits and retries; never delete the lock file'
+    ? `${holder ? `${holder.name} (pid ${holder.pid}) holds ${holder.file}` : 'another package manager run holds the lock (unattended-upgrades, cloud-init?)'}: let it finish (or stop it), joinagent waits host.packageLockWait per attempt and retries; never delete the lock file`
     : retryable
       ? 'the repository was not reachable: check the network, proxy and repositories.* in the config; joinagent retries with backoff'
       : 'run the command by hand to see the full error';
   return new StepError(`packages: ${what}: ${describeFailure(r)}`, hint, retryable);
+}
+
+// apt names the lock holder: "Could not get lock /var/lib/dpkg/lock-frontend. It is held by
+// process 1234 (unattended-upgr)"; the last mention is the one apt gave up on.
+export function lockHolder(text: string): { file: string; pid: number; name: string } | undefined {
+  const all = [...text.matchAll(/Could not get lock (\S+?)\.? It is held by process (\d+) \(([^)]*)\)/g)];
+  const m = all.at(-1);
+  return m ? { file: m[1], pid: Number(m[2]), name: m[3] } : undefined;
 }

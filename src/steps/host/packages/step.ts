@@ -72,13 +72,18 @@ export const packagesStep: Step = {
 // Exact versions to install. `apt-get update` runs only when a repository file changed
 // (apt) or a wanted version is not in the cached metadata (a new patch release since then).
 async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refreshFirst: boolean): Promise<{ name: string; version: string }[]> {
-  if (refreshFirst) await pm.refresh(ctx);
+  let unfetched: string[] = [];
+  if (refreshFirst) unfetched = (await pm.refresh(ctx)) ?? [];
   let found = await lookup(ctx, pm, pkgs);
   if (!refreshFirst && found.some((f) => f.version === undefined)) {
-    await pm.refresh(ctx);
+    unfetched = (await pm.refresh(ctx)) ?? [];
     found = await lookup(ctx, pm, pkgs);
   }
   const missing = found.filter((f) => f.version === undefined);
+  // missing because a repository could not be read (down, 500s): retry, not a config error
+  if (missing.length && unfetched.length) {
+    throw new StepError(`packages: ${missing.map((m) => m.name).join(', ')} not available: apt-get update could not fetch ${unfetched.join('; ')}`, 'the repository was not reachable: check the network, proxy and repositories.* in the config; joinagent retries with backoff', true);
+  }
   if (missing.length) {
     const what = missing.map((m) => `${m.name} ${m.wanted ?? ''} (available: ${m.candidates.slice(-5).join(', ') || 'none'})`).join('; ');
     throw new StepError(`packages: not in the configured repositories: ${what}`, `check kubernetesVersion / containerd.version, the repositories.* settings, and that the repository is reachable (${ctx.facts.family === 'debian' ? 'apt-get update' : 'dnf makecache'})`);
