@@ -15,6 +15,7 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -x "$NODE22" ] || { echo "build.sh: $NODE22 missing: run 'npm ci' first" >&2; exit 2; }
 
 mkdir -p dist .cache/build
+rm -f .cache/build/joinagent.cache
 # The systemd unit travels inside the binary (`joinagent install`); systemd/joinagent.service
 # stays its single source.
 UNIT_TEXT=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync("systemd/joinagent.service", "utf8")))')
@@ -25,7 +26,18 @@ npx esbuild src/main.ts --bundle --platform=node --target=node22 --format=cjs \
   --define:JOINAGENT_UNIT_TEXT="$UNIT_TEXT" \
   --minify
 
-# 2. pkg's SEA mode with an explicit base runtime: a stripped copy of the npm-provided
+# 2. A V8 code cache taken after a warm-up run (a `plan` of a Debian host with no tools on
+# PATH, in a temp root): SEA's useCodeCache holds only top-level code, so start-up compiled
+# every function it calls again (~60-90 ms). packaging/sea/main.cjs runs the bundle with it.
+WARM=$(mktemp -d) && trap 'rm -rf "$WARM"' EXIT
+mkdir -p "$WARM/root/etc" && printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12"\n' > "$WARM/root/etc/os-release"
+env -i PATH=/nonexistent HOME="$WARM" "$NODE22" packaging/sea/warm-cache.cjs .cache/build/joinagent.cjs .cache/build/joinagent.cache \
+  plan --config packaging/config.yaml.example --root "$WARM/root" > "$WARM/plan.log" 2>&1 || true
+[ -s .cache/build/joinagent.cache ] || { cat "$WARM/plan.log" >&2; echo "build.sh: no code cache" >&2; exit 1; }
+npx esbuild packaging/sea/main.cjs --bundle --platform=node --target=node22 --format=cjs \
+  --outfile=.cache/build/sea-main.cjs --log-level=warning
+
+# 3. pkg's SEA mode with an explicit base runtime: a stripped copy of the npm-provided
 # Node 22 (strip drops ~18 MB of symbols). Passing nodePath through pkg's API skips
 # its download and online checksum lookup, which cannot work offline.
 BASE=.cache/build/node22-stripped
@@ -39,10 +51,10 @@ PATH="$PWD/$NODE22_DIR/bin:$PWD/node_modules/.bin:$PATH" npm_config_yes=true npm
   require("@yao-pkg/pkg/lib-es5/sea").default(process.argv[1], {
     targets: [{ platform: "linux", arch: "x64", nodeRange: "node22", output: process.argv[2] }],
     nodePath: process.argv[3],
-    // V8 code cache in the blob: start-up skips compiling the 2 MB bundle (~70 ms)
-    seaConfig: { useCodeCache: true },
+    // the bundle and its code cache travel as assets (pkg runs in a temp dir: absolute paths)
+    seaConfig: { assets: { "joinagent.cjs": process.argv[4] + "/joinagent.cjs", "joinagent.cache": process.argv[4] + "/joinagent.cache" } },
   }).catch((e) => { console.error(e); process.exit(1); });
-' .cache/build/joinagent.cjs "$PWD/dist/joinagent" "$PWD/$BASE" > .cache/build/pkg.log 2>&1 \
+' .cache/build/sea-main.cjs "$PWD/dist/joinagent" "$PWD/$BASE" "$PWD/.cache/build" > .cache/build/pkg.log 2>&1 \
   || { cat .cache/build/pkg.log >&2; exit 1; }
 [ -x dist/joinagent ] || { cat .cache/build/pkg.log >&2; echo "build.sh: pkg produced no binary" >&2; exit 1; }
 chmod 0755 dist/joinagent

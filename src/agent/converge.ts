@@ -7,7 +7,7 @@ import { EventBus, type RunMode } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
 import { loadState, recordChange, saveState, type PersistedState } from '../engine/state.js';
 import type { Step, StepContext } from '../engine/step.js';
-import { gatherFacts, refineFacts, type HostFacts } from '../host/facts.js';
+import { gatherFacts, type HostFacts } from '../host/facts.js';
 import { hostFiles, type Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import { hostProc, type Proc } from '../host/proc.js';
@@ -49,6 +49,7 @@ export class Agent {
   server?: http.Server;
   private releaseLock?: () => Promise<void>;
   private saving: Promise<void> = Promise.resolve();
+  private savePending = false;
   private stopDelay?: () => void;
   private saveFailed = false;
 
@@ -61,8 +62,8 @@ export class Agent {
   }
 
   // Lock first (a second agent must fail before touching anything), then facts,
-  // previous state, status model and server. What only /metrics or /status details need
-  // (prom-client, systeminformation) loads after the server listens: start-up is the time
+  // previous state, status model and server. What only /metrics needs (prom-client)
+  // loads after the server listens: start-up is the time
   // to a served /status.
   async start(): Promise<void> {
     if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
@@ -85,23 +86,10 @@ export class Agent {
       this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
       const metrics = lazyMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt });
       this.routes['/metrics'] = metrics.route;
-      // systeminformation spawns lscpu and dmidecode: later, off the start-up path
-      const refine = setTimeout(() => {
-        this.refining = refineFacts(this.facts).then((f) => {
-          Object.assign(this.model.doc.node, { cpus: f.cpus, memoryBytes: f.memoryBytes });
-          this.model.invalidate();
-        });
-      }, 1000);
-      refine.unref();
-      this.stopLazy = () => {
-        metrics.stop();
-        clearTimeout(refine);
-      };
+      this.stopLazy = () => metrics.stop();
     }
   }
 
-  /** Settles when systeminformation's CPU and memory facts are in /status. */
-  refining: Promise<unknown> = Promise.resolve();
   private stopLazy?: () => void;
 
   routes: Record<string, (res: http.ServerResponse) => void | Promise<void>> = {};
@@ -154,25 +142,36 @@ export class Agent {
         Object.assign(s.lastRun, { endedAt: new Date().toISOString(), ok: e.ok, failedStep: e.failedStep });
         if (e.ok && e.mode === 'run' && this.model.doc.joined) s.joinedAt ??= new Date().toISOString();
       } else return;
-      this.saving = this.saving
-        .then(() => saveState(this.files, s))
-        .then(() => {
-          this.saveFailed = false;
-        })
-        .catch((err: NodeJS.ErrnoException) => {
-          this.opts.log.warn(`cannot save state: ${err.message}`);
-          // once per failure streak: /status shows it, the log is not flooded
-          if (!this.saveFailed) this.bus.emit({ type: 'warning', message: `cannot save ${paths.state}: ${err.message}`, hint: `${diskHint(err) ?? 'check the file system holding ' + paths.stateDir}; until then a restarted agent does not remember this run` });
-          this.saveFailed = true;
-        });
+      this.queueSave();
     });
+  }
+
+  // At most one write waits behind the one in flight: it serializes the state as it is
+  // when it starts, so events that arrive meanwhile ride along (a no-op run ended with a
+  // queue of ~14 identical fsynced writes, ~100 ms of its exit).
+  private queueSave(): void {
+    if (this.savePending) return;
+    this.savePending = true;
+    this.saving = this.saving
+      .then(() => {
+        this.savePending = false;
+        return saveState(this.files, this.state);
+      })
+      .then(() => {
+        this.saveFailed = false;
+      })
+      .catch((err: NodeJS.ErrnoException) => {
+        this.opts.log.warn(`cannot save state: ${err.message}`);
+        // once per failure streak: /status shows it, the log is not flooded
+        if (!this.saveFailed) this.bus.emit({ type: 'warning', message: `cannot save ${paths.state}: ${err.message}`, hint: `${diskHint(err) ?? 'check the file system holding ' + paths.stateDir}; until then a restarted agent does not remember this run` });
+        this.saveFailed = true;
+      });
   }
 
   async stop(): Promise<void> {
     this.controller.abort();
     this.stopDelay?.();
     this.stopLazy?.();
-    await this.refining;
     await this.saving;
     if (this.server) await new Promise((r) => this.server!.close(() => r(undefined)));
     this.server?.closeAllConnections?.();

@@ -127,9 +127,8 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     proc.on(/^dpkg-query -W/, (c) => {
       const names = c.args.slice(2);
       const found = names.filter((n) => installed.has(n));
-      return { exitCode: found.length === names.length ? 0 : 1, stdout: found.map((n) => `${n}\t${installed.get(n)}\tii \n`).join('') };
+      return { exitCode: found.length === names.length ? 0 : 1, stdout: found.map((n) => `${n}\t${installed.get(n)}\t${held.has(n) ? 'h' : 'i'}i \n`).join('') };
     });
-    proc.on('apt-mark showhold', () => ({ stdout: [...held].map((h) => h + '\n').join('') }));
     proc.on(/^apt-mark hold /, (c) => (c.args.slice(1).forEach((n) => held.add(n)), {}));
     // apt answers from the metadata of its last update, which may be stale
     let cache: Record<string, string[]> = {};

@@ -27,8 +27,7 @@ describe('runtime steps (fake CRI)', () => {
     enabled = false;
     proc = new FakeProc()
       .on('containerd config default', { stdout: DEFAULT_16 })
-      .on('systemctl is-enabled containerd', () => (enabled ? { stdout: 'enabled\n' } : { stdout: 'disabled\n', exitCode: 1 }))
-      .on('systemctl is-active containerd', { stdout: 'active\n' })
+      .on('systemctl show --property=UnitFileState,ActiveState containerd', () => ({ stdout: `UnitFileState=${enabled ? 'enabled' : 'disabled'}\nActiveState=active\n` }))
       .on('systemctl enable --now containerd', () => {
         enabled = true;
         return {};

@@ -50,9 +50,12 @@ export const apt: PackageManager = {
     const found = parseDpkgQuery(r.stdout);
     return new Map(names.map((n) => [n, found.get(n) ?? null]));
   },
-  async held(ctx) {
-    const r = await ctx.proc.probe('apt-mark', ['showhold'], { allowFailure: true });
-    return new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  // dpkg's selection state "h" is what `apt-mark hold` sets and `showhold` lists; asking
+  // dpkg-query spares apt-mark's cache load and its two dpkg children (~20 ms per run).
+  async held(ctx, names) {
+    if (!names.length) return new Set();
+    const r = await ctx.proc.probe('dpkg-query', ['-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], { allowFailure: true });
+    return new Set(r.stdout.split('\n').map((l) => l.split('\t')).filter(([name, , status]) => name && status?.[0] === 'h').map(([name]) => name));
   },
   async refresh(ctx) {
     ctx.progress('apt-get update');
