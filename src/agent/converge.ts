@@ -7,7 +7,7 @@ import { EventBus, type RunMode } from '../engine/events.js';
 import { acquireLock } from '../engine/lock.js';
 import { loadState, recordChange, saveState, type PersistedState } from '../engine/state.js';
 import type { Step, StepContext } from '../engine/step.js';
-import { gatherFacts, type HostFacts } from '../host/facts.js';
+import { gatherFacts, refineFacts, type HostFacts } from '../host/facts.js';
 import { hostFiles, type Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import { hostProc, type Proc } from '../host/proc.js';
@@ -62,8 +62,8 @@ export class Agent {
   }
 
   // Lock first (a second agent must fail before touching anything), then facts,
-  // previous state, status model and server. What only /metrics needs (prom-client)
-  // loads after the server listens: start-up is the time
+  // previous state, status model and server. What only /metrics or /status details need
+  // (prom-client, systeminformation) loads after the server listens: start-up is the time
   // to a served /status.
   async start(): Promise<void> {
     if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
@@ -86,10 +86,23 @@ export class Agent {
       this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
       const metrics = lazyMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt });
       this.routes['/metrics'] = metrics.route;
-      this.stopLazy = () => metrics.stop();
+      // systeminformation spawns lscpu and dmidecode: later, off the start-up path
+      const refine = setTimeout(() => {
+        this.refining = refineFacts(this.facts).then((f) => {
+          Object.assign(this.model.doc.node, { cpus: f.cpus, memoryBytes: f.memoryBytes });
+          this.model.invalidate();
+        });
+      }, 1000);
+      refine.unref();
+      this.stopLazy = () => {
+        metrics.stop();
+        clearTimeout(refine);
+      };
     }
   }
 
+  /** Settles when systeminformation's CPU and memory facts are in /status. */
+  refining: Promise<unknown> = Promise.resolve();
   private stopLazy?: () => void;
 
   routes: Record<string, (res: http.ServerResponse) => void | Promise<void>> = {};
@@ -172,6 +185,7 @@ export class Agent {
     this.controller.abort();
     this.stopDelay?.();
     this.stopLazy?.();
+    await this.refining;
     await this.saving;
     if (this.server) await new Promise((r) => this.server!.close(() => r(undefined)));
     this.server?.closeAllConnections?.();

@@ -45,9 +45,7 @@ export function distroFamily(osr: Record<string, string>): DistroFamily | undefi
 }
 
 // The facts every step needs, from /etc/os-release and node:os: cheap enough to gather
-// before /status is served. CPU count and memory come from node:os: systeminformation's
-// cpu().cores and mem().total are the same numbers (logical CPUs, MemTotal) at the price of
-// a 320 kB module, lscpu and dmidecode children and ~MBs of an idle daemon's RSS.
+// before /status is served. refineFacts() adds systeminformation's view afterwards.
 export async function gatherFacts(files: Files): Promise<HostFacts> {
   const osr = parseOsRelease((await files.read(paths.osRelease)) ?? '');
   return {
@@ -61,4 +59,19 @@ export async function gatherFacts(files: Files): Promise<HostFacts> {
     cpus: os.cpus().length,
     memoryBytes: os.totalmem(),
   };
+}
+
+// CPU and memory from systeminformation (the product's chosen library), loaded lazily and
+// called after the status server is up: it spawns lscpu and dmidecode, which would delay
+// the first served /status. Facts are informative; node:os values stay on any failure.
+export async function refineFacts(facts: HostFacts): Promise<HostFacts> {
+  try {
+    const si = await import('systeminformation');
+    const [cpu, mem] = await Promise.all([si.cpu(), si.mem()]);
+    facts.cpus = cpu.cores || facts.cpus;
+    facts.memoryBytes = mem.total || facts.memoryBytes;
+  } catch {
+    // keep the node:os values
+  }
+  return facts;
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execa, type ResultPromise } from 'execa';
 import { redact } from './redact.js';
 
 // The only module that runs processes. Two verbs: probe() for read-only queries, run()
@@ -51,25 +51,38 @@ export function describeFailure(r: RunResult): string {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const KILL_AFTER_MS = 5000;
 
-// Real processes through node:child_process (execa cost ~10 ms of start-up and ~5 ms of
-// CPU per call, most of a no-op run's process overhead): no shell, captured output, a
-// timeout (SIGTERM, then SIGKILL), a C locale so messages we parse are stable, and every
-// byte of output redacted before anyone sees it.
+// Real processes through execa: no shell, captured output, a timeout, a C locale so
+// messages we parse are stable, and every byte of output redacted before anyone sees it.
 export function hostProc(readOnly = false): Proc {
   const exec = async (file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
     const command = redact([file, ...args].join(' '));
     const started = Date.now();
-    const r = await spawnCaptured(file, args, opts);
+    const child: ResultPromise = execa(file, args, {
+      input: opts.input,
+      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      env: { LC_ALL: 'C', ...opts.env },
+      cwd: opts.cwd,
+      reject: false,
+      stripFinalNewline: false,
+      forceKillAfterDelay: 5000,
+      ...(opts.onLine ? { lines: false } : {}),
+    });
+    if (opts.onLine) {
+      const cb = opts.onLine;
+      pipeLines(child.stdout, (l) => cb(redact(l), 'stdout'));
+      pipeLines(child.stderr, (l) => cb(redact(l), 'stderr'));
+    }
+    const r = await child;
+    const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((r as { originalMessage?: string }).originalMessage ?? ''));
     const result: RunResult = {
       command,
-      exitCode: r.notFound ? 127 : (r.exitCode ?? -1),
-      stdout: redact(r.stdout),
-      stderr: redact(r.stderr),
+      exitCode: typeof r.exitCode === 'number' ? r.exitCode : notFound ? 127 : -1,
+      stdout: redact(String(r.stdout ?? '')),
+      stderr: redact(String(r.stderr ?? '')),
       durationMs: Date.now() - started,
-      timedOut: r.timedOut,
-      notFound: r.notFound,
+      timedOut: Boolean(r.timedOut),
+      notFound,
     };
     if (result.exitCode !== 0 && !opts.allowFailure) throw new ProcError(result);
     return result;
@@ -105,60 +118,5 @@ function pipeLines(stream: NodeJS.ReadableStream | null | undefined, cb: (line: 
   });
   stream.on('end', () => {
     if (buf) cb(buf);
-  });
-}
-
-interface Captured {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  notFound: boolean;
-}
-
-// One child with its output collected; never rejects (a spawn error is an answer too).
-function spawnCaptured(file: string, args: string[], opts: RunOptions): Promise<Captured> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, {
-      cwd: opts.cwd,
-      env: { ...process.env, LC_ALL: 'C', ...opts.env },
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    let killer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGTERM');
-      killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-    }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    child.stderr!.on('data', (c: Buffer) => err.push(c));
-    if (opts.onLine) {
-      const cb = opts.onLine;
-      pipeLines(child.stdout, (l) => cb(redact(l), 'stdout'));
-      pipeLines(child.stderr, (l) => cb(redact(l), 'stderr'));
-    }
-    if (child.stdin) {
-      child.stdin.on('error', () => {}); // a child that exits without reading its input
-      child.stdin.end(opts.input);
-    }
-    let spawnError: NodeJS.ErrnoException | undefined;
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      spawnError = e;
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      clearTimeout(killer);
-      const stderr = Buffer.concat(err).toString('utf8');
-      resolve({
-        exitCode: code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: spawnError && !stderr ? spawnError.message : stderr,
-        timedOut,
-        notFound: spawnError?.code === 'ENOENT',
-      });
-    });
   });
 }
