@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { treeHash } from '../helpers/tree-hash.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const BINARY = path.join(REPO, 'dist/joinagent');
@@ -25,20 +25,6 @@ esac`,
   'apt-mark': `case "$1" in showhold) exit 0;; *) echo "fake apt-mark: refusing $*" >&2; exit 99;; esac`,
 };
 
-function sha(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      h.update(`${path.relative(dir, p)} ${st.mode}\n`);
-      if (st.isDirectory()) walk(p);
-      else h.update(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
-}
 
 describe('built binary: plan on an unprepared Debian host (temp root, fake tools)', () => {
   let tmp: string;
@@ -107,7 +93,7 @@ nodeRegistration:
   after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
   it('prints would change with diffs for each host step and changes nothing', async () => {
-    const before = sha(root);
+    const before = treeHash(root);
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(BINARY, ['plan', '--prepare', '--root', root, '-c', config, '--log-format', 'json'], { env: { PATH: bin, HOME: tmp }, timeout: 60_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -139,6 +125,6 @@ nodeRegistration:
     const n = Number(/plan: (\d+) steps would change/.exec(r.stdout)?.[1]);
     assert.ok(n >= 7, r.stdout);
     for (const id of ['time', 'swap', 'modules', 'sysctl', 'hosts', 'packages', 'crictl']) assert.match(line(id), /would change/, id);
-    assert.equal(sha(root), before, 'plan changed files under the root');
+    assert.equal(treeHash(root), before, 'plan changed files under the root');
   });
 });

@@ -1,4 +1,5 @@
-import type { Change, StepContext } from '../../engine/step.js';
+import { StepError, type Change, type StepContext } from '../../engine/step.js';
+import { describeFailure, type RunOptions } from '../../host/proc.js';
 
 type FileChange = Extract<Change, { kind: 'file' }>;
 
@@ -49,4 +50,15 @@ export function commandChange(argv: string[]): Change {
 // The argv of a commandChange, or null for any other change.
 export function commandOf(c: Change): string[] | null {
   return c.kind === 'action' && c.description.startsWith(RUN_PREFIX) ? c.description.slice(RUN_PREFIX.length).split(' ') : null;
+}
+
+// Runs the commands a check planned (commandChange), in order; the first failure becomes
+// a StepError named after the step, with the hint the step gives for that command.
+export async function runCommandChanges(ctx: StepContext, step: string, changes: Change[], hint: (argv: string[]) => string, opts: RunOptions = {}): Promise<void> {
+  for (const c of changes) {
+    const argv = commandOf(c);
+    if (!argv) continue;
+    const r = await ctx.proc.run(argv[0], argv.slice(1), { ...opts, allowFailure: true });
+    if (r.exitCode !== 0) throw new StepError(`${step}: ${describeFailure(r)}`, hint(argv));
+  }
 }

@@ -1,7 +1,6 @@
-import { StepError, type Change, type Step, type StepContext } from '../../engine/step.js';
+import type { Change, Step, StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
-import { describeFailure } from '../../host/proc.js';
-import { commandChange, commandOf, fileChange, writeFileChanges } from './file-change.js';
+import { commandChange, fileChange, runCommandChanges, writeFileChanges } from './file-change.js';
 
 export const KERNEL_MODULES = ['overlay', 'br_netfilter'] as const;
 
@@ -33,11 +32,6 @@ export const modulesStep: Step = {
   },
   async apply(ctx, changes) {
     await writeFileChanges(ctx, changes);
-    for (const c of changes) {
-      const argv = commandOf(c);
-      if (!argv) continue;
-      const r = await ctx.proc.run(argv[0], argv.slice(1), { allowFailure: true });
-      if (r.exitCode !== 0) throw new StepError(`modules: ${describeFailure(r)}`, `install the kernel's modules package for ${ctx.facts.kernel} (linux-modules-extra / kernel-modules), or use a kernel with ${argv[1]} built in`);
-    }
+    await runCommandChanges(ctx, 'modules', changes, (argv) => `install the kernel's modules package for ${ctx.facts.kernel} (linux-modules-extra / kernel-modules), or use a kernel with ${argv[1]} built in`);
   },
 };

@@ -1,7 +1,6 @@
-import { StepError, type Change, type Step, type StepContext } from '../../engine/step.js';
+import type { Change, Step, StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
-import { describeFailure } from '../../host/proc.js';
-import { commandChange, commandOf, fileChange, warnOnce, writeFileChanges } from './file-change.js';
+import { commandChange, fileChange, runCommandChanges, warnOnce, writeFileChanges } from './file-change.js';
 
 export const FSTAB_MARK = '# joinagent: ';
 export const ZRAM_CONF = '/etc/systemd/zram-generator.conf';
@@ -79,12 +78,7 @@ export const swapStep: Step = {
   },
   async apply(ctx, changes) {
     await writeFileChanges(ctx, changes);
-    for (const c of changes) {
-      const argv = commandOf(c);
-      if (!argv) continue;
-      const r = await ctx.proc.run(argv[0], argv.slice(1), { allowFailure: true, timeoutMs: 300_000 });
-      if (r.exitCode !== 0) throw new StepError(`swap: ${describeFailure(r)}`, argv[0] === 'swapoff' ? 'swapoff needs enough free memory to take the swapped pages back: free memory or stop workloads, then retry' : 'check systemctl status of the swap unit');
-    }
+    await runCommandChanges(ctx, 'swap', changes, (argv) => (argv[0] === 'swapoff' ? 'swapoff needs enough free memory to take the swapped pages back: free memory or stop workloads, then retry' : 'check systemctl status of the swap unit'), { timeoutMs: 300_000 });
   },
 };
 

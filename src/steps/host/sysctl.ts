@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { StepError, type Change, type Step, type StepContext } from '../../engine/step.js';
+import type { Change, Step, StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
-import { describeFailure } from '../../host/proc.js';
-import { commandChange, commandOf, fileChange, warnOnce, writeFileChanges } from './file-change.js';
+import { commandChange, fileChange, runCommandChanges, warnOnce, writeFileChanges } from './file-change.js';
 
 export const SYSCTLS: Record<string, string> = {
   'net.bridge.bridge-nf-call-iptables': '1',
@@ -81,12 +80,7 @@ export const sysctlStep: Step = {
   },
   async apply(ctx, changes) {
     await writeFileChanges(ctx, changes);
-    for (const c of changes) {
-      const argv = commandOf(c);
-      if (!argv) continue;
-      const r = await ctx.proc.run(argv[0], argv.slice(1), { allowFailure: true });
-      if (r.exitCode !== 0) throw new StepError(`sysctl: ${describeFailure(r)}`, argv[2].startsWith('net.bridge') ? 'the key exists only once br_netfilter is loaded: check the modules step' : 'inside a container /proc/sys may be read-only: set it on the host');
-    }
+    await runCommandChanges(ctx, 'sysctl', changes, (argv) => (argv[2].startsWith('net.bridge') ? 'the key exists only once br_netfilter is loaded: check the modules step' : 'inside a container /proc/sys may be read-only: set it on the host'));
   },
 };
 
