@@ -1,3 +1,5 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { execa, type ResultPromise } from 'execa';
 import { redact } from './redact.js';
 
@@ -97,8 +99,7 @@ export function hostProc(readOnly = false): Proc {
     async which(name) {
       for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
         const p = `${dir}/${name}`;
-        const r = await import('node:fs').then((fs) => fs.promises.access(p, fs.constants.X_OK).then(() => true, () => false));
-        if (r) return p;
+        if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
       }
       return null;
     },

@@ -3,7 +3,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cli, hashTree } from '../helpers/binary.js';
+import { cli } from '../helpers/binary.js';
+import { treeHash } from '../helpers/tree-hash.js';
 
 // The CLI surface of the built binary: version, help, usage errors, validate, plan.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ja-cli-'));
@@ -66,7 +67,7 @@ discovery:
     apiServerEndpoint: "10.1.1.1"
 `);
     const root = path.join(dir, 'root');
-    const before = JSON.stringify(hashTree(dir));
+    const before = treeHash(dir);
     for (const cmd of [['validate'], ['run', '--once'], ['plan'], ['prepare']]) {
       const r = cli([...cmd, '--config', bad, '--root', root]);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
@@ -77,7 +78,7 @@ discovery:
       }
       assert.match(lines.at(-1)!, /\d+ problems; nothing was changed/);
     }
-    assert.equal(JSON.stringify(hashTree(dir)), before, 'nothing written anywhere');
+    assert.equal(treeHash(dir), before, 'nothing written anywhere');
   });
 
   it('plan on an empty host changes nothing', () => {
@@ -91,10 +92,10 @@ apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 discovery: { bootstrapToken: { apiServerEndpoint: "127.0.0.1:19809", unsafeSkipCAVerification: true } }
 `);
-    const before = JSON.stringify(hashTree(dir));
+    const before = treeHash(dir);
     const r = cli(['plan', '--config', cfg, '--root', root]);
     assert.ok(r.code === 0 || r.code === 1, r.stderr);
     assert.match(r.stdout, /^plan: /m);
-    assert.equal(JSON.stringify(hashTree(dir)), before);
+    assert.equal(treeHash(dir), before);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { badCases, ok } from '../fixtures/config/corpus.js';
-import { cli, hashTree } from '../helpers/binary.js';
+import { cli } from '../helpers/binary.js';
 
 // Bad input, at volume: the whole corpus through the built binary (every command that
 // reads a config), then property-based fuzzing of the loader. Always exit 2 with a
@@ -44,8 +44,8 @@ describe('bad input through the built binary', () => {
       }
       rmSync(f);
     }
-    // --root points at dir/host: not a single file may have been written there
-    assert.deepEqual(Object.keys(hashTree(dir)).filter((k) => k.startsWith('host/')), []);
+    // --root points at dir/host: nothing may have been written there, not even a directory
+    assert.equal(existsSync(root), false);
   });
 });
 
