@@ -58,7 +58,7 @@ export class Agent {
     readonly opts: AgentOptions,
   ) {
     this.files = opts.files ?? hostFiles(opts.root, opts.readOnly);
-    this.proc = opts.proc ?? hostProc(opts.readOnly);
+    this.proc = opts.proc ?? hostProc(opts.readOnly, (r) => opts.log.debug({ event: 'exec', exitCode: r.exitCode, durationMs: r.durationMs }, `exec ${r.command}: exit ${r.exitCode} (${r.durationMs} ms)`));
   }
 
   // Lock first (a second agent must fail before touching anything), then facts,

@@ -1,7 +1,7 @@
 import { ReadOnlyViolation } from '../host/files.js';
 import { redact } from '../host/redact.js';
 import type { AgentEvent, EventBus, RunMode } from './events.js';
-import { orderSteps } from './order.js';
+import { criticalFirst, orderSteps } from './order.js';
 import { backoffDelay, sleep } from './retry.js';
 import { StepError, type Change, type CheckResult, type Step, type StepContext, type StepState } from './step.js';
 
@@ -49,6 +49,8 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
   const busy = new Set<string>();
   let stopped: string | undefined;
   const limit = Math.max(1, opts.concurrency ?? 1);
+  // one at a time keeps the declared (runbook) order
+  const schedule = limit > 1 ? criticalFirst(ordered) : ordered;
 
   const runnable = (s: Step): boolean =>
     !outcomes.has(s.id) &&
@@ -58,7 +60,7 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
 
   while (outcomes.size < ordered.length) {
     if (!stopped && !ctx.signal.aborted) {
-      for (const s of ordered) {
+      for (const s of schedule) {
         if (running.size >= limit) break;
         if (!runnable(s)) continue;
         const blocker = (s.after ?? []).find((d) => {

@@ -24,3 +24,16 @@ export function orderSteps(steps: Step[]): Step[] {
   for (const s of steps) visit(s);
   return out;
 }
+
+// The order in which runnable steps are started: longest chain of dependents first
+// (list scheduling on the critical path), declared order among equals. The package
+// install heads the longest chain (containerd config, images, join), so it must not
+// wait behind quick independent steps for one of the two slots.
+export function criticalFirst(ordered: Step[]): Step[] {
+  const dependents = new Map<string, Step[]>(ordered.map((s) => [s.id, []]));
+  for (const s of ordered) for (const d of s.after ?? []) dependents.get(d)!.push(s);
+  const height = new Map<string, number>();
+  // ordered is topological: walking it backwards sees every dependent before its prerequisite
+  for (const s of [...ordered].reverse()) height.set(s.id, 1 + Math.max(0, ...dependents.get(s.id)!.map((d) => height.get(d.id)!)));
+  return ordered.map((s, i) => ({ s, i })).sort((a, b) => height.get(b.s.id)! - height.get(a.s.id)! || a.i - b.i).map((x) => x.s);
+}

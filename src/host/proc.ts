@@ -56,7 +56,9 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 // Real processes through execa: no shell, captured output, a timeout, a C locale so
 // messages we parse are stable, and every byte of output redacted before anyone sees it.
-export function hostProc(readOnly = false): Proc {
+// onExec sees every finished command (already redacted): `--log-level debug` lists each
+// one with its duration, which is how a slow step is explained without strace.
+export function hostProc(readOnly = false, onExec?: (r: RunResult) => void): Proc {
   const exec = async (file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
     const command = redact([file, ...args].join(' '));
     const started = Date.now();
@@ -86,6 +88,7 @@ export function hostProc(readOnly = false): Proc {
       timedOut: Boolean(r.timedOut),
       notFound,
     };
+    onExec?.(result);
     if (result.exitCode !== 0 && !opts.allowFailure) throw new ProcError(result);
     return result;
   };

@@ -27,7 +27,7 @@ export function createLogger(format: LogFormat, level = 'info', fd = 2, pretty?:
       sync: true,
       colorize: Boolean(process.stderr.isTTY),
       translateTime: 'HH:MM:ss',
-      ignore: 'pid,hostname,event,step,state,durationMs,attempts,changes,phase,mode,delayMs,key,value',
+      ignore: 'pid,hostname,event,step,state,durationMs,attempts,changes,phase,mode,delayMs,key,value,exitCode',
       singleLine: true,
     });
     return pino(options, stream);

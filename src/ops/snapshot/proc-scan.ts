@@ -11,31 +11,31 @@ export interface ProcEntry {
 // One pass over /proc/[0-9]*: the processes, namespaces and sockets views all need it.
 // A process that exits mid-walk simply drops out.
 export async function scanProcesses(files: Files, procRoot: string): Promise<ProcEntry[]> {
+  const pids = (await files.list(procRoot)).filter((name) => /^\d+$/.test(name));
+  const dirs = pids.map((pid) => path.posix.join(procRoot, pid));
+  const [comms, cmdlines] = [await files.readSmall(dirs.map((d) => `${d}/comm`)), await files.readSmall(dirs.map((d) => `${d}/cmdline`))];
   const out: ProcEntry[] = [];
-  for (const name of await files.list(procRoot)) {
-    if (!/^\d+$/.test(name)) continue;
-    const dir = path.posix.join(procRoot, name);
-    const comm = (await files.read(`${dir}/comm`).catch(() => null))?.trim();
-    if (comm === undefined) continue;
-    const cmdline = (await files.readBytes(`${dir}/cmdline`).catch(() => null)) ?? Buffer.alloc(0);
-    const args = cmdline.toString('utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1).join(' ').trim();
-    out.push({ pid: Number(name), comm, args });
-  }
+  pids.forEach((pid, i) => {
+    const comm = comms[i]?.trim();
+    if (comm === undefined) return;
+    const args = (cmdlines[i] ?? '').split('\0').filter((a, j, all) => a !== '' || j < all.length - 1).join(' ').trim();
+    out.push({ pid: Number(pid), comm, args });
+  });
   return out.sort((a, b) => a.pid - b.pid);
 }
 
 // socket inode -> owning process names, from the /proc/PID/fd/* links ("socket:[123]").
 export async function socketOwners(files: Files, procRoot: string, procs: ProcEntry[]): Promise<Map<string, Set<string>>> {
+  const dirs = procs.map((p) => `${procRoot}/${p.pid}/fd`);
+  const fds = await files.lists(dirs);
+  const links = fds.flatMap((names, i) => names.map((fd) => ({ comm: procs[i].comm, path: `${dirs[i]}/${fd}` })));
+  const targets = await files.readlinks(links.map((l) => l.path));
   const owners = new Map<string, Set<string>>();
-  for (const p of procs) {
-    const fdDir = `${procRoot}/${p.pid}/fd`;
-    for (const fd of await files.list(fdDir).catch(() => [])) {
-      const target = await files.readlink(`${fdDir}/${fd}`);
-      const m = target ? /^socket:\[(\d+)\]$/.exec(target) : null;
-      if (!m) continue;
-      if (!owners.has(m[1])) owners.set(m[1], new Set());
-      owners.get(m[1])!.add(p.comm);
-    }
-  }
+  links.forEach((l, i) => {
+    const m = targets[i] ? /^socket:\[(\d+)\]$/.exec(targets[i]!) : null;
+    if (!m) return;
+    if (!owners.has(m[1])) owners.set(m[1], new Set());
+    owners.get(m[1])!.add(l.comm);
+  });
   return owners;
 }

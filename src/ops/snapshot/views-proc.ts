@@ -21,16 +21,17 @@ export async function namespacesView(files: Files, procRoot: string, procs: Proc
   if (procs.length === 0) return missingView('no processes under /proc (is /proc mounted?)');
   const items: Record<string, string> = {};
   const counts: Record<string, number> = {};
-  for (const p of procs) {
-    const dir = `${procRoot}/${p.pid}/ns`;
-    for (const type of await files.list(dir).catch(() => [])) {
-      if (type.endsWith('_for_children')) continue; // same namespaces again, seen from the child side
-      const ns = await files.readlink(`${dir}/${type}`);
-      if (!ns) continue;
-      items[ns] ??= p.comm;
-      counts[ns] = (counts[ns] ?? 0) + 1;
-    }
-  }
+  const dirs = procs.map((p) => `${procRoot}/${p.pid}/ns`);
+  const types = await files.lists(dirs);
+  // _for_children: the same namespaces again, seen from the child side
+  const links = types.flatMap((ts, i) => ts.filter((t) => !t.endsWith('_for_children')).map((t) => ({ comm: procs[i].comm, path: `${dirs[i]}/${t}` })));
+  const targets = await files.readlinks(links.map((l) => l.path));
+  links.forEach((l, i) => {
+    const ns = targets[i];
+    if (!ns) return;
+    items[ns] ??= l.comm;
+    counts[ns] = (counts[ns] ?? 0) + 1;
+  });
   const notes = Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, `${n} process${n === 1 ? '' : 'es'}`]));
   return okView('/proc/*/ns/*', items, { notes });
 }

@@ -6,29 +6,30 @@ const MAX_SYSCTLS = 20000;
 
 // `sysctl -a` by walking /proc/sys: every readable file; write-only and unreadable ones
 // (stable_secret, vm.compact_memory) are skipped, and so are the values that change on
-// every read (kernel.random.uuid): they would only be noise.
+// every read (kernel.random.uuid): they would only be noise. Directory types come from
+// readdir and the values are read in one batch: this runs ahead of a run's first change.
 export async function sysctlsView(files: Files, sysctlRoot: string): Promise<View> {
   if ((await files.lstat(sysctlRoot))?.type !== 'dir') return missingView(`no ${sysctlRoot} (is /proc mounted?)`);
-  const items: Record<string, string> = {};
+  const wanted: [key: string, file: string][] = [];
   let truncated = false;
   const walk = async (dir: string, prefix: string): Promise<void> => {
-    for (const name of await files.list(dir).catch(() => [])) {
-      if (Object.keys(items).length >= MAX_SYSCTLS) {
+    for (const { name, type } of await files.listTyped(dir).catch(() => [])) {
+      if (wanted.length >= MAX_SYSCTLS) {
         truncated = true;
         return;
       }
-      const p = `${dir}/${name}`;
       // as sysctl(8): a dot inside a component (flannel.1) is written as a slash
       const key = prefix ? `${prefix}.${name.replace(/\./g, '/')}` : name.replace(/\./g, '/');
-      const st = await files.lstat(p).catch(() => null);
-      if (st?.type === 'dir') await walk(p, key);
-      else if (st?.type === 'file' && (st.mode & 0o444) !== 0 && !isNoisySysctl(key)) {
-        const v = await files.read(p).catch(() => null);
-        if (v !== null) items[key] = v.trim().replace(/\s+/g, ' ');
-      }
+      if (type === 'dir') await walk(`${dir}/${name}`, key);
+      else if (type === 'file' && !isNoisySysctl(key)) wanted.push([key, `${dir}/${name}`]);
     }
   };
   await walk(sysctlRoot, '');
+  const values = await files.readSmall(wanted.map(([, f]) => f));
+  const items: Record<string, string> = {};
+  wanted.forEach(([key], i) => {
+    if (values[i] !== null) items[key] = values[i]!.trim().replace(/\s+/g, ' ');
+  });
   return okView(sysctlRoot, items, { truncated });
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runSteps } from '../../../src/engine/engine.js';
 import { EventBus, type AgentEvent } from '../../../src/engine/events.js';
-import { orderSteps } from '../../../src/engine/order.js';
+import { criticalFirst, orderSteps } from '../../../src/engine/order.js';
 import { backoffDelay } from '../../../src/engine/retry.js';
 import { StepError, type Step, type StepContext } from '../../../src/engine/step.js';
 import { hostFiles } from '../../../src/host/files.js';
@@ -168,6 +168,27 @@ describe('engine', () => {
     const ctx = stepContext(tempRoot().files, new FakeProc());
     await runSteps([timed('p1', ['pkg']), timed('p2', ['pkg']), timed('x')], ctx, new EventBus(), { mode: 'run', checkOnly: false, concurrency: 2 });
     assert.equal(peak, 2);
+  });
+
+  it('starts the head of the longest chain first when steps run side by side', async () => {
+    const step = (id: string, after?: string[]): Step => ({ id, title: id, phase: 'host', after, check: async () => ({ state: 'ok' }), async apply() {} });
+    // runbook order: quick independent steps first, the package install late
+    const steps = [step('time'), step('swap'), step('hosts'), step('packages', ['hosts']), step('config', ['packages']), step('images', ['config']), step('join', ['time', 'swap', 'hosts', 'packages', 'config', 'images'])];
+    assert.deepEqual(criticalFirst(orderSteps(steps)).map((s) => s.id), ['hosts', 'packages', 'config', 'time', 'swap', 'images', 'join']);
+    const started: string[] = [];
+    const bus = new EventBus();
+    bus.on((e) => void (e.type === 'step-start' && started.push(e.id)));
+    const ctx = stepContext(tempRoot().files, new FakeProc());
+    const r = await runSteps(steps, ctx, bus, { mode: 'run', checkOnly: false, concurrency: 2 });
+    assert.deepEqual(started.slice(0, 2), ['hosts', 'time'], 'hosts and the next free step take the two slots');
+    assert.ok(started.indexOf('packages') < started.indexOf('swap'), `packages starts before quick steps that nothing waits on: ${started.join(' ')}`);
+    assert.deepEqual(r.outcomes.map((o) => o.id), steps.map((s) => s.id), 'results keep the declared order');
+    // one at a time keeps the declared order
+    const seq: string[] = [];
+    const bus1 = new EventBus();
+    bus1.on((e) => void (e.type === 'step-start' && seq.push(e.id)));
+    await runSteps(steps, ctx, bus1, { mode: 'run', checkOnly: false, concurrency: 1 });
+    assert.deepEqual(seq, steps.map((s) => s.id));
   });
 
   it('never lets a secret into step messages', async () => {

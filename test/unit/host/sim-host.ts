@@ -133,14 +133,15 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     // apt answers from the metadata of its last update, which may be stale
     let cache: Record<string, string[]> = {};
     proc.on(/^apt-get update/, () => ((cache = reposWritten() ? structuredClone(repo) : {}), {}));
-    proc.on(/^apt-cache madison /, (c) => ({ stdout: (cache[c.args[1]] ?? []).map((v) => ` ${c.args[1]} | ${v} | http://repo.test Packages\n`).reverse().join('') }));
+    // like apt-cache: one block of rows per name asked for, newest first
+    proc.on(/^apt-cache madison /, (c) => ({ stdout: c.args.slice(1).flatMap((n) => (cache[n] ?? []).map((v) => ` ${n} | ${v} | http://repo.test Packages\n`).reverse()).join('') }));
     proc.on(/^apt-get install /, (c) => install(c.args.filter((a) => a.includes('=') && !a.includes('::')), /^([^=]+)=(.+)$/));
   } else {
     proc.on(/^rpm -q /, (c) => ({ exitCode: 1, stdout: c.args.slice(3).map((n) => (installed.has(n) ? `${n}\t${installed.get(n)}\n` : `package ${n} is not installed\n`)).join('') }));
     proc.on(/^dnf makecache/, () => ({}));
     proc.on(/^dnf repoquery /, (c) => {
-      const name = c.args[c.args.length - 1];
-      return { stdout: reposWritten() ? (repo[name] ?? []).map((v) => `${name}\t${v}\n\n`).join('') : '' };
+      const names = c.args.slice(c.args.indexOf('--queryformat') + 2);
+      return { stdout: reposWritten() ? names.flatMap((name) => (repo[name] ?? []).map((v) => `${name}\t${v}\n\n`)).join('') : '' };
     });
     proc.on(/^dnf install /, (c) => install(c.args.filter((a) => !a.startsWith('-')).slice(1), /^(.+?)-(\d.*)$/));
   }

@@ -44,18 +44,14 @@ export function parseDpkgQuery(text: string): Map<string, string> {
 
 export const apt: PackageManager = {
   refreshAfterRepoChange: true,
+  // one dpkg-query for versions and holds: dpkg's selection state "h" is what `apt-mark
+  // hold` sets and `showhold` lists (apt-mark would load apt's cache and run dpkg twice)
   async installed(ctx, names) {
     // exits 1 when one of the names is unknown, yet prints the others
     const r = await ctx.proc.probe('dpkg-query', ['-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], { allowFailure: true });
     const found = parseDpkgQuery(r.stdout);
-    return new Map(names.map((n) => [n, found.get(n) ?? null]));
-  },
-  // dpkg's selection state "h" is what `apt-mark hold` sets and `showhold` lists; asking
-  // dpkg-query spares apt-mark's cache load and its two dpkg children (~20 ms per run).
-  async held(ctx, names) {
-    if (!names.length) return new Set();
-    const r = await ctx.proc.probe('dpkg-query', ['-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], { allowFailure: true });
-    return new Set(r.stdout.split('\n').map((l) => l.split('\t')).filter(([name, , status]) => name && status?.[0] === 'h').map(([name]) => name));
+    const held = new Set(r.stdout.split('\n').map((l) => l.split('\t')).filter(([name, , status]) => name && status?.[0] === 'h').map(([name]) => name));
+    return new Map(names.map((n) => [n, { version: found.get(n) ?? null, held: held.has(n) }]));
   },
   async refresh(ctx) {
     ctx.progress('apt-get update');
@@ -65,9 +61,9 @@ export const apt: PackageManager = {
     if (r.exitCode !== 0) throw packageError('apt-get update', r);
     return fetchFailures(`${r.stderr}\n${r.stdout}`);
   },
-  async available(ctx, name) {
-    const r = await ctx.proc.probe('apt-cache', ['madison', name], { allowFailure: true });
-    return parseMadison(r.stdout, name);
+  async available(ctx, names) {
+    const r = await ctx.proc.probe('apt-cache', ['madison', ...names], { allowFailure: true });
+    return new Map(names.map((n) => [n, parseMadison(r.stdout, n)]));
   },
   async install(ctx, pkgs) {
     ctx.progress(`apt-get install ${pkgs.map((p) => p.name).join(' ')}`);

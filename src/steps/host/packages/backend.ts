@@ -6,15 +6,14 @@ export interface PackageManager {
   /** apt must re-read the lists after a sources change; dnf fetches a new or changed
    *  repository's metadata by itself (its cache is keyed by repo id and URL). */
   refreshAfterRepoChange: boolean;
-  /** Installed version per name (null = not installed). Read-only. */
-  installed(ctx: StepContext, names: string[]): Promise<Map<string, string | null>>;
-  /** Names currently held from upgrades. Read-only. */
-  held(ctx: StepContext, names: string[]): Promise<Set<string>>;
+  /** Installed version per name (null = not installed) and whether it is held from
+   *  upgrades, in one query. Read-only. */
+  installed(ctx: StepContext, names: string[]): Promise<Map<string, { version: string | null; held: boolean }>>;
   /** Re-reads repository metadata (apt-get update / dnf makecache); returns the sources it
    *  could not fetch when it still exits 0 (apt does: "W: Failed to fetch ..."). */
   refresh(ctx: StepContext): Promise<string[] | void>;
-  /** Versions the repositories offer for one package. Read-only. */
-  available(ctx: StepContext, name: string): Promise<string[]>;
+  /** Versions the repositories offer, per package, in one query. Read-only. */
+  available(ctx: StepContext, names: string[]): Promise<Map<string, string[]>>;
   /** Installs name=version pairs in one transaction. */
   install(ctx: StepContext, pkgs: { name: string; version: string }[]): Promise<void>;
   hold(ctx: StepContext, names: string[]): Promise<void>;

@@ -22,21 +22,19 @@ export const dnf: PackageManager = {
   async installed(ctx, names) {
     const r = await ctx.proc.probe('rpm', ['-q', '--qf', '%{NAME}\t%{VERSION}-%{RELEASE}\n', ...names], { allowFailure: true });
     const found = parseRpmQuery(r.stdout);
-    return new Map(names.map((n) => [n, found.get(n) ?? null]));
-  },
-  async held(_ctx, names) {
     // dnf's hold is the exclude= line of kubernetes.repo, which the repo file check owns
-    return new Set(names);
+    return new Map(names.map((n) => [n, { version: found.get(n) ?? null, held: true }]));
   },
   async refresh(ctx) {
     ctx.progress('dnf makecache');
     const r = await ctx.proc.run('dnf', ['makecache', '-q', '--refresh'], DNF_OPTS);
     if (r.exitCode !== 0) throw packageError('dnf makecache', r);
   },
-  async available(ctx, name) {
+  async available(ctx, names) {
     // the format carries real newlines: dnf5 prints it verbatim, dnf4 adds its own (blank lines skip)
-    const r = await ctx.proc.probe('dnf', ['repoquery', '-q', DISABLE_EXCLUDES, '--queryformat', '%{name}\t%{version}-%{release}\n', name], { allowFailure: true, timeoutMs: 5 * 60_000 });
-    return [...new Set(r.stdout.split('\n').map((l) => l.split('\t')).filter((f) => f[0] === name && f[1]).map((f) => f[1].trim()))];
+    const r = await ctx.proc.probe('dnf', ['repoquery', '-q', DISABLE_EXCLUDES, '--queryformat', '%{name}\t%{version}-%{release}\n', ...names], { allowFailure: true, timeoutMs: 5 * 60_000 });
+    const rows = r.stdout.split('\n').map((l) => l.split('\t'));
+    return new Map(names.map((n) => [n, [...new Set(rows.filter((f) => f[0] === n && f[1]).map((f) => f[1].trim()))]]));
   },
   async install(ctx, pkgs) {
     ctx.progress(`dnf install ${pkgs.map((p) => p.name).join(' ')}`);

@@ -23,6 +23,8 @@ export const packagesStep: Step = {
   id: 'packages',
   title: 'packages: kubelet, kubeadm, kubectl, cri-tools, containerd',
   phase: 'host',
+  // a local mirror may be reachable only by a name the hosts step adds (air-gapped sites)
+  after: ['hosts'],
   resources: ['package-manager'],
   retry: { attempts: 4, baseMs: 5_000, maxMs: 60_000 },
   async check(ctx) {
@@ -41,14 +43,13 @@ export const packagesStep: Step = {
     const wanted = wantedPackages(ctx.config, ctx.facts);
     const installed = await pm.installed(ctx, wanted.map((w) => w.name));
     for (const w of wanted) {
-      const have = installed.get(w.name) ?? null;
+      const have = installed.get(w.name)?.version ?? null;
       if (have === null || !versionMatches(have, w.version)) changes.push({ kind: 'value', name: PKG + w.name, live: have ?? 'absent', wanted: w.version ?? 'installed' });
     }
-    const held = await pm.held(ctx, wanted.filter((w) => w.hold).map((w) => w.name));
-    for (const w of wanted) if (w.hold && !held.has(w.name)) changes.push({ kind: 'value', name: HOLD + w.name, live: 'no', wanted: 'yes' });
+    for (const w of wanted) if (w.hold && !installed.get(w.name)?.held) changes.push({ kind: 'value', name: HOLD + w.name, live: 'no', wanted: 'yes' });
     const enabled = await ctx.proc.probe('systemctl', ['is-enabled', 'kubelet'], { allowFailure: true });
     if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(['systemctl', 'enable', 'kubelet']));
-    return changes.length ? { state: 'change', changes } : { state: 'ok', message: wanted.map((w) => `${w.name} ${installed.get(w.name)}`).join(', ') };
+    return changes.length ? { state: 'change', changes } : { state: 'ok', message: wanted.map((w) => `${w.name} ${installed.get(w.name)?.version}`).join(', ') };
   },
   async apply(ctx, changes) {
     const pm = packageManager(familyOf(ctx));
@@ -92,12 +93,11 @@ async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: Wante
 }
 
 async function lookup(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[]) {
-  const out: { name: string; wanted?: string; version?: string; candidates: string[] }[] = [];
-  for (const p of pkgs) {
-    const candidates = await pm.available(ctx, p.name);
-    out.push({ name: p.name, wanted: p.version, version: pickVersion(candidates, p.version), candidates });
-  }
-  return out;
+  const all = await pm.available(ctx, pkgs.map((p) => p.name));
+  return pkgs.map((p) => {
+    const candidates = all.get(p.name) ?? [];
+    return { name: p.name, wanted: p.version, version: pickVersion(candidates, p.version), candidates };
+  });
 }
 
 function familyOf(ctx: StepContext): DistroFamily {
