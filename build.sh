@@ -20,11 +20,12 @@ rm -f .cache/build/joinagent.cache
 # stays its single source.
 UNIT_TEXT=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync("systemd/joinagent.service", "utf8")))')
 # 1. One bundle: SEA's require() only loads built-ins, so every dependency goes in.
+# JOINAGENT_MINIFY=0 keeps names readable (CPU profiles: NODE_OPTIONS=--cpu-prof joinagent ...).
 npx esbuild src/main.ts --bundle --platform=node --target=node22 --format=cjs \
   --outfile=.cache/build/joinagent.cjs --log-level=warning --legal-comments=none \
   --define:JOINAGENT_VERSION="\"$VERSION\"" --define:JOINAGENT_COMMIT="\"$COMMIT\"" \
   --define:JOINAGENT_UNIT_TEXT="$UNIT_TEXT" \
-  --minify
+  $([ "${JOINAGENT_MINIFY:-1}" = 1 ] && echo --minify)
 
 # 2. A V8 code cache taken after a warm-up run (a `plan` of a Debian host with no tools on
 # PATH, in a temp root): SEA's useCodeCache holds only top-level code, so start-up compiled

@@ -135,7 +135,9 @@ export class Agent {
     // reconcile repairs, which would replace the pair that shows the join
     const checkOnly = over.checkOnly ?? mode === 'plan';
     const snaps = !this.opts.readOnly && !checkOnly && (mode === 'run' || mode === 'prepare') ? new AutoSnapshots(this.files, this.proc, ctx.warn) : undefined;
-    const result = await runSteps(steps, ctx, bus, { mode, checkOnly, concurrency: 2, beforeFirstChange: snaps && (() => snaps.takeBefore()) });
+    // the last run converged: expect ok everywhere and check ahead (engine/speculate.ts)
+    const speculate = this.state.lastRun?.ok === true || mode === 'reconcile' ? 4 : 0;
+    const result = await runSteps(steps, ctx, bus, { mode, checkOnly, concurrency: 2, speculate, beforeFirstChange: snaps && (() => snaps.takeBefore()) });
     await snaps?.takeAfter();
     return result;
   }

@@ -3,6 +3,7 @@ import { redact } from '../host/redact.js';
 import type { AgentEvent, EventBus, RunMode } from './events.js';
 import { criticalFirst, orderSteps } from './order.js';
 import { backoffDelay, sleep } from './retry.js';
+import { speculate, type Speculation } from './speculate.js';
 import { StepError, type Change, type CheckResult, type Step, type StepContext, type StepState } from './step.js';
 
 export interface StepOutcome {
@@ -24,6 +25,9 @@ export interface RunOptions {
   random?: () => number;
   /** Awaited once, before the first apply() of the run (the agent's "before" snapshot). */
   beforeFirstChange?: () => Promise<void>;
+  /** How many checks may run ahead of their prerequisites (speculate.ts); 0: none. Worth
+   *  it where checks are expected to pass: a re-run or reconcile of a converged host. */
+  speculate?: number;
 }
 
 export interface RunResult {
@@ -46,6 +50,11 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
   bus.emit({ type: 'run-start', mode: opts.mode, steps: ordered.map((s) => ({ id: s.id, title: s.title, phase: s.phase })) });
   const outcomes = new Map<string, StepOutcome>();
   const running = new Map<string, Promise<void>>();
+  const guesses = new Map<string, Speculation>();
+  const guessing = new Set<Promise<unknown>>();
+  // guesses still out when the run ends (it stopped early) are cancelled, not awaited
+  const endGuesses = new AbortController();
+  const guessCtx = { ...ctx, signal: AbortSignal.any([ctx.signal, endGuesses.signal]) };
   const busy = new Set<string>();
   let stopped: string | undefined;
   const limit = Math.max(1, opts.concurrency ?? 1);
@@ -74,7 +83,7 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
         for (const r of s.resources ?? []) busy.add(r);
         running.set(
           s.id,
-          runOne(s, ctx, bus, opts).then((o) => {
+          runOne(s, ctx, bus, opts, guesses.get(s.id) && { guess: guesses.get(s.id)!, prerequisites: (s.after ?? []).map((d) => outcomes.get(d)) }).then((o) => {
             for (const r of s.resources ?? []) busy.delete(r);
             running.delete(s.id);
             outcomes.set(s.id, o);
@@ -83,6 +92,15 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
         );
       }
     }
+    // spare slots check later steps early; a finished guess frees its slot
+    for (const s of stopped || ctx.signal.aborted ? [] : schedule) {
+      if (guessing.size >= (opts.speculate ?? 0)) break;
+      if (outcomes.has(s.id) || running.has(s.id) || guesses.has(s.id)) continue;
+      const g = speculate(s, guessCtx);
+      guesses.set(s.id, g);
+      guessing.add(g.settled);
+      void g.settled.then(() => guessing.delete(g.settled));
+    }
     if (running.size === 0) {
       // nothing running and nothing startable: the rest will not run
       for (const s of ordered) {
@@ -90,7 +108,7 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
       }
       break;
     }
-    await Promise.race(running.values());
+    await Promise.race([...running.values(), ...guessing]);
   }
 
   function record(s: Step, o: Pick<StepOutcome, 'state' | 'message'>): void {
@@ -99,13 +117,19 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
     bus.emit({ type: 'step-end', ...outcome });
   }
 
+  endGuesses.abort();
   const list = ordered.map((s) => outcomes.get(s.id)!);
   const ok = !list.some((o, i) => o.state === 'failed' && !ordered[i].optional) && !list.some((o) => o.message?.startsWith('not run'));
   bus.emit({ type: 'run-end', mode: opts.mode, ok, durationMs: Date.now() - started, failedStep: stopped });
   return { ok, outcomes: list, failedStep: stopped };
 }
 
-async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions): Promise<StepOutcome> {
+interface Early {
+  guess: Speculation;
+  prerequisites: (StepOutcome | undefined)[];
+}
+
+async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions, early?: Early): Promise<StepOutcome> {
   const t0 = Date.now();
   const ctx: StepContext = { ...base, progress: (message) => bus.emit({ type: 'step-progress', id: step.id, message: redact(message) }) };
   const policy = step.retry ?? { attempts: 1, baseMs: 0, maxMs: 0 };
@@ -114,7 +138,7 @@ async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions): P
     attempt++;
     bus.emit({ type: 'step-start', id: step.id, attempt });
     try {
-      const outcome = await attemptOnce(step, ctx, bus, opts);
+      const outcome = await attemptOnce(step, ctx, bus, opts, attempt === 1 ? early : undefined);
       const end: StepOutcome = { id: step.id, attempts: attempt, durationMs: Date.now() - t0, ...outcome };
       bus.emit({ type: 'step-end', ...end });
       return end;
@@ -133,8 +157,8 @@ async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions): P
   }
 }
 
-async function attemptOnce(step: Step, ctx: StepContext, bus: EventBus, opts: RunOptions): Promise<Pick<StepOutcome, 'state' | 'message' | 'hint' | 'changes'>> {
-  const before = await step.check(ctx);
+async function attemptOnce(step: Step, ctx: StepContext, bus: EventBus, opts: RunOptions, early?: Early): Promise<Pick<StepOutcome, 'state' | 'message' | 'hint' | 'changes'>> {
+  const before = (early && (await early.guess.use(ctx, early.prerequisites))) ?? (await step.check(ctx));
   bus.emit({ type: 'step-checked', id: step.id, result: before });
   if (before.state === 'skip') return { state: 'skipped', message: before.reason, changes: [] };
   if (before.state === 'ok') return { state: 'ok', message: before.message, changes: [] };
