@@ -6,6 +6,7 @@ import { cleanupAll } from '../test/e2e/harness/cleanup.js';
 import type { Node } from '../test/e2e/harness/node.js';
 import { cacheDir } from '../test/e2e/harness/paths.js';
 import { sh } from '../test/e2e/harness/sh.js';
+import { KUBE_DEB_VERSION } from '../test/e2e/harness/aptrepo.js';
 import { REPO_KEY_IN_NODE, startWorld, type World } from '../test/e2e/harness/world.js';
 import { median, round } from './lib.js';
 
@@ -177,15 +178,24 @@ async function usage(node: Node, pid: number): Promise<{ rssKiB: number; cpuTick
   return { rssKiB, cpuTicks: Number(stat[11]) + Number(stat[12]) };
 }
 
+// The package transaction alone, as both tools must run it: the repository set up, then
+// apt-get update and one install of the same six packages (no recommends), timed
+// together. Its share of the runbook's time is the floor for any ratio: xz-decompressing
+// and unpacking containerd (~100 MB) is most of it.
+const FLOOR = `mkdir -p /etc/apt/keyrings && gpg --batch --yes --dearmor -o /etc/apt/keyrings/k.gpg ${REPO_KEY_IN_NODE} && echo "deb [signed-by=/etc/apt/keyrings/k.gpg] @REPO@ /" > /etc/apt/sources.list.d/k.list`;
+const FLOOR_TIMED = `apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends kubelet=${KUBE_DEB_VERSION} kubeadm=${KUBE_DEB_VERSION} kubectl=${KUBE_DEB_VERSION} cri-tools containerd runc >/dev/null`;
+
 // 2. First run on a fresh node each time: `joinagent prepare` against the runbook script,
-// alternating, same repository and registry (each world serves its own copy).
+// alternating, same repository and registry (each world serves its own copy), and the
+// package transaction alone (the floor) on a third fresh node.
 export async function firstRun(runs: number): Promise<Record<string, unknown>> {
   const binary = await ensureBinary(log);
   const ja: number[] = [];
   const rb: number[] = [];
+  const floor: number[] = [];
   let profile: Record<string, number> = {};
   for (let i = 0; i < runs; i++) {
-    for (const tool of ['joinagent', 'runbook'] as const) {
+    for (const tool of ['joinagent', 'runbook', 'floor'] as const) {
       const w = await startWorld({ slot: 121, controlPlane: false, log: () => {} });
       try {
         if (tool === 'joinagent') {
@@ -194,12 +204,17 @@ export async function firstRun(runs: number): Promise<Record<string, unknown>> {
           must('joinagent prepare', r);
           ja.push(r.s);
           profile = stepDurations(r.stdout + r.stderr);
-        } else {
+        } else if (tool === 'runbook') {
           const r = await timed(w.node, await installRunbook(w));
           must('runbook.sh', r);
           rb.push(r.s);
+        } else {
+          must('floor: repository', await w.node.sh(FLOOR.replace('@REPO@', w.repo.url)));
+          const r = await timed(w.node, ['sh', '-c', FLOOR_TIMED]);
+          must('floor: apt-get', r);
+          floor.push(r.s);
         }
-        log(`${tool} first run ${i + 1}/${runs}: ${(tool === 'joinagent' ? ja : rb).at(-1)!.toFixed(2)}s`);
+        log(`${tool} first run ${i + 1}/${runs}: ${{ joinagent: ja, runbook: rb, floor }[tool].at(-1)!.toFixed(2)}s`);
       } finally {
         await w.close();
       }
@@ -210,8 +225,10 @@ export async function firstRun(runs: number): Promise<Record<string, unknown>> {
     joinagentMedianS: round(median(ja)),
     runbookMedianS: round(median(rb)),
     ratio: round(median(ja) / median(rb)),
+    aptFloorMedianS: round(median(floor)),
+    aptFloorRatio: round(median(floor) / median(rb)),
     joinagentStepMs: profile,
-    samplesS: { joinagent: ja.map((x) => round(x, 3)), runbook: rb.map((x) => round(x, 3)) },
+    samplesS: { joinagent: ja.map((x) => round(x, 3)), runbook: rb.map((x) => round(x, 3)), aptFloor: floor.map((x) => round(x, 3)) },
   };
 }
 

@@ -137,6 +137,7 @@ export class Agent {
     const snaps = !this.opts.readOnly && !checkOnly && (mode === 'run' || mode === 'prepare') ? new AutoSnapshots(this.files, this.proc, ctx.warn) : undefined;
     // the last run converged: expect ok everywhere and check ahead (engine/speculate.ts)
     const speculate = this.state.lastRun?.ok === true || mode === 'reconcile' ? 4 : 0;
+    if (!speculate) snaps?.prefetchBefore();
     const result = await runSteps(steps, ctx, bus, { mode, checkOnly, concurrency: 2, speculate, beforeFirstChange: snaps && (() => snaps.takeBefore()) });
     await snaps?.takeAfter();
     return result;

@@ -119,7 +119,7 @@ nodeRegistration:
     assert.match(r.stdout, /^ *\+deb \[signed-by=\/etc\/apt\/keyrings\/kubernetes\.asc\] http:\/\/127\.0\.0\.1:19701\/ \/$/m);
     assert.match(r.stdout, /package kubelet: absent -> 1\.32\.11/);
     assert.match(r.stdout, /package runc: absent -> installed/);
-    assert.match(r.stdout, /\* run: systemctl enable kubelet/);
+    assert.match(r.stdout, /\* run: systemctl enable --no-reload kubelet/);
     assert.match(r.stdout, /^ *\+runtime-endpoint: unix:\/\/\/run\/containerd\/containerd\.sock$/m);
     // 7 host steps; the runtime steps (containerd config, service, images) come on top
     const n = Number(/plan: (\d+) steps would change/.exec(r.stdout)?.[1]);

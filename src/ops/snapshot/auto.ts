@@ -2,12 +2,14 @@ import type { Files } from '../../host/files.js';
 import { paths } from '../../host/paths.js';
 import type { Proc } from '../../host/proc.js';
 import { captureSnapshot, serializeSnapshot } from './capture.js';
+import type { Snapshot } from './types.js';
 
 // The agent's own before/after pair, so `joinagent diff` with no arguments shows what
 // the agent did to this machine: "before" just ahead of the first change of a run,
 // "after" when that run ends. A run that changes nothing leaves the last pair alone.
 export class AutoSnapshots {
   private before?: Promise<void>;
+  private early?: Promise<Snapshot | Error>;
 
   constructor(
     private readonly files: Files,
@@ -15,9 +17,16 @@ export class AutoSnapshots {
     private readonly warn: (message: string, hint?: string) => void,
   ) {}
 
+  /** When a run is expected to change the host (a first run): read it now, beside the
+   *  checks (read-only, like the snapshot), instead of holding up the first apply.
+   *  Nothing is written unless takeBefore() follows. */
+  prefetchBefore(): void {
+    this.early ??= this.capture('before');
+  }
+
   /** Engine hook: awaited before the first apply of the run (once, even if two steps race). */
   takeBefore(): Promise<void> {
-    this.before ??= this.take('before', paths.snapshotBefore).then(() => this.files.remove(paths.snapshotAfter, { backup: false }).then(() => undefined));
+    this.before ??= this.save(this.early ?? this.capture('before'), paths.snapshotBefore).then(() => this.files.remove(paths.snapshotAfter, { backup: false }).then(() => undefined));
     return this.before;
   }
 
@@ -26,13 +35,18 @@ export class AutoSnapshots {
   }
 
   async takeAfter(): Promise<void> {
-    if (this.before) await this.take('after', paths.snapshotAfter);
+    if (this.before) await this.save(this.capture('after'), paths.snapshotAfter);
+  }
+
+  private capture(label: string): Promise<Snapshot | Error> {
+    return captureSnapshot(this.files, this.proc, { label }).catch((e: Error) => e);
   }
 
   // A snapshot that fails must never fail the join: it becomes a warning.
-  private async take(label: string, file: string): Promise<void> {
+  private async save(taking: Promise<Snapshot | Error>, file: string): Promise<void> {
     try {
-      const snap = await captureSnapshot(this.files, this.proc, { label });
+      const snap = await taking;
+      if (snap instanceof Error) throw snap;
       await this.files.mkdir(paths.snapshotDir, 0o700);
       await this.files.write(file, serializeSnapshot(snap), { mode: 0o600, backup: false });
     } catch (e) {

@@ -65,7 +65,7 @@ for (const family of ['debian', 'rhel'] as const) {
         assert.match(installs[0], /--setopt=install_weak_deps=False --disableexcludes=kubernetes/);
         assert.match(read('/etc/yum.repos.d/kubernetes.repo'), /^exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni$/m);
       }
-      assert.ok(sim.proc.runs().includes('systemctl enable kubelet'));
+      assert.ok(sim.proc.runs().includes('systemctl enable --no-reload kubelet'));
     });
 
     it('second run is all ok (or skipped) and runs no changing command', async () => {

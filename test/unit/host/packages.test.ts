@@ -135,7 +135,7 @@ describe('packages step', () => {
     await packagesStep.apply(ctx, r.state === 'change' ? r.changes : []);
     assert.deepEqual(sim.proc.runs(), [
       'dnf install -y -q --setopt=install_weak_deps=False --disableexcludes=kubernetes kubelet-1.32.11-150500.1.1 kubeadm-1.32.11-150500.1.1 kubectl-1.32.11-150500.1.1 cri-tools-1.32.0-150500.1.1 containerd.io-2.1.5-1.el10',
-      'systemctl enable kubelet',
+      'systemctl enable --no-reload kubelet',
     ]);
     await runTwice(packagesStep, ctx, sim.proc);
     assert.match((await sim.files.read('/etc/yum.repos.d/docker-ce.repo'))!, /^baseurl=https:\/\/download\.docker\.com\/linux\/centos\/\$releasever\/\$basearch\/stable$/m);

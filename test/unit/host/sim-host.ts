@@ -113,7 +113,7 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     return {};
   });
   proc.on('systemctl is-enabled kubelet', () => (kubeletEnabled ? { stdout: 'enabled\n' } : { exitCode: 1, stdout: 'disabled\n' }));
-  proc.on('systemctl enable kubelet', () => ((kubeletEnabled = true), {}));
+  proc.on('systemctl enable --no-reload kubelet', () => ((kubeletEnabled = true), {}));
   const reposWritten = (): boolean => (family === 'debian' ? existsSync(p('/etc/apt/sources.list.d/kubernetes.list')) : existsSync(p('/etc/yum.repos.d/kubernetes.repo')));
   const install = (specs: string[], sep: RegExp): { exitCode?: number; stderr?: string } => {
     for (const s of specs) {

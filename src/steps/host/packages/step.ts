@@ -11,6 +11,10 @@ import { repositoryPlan } from './repos.js';
 import { pickVersion, versionMatches, wantedPackages, type WantedPackage } from './wanted.js';
 
 const PKG = 'package ';
+// --no-reload: enabling only adds the wants symlink (read at boot, and by is-enabled);
+// the implied daemon-reload re-reads every unit (~130 ms) and changes nothing here, as
+// the package's own scripts already reloaded for the new unit file.
+const ENABLE_KUBELET = ['systemctl', 'enable', '--no-reload', 'kubelet'];
 const HOLD = 'hold ';
 
 export function packageManager(family: DistroFamily): PackageManager {
@@ -48,7 +52,7 @@ export const packagesStep: Step = {
     }
     for (const w of wanted) if (w.hold && !installed.get(w.name)?.held) changes.push({ kind: 'value', name: HOLD + w.name, live: 'no', wanted: 'yes' });
     const enabled = await ctx.proc.probe('systemctl', ['is-enabled', 'kubelet'], { allowFailure: true });
-    if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(['systemctl', 'enable', 'kubelet']));
+    if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(ENABLE_KUBELET));
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: wanted.map((w) => `${w.name} ${installed.get(w.name)?.version}`).join(', ') };
   },
   async apply(ctx, changes) {
@@ -62,9 +66,9 @@ export const packagesStep: Step = {
     if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, reposChanged && pm.refreshAfterRepoChange));
     const toHold = changes.filter((c) => c.kind === 'value' && c.name.startsWith(HOLD)).map((c) => (c.kind === 'value' ? c.name.slice(HOLD.length) : ''));
     if (toHold.length) await pm.hold(ctx, toHold);
-    if (changes.some((c) => c.kind === 'action' && c.description.endsWith('systemctl enable kubelet'))) {
+    if (changes.some((c) => c.kind === 'action' && c.description.endsWith(ENABLE_KUBELET.join(' ')))) {
       // enable only: kubeadm join starts kubelet once its configuration exists
-      const r = await ctx.proc.run('systemctl', ['enable', 'kubelet'], { allowFailure: true });
+      const r = await ctx.proc.run(ENABLE_KUBELET[0], ENABLE_KUBELET.slice(1), { allowFailure: true });
       if (r.exitCode !== 0) throw new StepError(`packages: systemctl enable kubelet: ${describeFailure(r)}`, /masked/.test(r.stderr) ? 'kubelet is masked: systemctl unmask kubelet' : 'check that the kubelet package installed kubelet.service');
     }
   },
