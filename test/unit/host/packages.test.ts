@@ -127,6 +127,29 @@ describe('packages step', () => {
     assert.equal(sim.installed.get('kubeadm'), '1.32.12-1.1');
   });
 
+  it('debian: new source files are read on their own, the other lists of the host are kept; a miss re-reads everything', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await packagesStep.apply(ctx, r.state === 'change' ? r.changes : []);
+    const updates = sim.proc.runs().filter((l) => l.startsWith('apt-get update'));
+    assert.deepEqual(
+      updates.map((l) => /sourcelist=\S*?(\/etc\/apt\/sources\.list\.d\/\S+)/.exec(l)?.[1]),
+      ['/etc/apt/sources.list.d/kubernetes.list', '/etc/apt/sources.list.d/docker.list'],
+      updates.join('\n'),
+    );
+    assert.ok(updates.every((l) => l.includes('-o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0')));
+    assert.equal(sim.installed.get('containerd.io'), '2.1.5-1');
+    // a patch release the cache has not seen, sources unchanged: one full apt-get update
+    for (const p of ['kubelet', 'kubeadm', 'kubectl']) sim.repo[p].push('1.32.12-1.1');
+    const ctx12 = stepContext(sim.files, sim.proc, testConfig({ ...sim.config.agent, kubernetesVersion: 'v1.32.12' }), sim.facts);
+    const r12 = await packagesStep.check(ctx12);
+    sim.proc.reset();
+    await packagesStep.apply(ctx12, r12.state === 'change' ? r12.changes : []);
+    assert.deepEqual(sim.proc.runs().filter((l) => l.startsWith('apt-get update')), ['apt-get update -q -o DPkg::Lock::Timeout=120']);
+  });
+
   it('rhel: dnf install with exact NEVRs; the exclude line is the hold; second run ok', async () => {
     const sim = simulateHost('rhel');
     after(sim.cleanup);

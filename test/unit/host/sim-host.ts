@@ -132,7 +132,17 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     proc.on(/^apt-mark hold /, (c) => (c.args.slice(1).forEach((n) => held.add(n)), {}));
     // apt answers from the metadata of its last update, which may be stale
     let cache: Record<string, string[]> = {};
-    proc.on(/^apt-get update/, () => ((cache = reposWritten() ? structuredClone(repo) : {}), {}));
+    proc.on(/^apt-get update/, (c) => {
+      const only = c.args.find((a) => a.startsWith('Dir::Etc::sourcelist='))?.slice('Dir::Etc::sourcelist='.length);
+      if (only === undefined) return (cache = reposWritten() ? structuredClone(repo) : {}), {};
+      // as apt: the file must be a sources list; without List-Cleanup=0 the lists of every
+      // source not in it are deleted as obsolete
+      if (!existsSync(only) || !/\.list$/.test(only)) return { exitCode: 100, stderr: `E: Malformed entry 1 in list file ${only}` };
+      if (!c.args.includes('APT::Get::List-Cleanup=0')) cache = {};
+      const source = readFileSync(only, 'utf8').includes('docker') ? 'docker' : 'kubernetes';
+      for (const [name, versions] of Object.entries(repo)) if ((name.startsWith('containerd') ? 'docker' : 'kubernetes') === source) cache[name] = [...versions];
+      return {};
+    });
     // like apt-cache: one block of rows per name asked for, newest first
     proc.on(/^apt-cache madison /, (c) => ({ stdout: c.args.slice(1).flatMap((n) => (cache[n] ?? []).map((v) => ` ${n} | ${v} | http://repo.test Packages\n`).reverse()).join('') }));
     proc.on(/^apt-get install /, (c) => install(c.args.filter((a) => a.includes('=') && !a.includes('::')), /^([^=]+)=(.+)$/));

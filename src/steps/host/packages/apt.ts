@@ -53,13 +53,19 @@ export const apt: PackageManager = {
     const held = new Set(r.stdout.split('\n').map((l) => l.split('\t')).filter(([name, , status]) => name && status?.[0] === 'h').map(([name]) => name));
     return new Map(names.map((n) => [n, { version: found.get(n) ?? null, held: held.has(n) }]));
   },
-  async refresh(ctx) {
-    ctx.progress('apt-get update');
-    const r = await ctx.proc.run('apt-get', ['update', '-q', ...lock(ctx)], APT_ENV);
-    // exit 0 with "W: Failed to fetch" for an unrelated, unreachable source is common (air-gapped
-    // hosts); a missing version of ours is reported later, naming the package.
-    if (r.exitCode !== 0) throw packageError('apt-get update', r);
-    return fetchFailures(`${r.stderr}\n${r.stdout}`);
+  async refresh(ctx, only) {
+    const failed: string[] = [];
+    // one source file: the other lists stay as they are (List-Cleanup=0 keeps apt from
+    // deleting them as "obsolete" when it sees only this file)
+    for (const scope of only ? only.map((f) => ['-o', `Dir::Etc::sourcelist=${ctx.files.resolve(f)}`, '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0']) : [[]]) {
+      ctx.progress(`apt-get update${only ? ` (${scope[1].slice('Dir::Etc::sourcelist='.length)})` : ''}`);
+      const r = await ctx.proc.run('apt-get', ['update', '-q', ...lock(ctx), ...scope], APT_ENV);
+      // exit 0 with "W: Failed to fetch" for an unrelated, unreachable source is common (air-gapped
+      // hosts); a missing version of ours is reported later, naming the package.
+      if (r.exitCode !== 0) throw packageError('apt-get update', r);
+      failed.push(...fetchFailures(`${r.stderr}\n${r.stdout}`));
+    }
+    return failed;
   },
   async available(ctx, names) {
     const r = await ctx.proc.probe('apt-cache', ['madison', ...names], { allowFailure: true });

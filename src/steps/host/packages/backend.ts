@@ -9,9 +9,10 @@ export interface PackageManager {
   /** Installed version per name (null = not installed) and whether it is held from
    *  upgrades, in one query. Read-only. */
   installed(ctx: StepContext, names: string[]): Promise<Map<string, { version: string | null; held: boolean }>>;
-  /** Re-reads repository metadata (apt-get update / dnf makecache); returns the sources it
-   *  could not fetch when it still exits 0 (apt does: "W: Failed to fetch ..."). */
-  refresh(ctx: StepContext): Promise<string[] | void>;
+  /** Re-reads repository metadata (apt-get update / dnf makecache), of the given source
+   *  files only when `only` is set; returns the sources it could not fetch when it still
+   *  exits 0 (apt does: "W: Failed to fetch ..."). */
+  refresh(ctx: StepContext, only?: string[]): Promise<string[] | void>;
   /** Versions the repositories offer, per package, in one query. Read-only. */
   available(ctx: StepContext, names: string[]): Promise<Map<string, string[]>>;
   /** Installs name=version pairs in one transaction. */

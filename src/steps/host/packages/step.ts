@@ -57,13 +57,18 @@ export const packagesStep: Step = {
   },
   async apply(ctx, changes) {
     const pm = packageManager(familyOf(ctx));
-    let reposChanged = await writeDownloadedKeys(ctx, changes);
+    let keysChanged = await writeDownloadedKeys(ctx, changes);
+    const sources: string[] = [];
     for (const c of changes) {
-      if (c.kind === 'file' && c.after !== null) reposChanged = (await ctx.files.write(c.path, c.after, { mode: 0o644 })).changed || reposChanged;
+      if (c.kind !== 'file' || c.after === null || !(await ctx.files.write(c.path, c.after, { mode: 0o644 })).changed) continue;
+      if (/\.(list|sources)$/.test(c.path)) sources.push(c.path);
+      else keysChanged = true;
     }
+    // new source files: re-read just those; a new key alone (rotation) re-reads everything
+    const refresh: Refresh = !pm.refreshAfterRepoChange ? null : sources.length ? sources : keysChanged ? 'all' : null;
     const wanted = wantedPackages(ctx.config, ctx.facts);
     const toInstall = wanted.filter((w) => changes.some((c) => c.kind === 'value' && c.name === PKG + w.name));
-    if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, reposChanged && pm.refreshAfterRepoChange));
+    if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, refresh));
     const toHold = changes.filter((c) => c.kind === 'value' && c.name.startsWith(HOLD)).map((c) => (c.kind === 'value' ? c.name.slice(HOLD.length) : ''));
     if (toHold.length) await pm.hold(ctx, toHold);
     if (changes.some((c) => c.kind === 'action' && c.description.endsWith(ENABLE_KUBELET.join(' ')))) {
@@ -74,13 +79,16 @@ export const packagesStep: Step = {
   },
 };
 
-// Exact versions to install. `apt-get update` runs only when a repository file changed
-// (apt) or a wanted version is not in the cached metadata (a new patch release since then).
-async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refreshFirst: boolean): Promise<{ name: string; version: string }[]> {
+type Refresh = string[] | 'all' | null;
+
+// Exact versions to install. apt re-reads the sources joinagent just wrote (not every
+// mirror of the host: seconds on a cloud image), and everything only when a wanted
+// version is not in the cached metadata (a new patch release, empty distro lists).
+async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refresh: Refresh): Promise<{ name: string; version: string }[]> {
   let unfetched: string[] = [];
-  if (refreshFirst) unfetched = (await pm.refresh(ctx)) ?? [];
+  if (refresh) unfetched = (await pm.refresh(ctx, refresh === 'all' ? undefined : refresh)) ?? [];
   let found = await lookup(ctx, pm, pkgs);
-  if (!refreshFirst && found.some((f) => f.version === undefined)) {
+  if (refresh !== 'all' && found.some((f) => f.version === undefined)) {
     unfetched = (await pm.refresh(ctx)) ?? [];
     found = await lookup(ctx, pm, pkgs);
   }
