@@ -7,4 +7,5 @@
 const sea = require('node:sea');
 const { runBundle } = require('./run-bundle.cjs');
 
-runBundle(sea.getAsset('joinagent.cjs', 'utf8'), Buffer.from(sea.getAsset('joinagent.cache')), require, process.execPath);
+// The bundle is ASCII (build.sh makes sure): latin1 is a plain copy, UTF-8 decoding is not.
+runBundle(Buffer.from(sea.getAsset('joinagent.cjs')).toString('latin1'), Buffer.from(sea.getAsset('joinagent.cache')), require, process.execPath);
