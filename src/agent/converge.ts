@@ -62,9 +62,9 @@ export class Agent {
   }
 
   // Lock first (a second agent must fail before touching anything), then facts,
-  // previous state, status model and server. What only /metrics or /status details need
-  // (prom-client, systeminformation) loads after the server listens: start-up is the time
-  // to a served /status.
+  // previous state, status model and server. What only /status details need
+  // (systeminformation) loads after the server listens, prom-client at the first scrape of
+  // /metrics: start-up is the time to a served /status.
   async start(): Promise<void> {
     if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
     this.facts = await gatherFacts(this.files);
@@ -84,8 +84,7 @@ export class Agent {
     if (!this.opts.readOnly) this.persistOn();
     if (this.opts.serve) {
       this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
-      const metrics = lazyMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt });
-      this.routes['/metrics'] = metrics.route;
+      this.routes['/metrics'] = lazyMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt }).route;
       // systeminformation spawns lscpu and dmidecode: later, off the start-up path
       const refine = setTimeout(() => {
         this.refining = refineFacts(this.facts).then((f) => {
@@ -94,10 +93,7 @@ export class Agent {
         });
       }, 1000);
       refine.unref();
-      this.stopLazy = () => {
-        metrics.stop();
-        clearTimeout(refine);
-      };
+      this.stopLazy = () => clearTimeout(refine);
     }
   }
 

@@ -218,9 +218,23 @@ export class StatusModel {
 
   /** The status document as JSON text, as /status serves it. */
   json(): string {
-    const [before, after] = (this.cached ??= this.build());
+    return this.body().toString('utf8');
+  }
+
+  // The encoded document, reused while neither the document nor the live values changed:
+  // a poller (or wrk) is answered with one JSON.stringify of three numbers and a compare,
+  // not a concatenation and a UTF-8 encoding of the whole document per request.
+  private encoded?: { cached: [string, string]; live: string; body: Buffer };
+
+  body(): Buffer {
+    const cached = (this.cached ??= this.build());
     const live = this.live ? JSON.stringify(this.live()).slice(1, -1) : '';
-    return live ? `${before},${live}${after}` : before + after;
+    const e = this.encoded;
+    if (e && e.cached === cached && e.live === live) return e.body;
+    const [before, after] = cached;
+    const body = Buffer.from(live ? `${before},${live}${after}` : before + after, 'utf8');
+    this.encoded = { cached, live, body };
+    return body;
   }
 
   // Serializes the redacted document once, split where the live agent fields go (the end
