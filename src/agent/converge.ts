@@ -15,7 +15,7 @@ import { logEvents } from '../log/events.js';
 import { AutoSnapshots } from '../ops/snapshot/auto.js';
 import type { Logger } from '../log/logger.js';
 import { lazyMetrics } from '../status/lazy-metrics.js';
-import { StatusModel } from '../status/model.js';
+import { StatusModel, type StatusDocument } from '../status/model.js';
 import { startStatusServer } from '../status/server.js';
 import { buildSteps, type StepSet } from '../steps/index.js';
 import { COMMIT, VERSION } from '../version.js';
@@ -78,7 +78,17 @@ export class Agent {
     const delay = monitorEventLoopDelay({ resolution: resolutionMs });
     delay.enable();
     const ms = (ns: number): number => Math.max(0, Math.round((ns - resolutionMs * 1e6) / 1e4) / 100);
-    this.model.live = () => ({ eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } });
+    // percentile() walks the whole histogram: computed again only when a sample was added
+    // (once per resolution), not for every request of a poller or a load test
+    let seen = -1;
+    let live: Partial<StatusDocument['agent']> = {};
+    this.model.live = () => {
+      if (delay.count !== seen) {
+        seen = delay.count;
+        live = { eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } };
+      }
+      return live;
+    };
     this.stopDelay = () => delay.disable();
     logEvents(this.bus, this.opts.log);
     if (!this.opts.readOnly) this.persistOn();
