@@ -2,9 +2,7 @@
 // build.sh: runs the bundle once without a cache (argv after the output path: the warm-up
 // command) and writes the V8 code cache of everything it compiled, at exit.
 const fs = require('node:fs');
-const { runBundle, setV8Flags } = require('./run-bundle.cjs');
-
-setV8Flags();
+const { runBundle } = require('./run-bundle.cjs');
 
 const [bundle, out, ...args] = process.argv.slice(2);
 process.argv = [process.argv[0], 'joinagent', ...args];
