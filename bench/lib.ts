@@ -52,8 +52,8 @@ export interface WrkResult {
 }
 
 // wrk with a Lua-free latency report; parses requests/s and the 99% latency line.
-export function wrk(url: string, seconds: number, connections = 50): WrkResult {
-  const r = spawnSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: localhost', url], { encoding: 'utf8' });
+export function wrk(url: string, seconds: number, connections = 50, threads = 2): WrkResult {
+  const r = spawnSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: localhost', url], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? 0);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);

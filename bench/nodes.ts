@@ -78,6 +78,9 @@ export async function noopRerun(runs: number, idleSeconds: number): Promise<Reco
     await installAgent(w, binary);
     log('joinagent: first run (prepare and join)');
     must('joinagent run --once', await timed(w.node, ['joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json']));
+    // BENCH_NOOP_ONLY_IDLE=1: only the idle footprint on the joined node (a quick loop for
+    // footprint work: no no-op timings, no Ansible, no runbook)
+    if (process.env.BENCH_NOOP_ONLY_IDLE === '1') return { idle: await idleFootprint(w, idleSeconds) };
     const ja: number[] = [];
     let jaChanged: string[] = [];
     for (let i = 0; i < runs; i++) {
@@ -136,7 +139,7 @@ export async function noopRerun(runs: number, idleSeconds: number): Promise<Reco
 // Idle footprint, honestly: the daemon (`joinagent run`, no --once) on the joined node,
 // started as a systemd unit and sampled from /proc once /status says ready, against the
 // hello-world SEA server started the same way in the same node and window.
-async function idleFootprint(w: World, seconds: number): Promise<Record<string, unknown>> {
+export async function idleFootprint(w: World, seconds: number): Promise<Record<string, unknown>> {
   const hello = spawnSync('bash', [path.join(HERE, 'build-hello.sh')], { encoding: 'utf8' }).stdout.trim();
   await w.node.copyIn(hello, '/usr/local/bin/hello-sea', 0o755);
   must('start agent', await w.node.exec(['systemd-run', '--unit=bench-ja', '--collect', '/usr/local/bin/joinagent', 'run', '--config', CONFIG, '--log-format', 'json']));

@@ -4,7 +4,10 @@
 // bundle runs (top-level code), so every function called at start-up was compiled again
 // on each start; this cache also holds those. A cache V8 rejects (other Node build) only
 // costs the compile.
-const sea = require('node:sea');
-const { runBundle } = require('./run-bundle.cjs');
+const { runBundle, setV8Flags } = require('./run-bundle.cjs');
 
-runBundle(sea.getAsset('joinagent.cjs', 'utf8'), Buffer.from(sea.getAsset('joinagent.cache')), require, process.execPath);
+setV8Flags();
+const sea = require('node:sea');
+
+// The bundle is ASCII (build.sh makes sure): latin1 is a plain copy, UTF-8 decoding is not.
+runBundle(Buffer.from(sea.getAsset('joinagent.cjs')).toString('latin1'), Buffer.from(sea.getAsset('joinagent.cache')), require, process.execPath);

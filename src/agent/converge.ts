@@ -15,7 +15,7 @@ import { logEvents } from '../log/events.js';
 import { AutoSnapshots } from '../ops/snapshot/auto.js';
 import type { Logger } from '../log/logger.js';
 import { lazyMetrics } from '../status/lazy-metrics.js';
-import { StatusModel } from '../status/model.js';
+import { StatusModel, type StatusDocument } from '../status/model.js';
 import { startStatusServer } from '../status/server.js';
 import { buildSteps, type StepSet } from '../steps/index.js';
 import { COMMIT, VERSION } from '../version.js';
@@ -62,9 +62,9 @@ export class Agent {
   }
 
   // Lock first (a second agent must fail before touching anything), then facts,
-  // previous state, status model and server. What only /metrics or /status details need
-  // (prom-client, systeminformation) loads after the server listens: start-up is the time
-  // to a served /status.
+  // previous state, status model and server. What only /status details need
+  // (systeminformation) loads after the server listens, prom-client at the first scrape of
+  // /metrics: start-up is the time to a served /status.
   async start(): Promise<void> {
     if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
     this.facts = await gatherFacts(this.files);
@@ -78,14 +78,23 @@ export class Agent {
     const delay = monitorEventLoopDelay({ resolution: resolutionMs });
     delay.enable();
     const ms = (ns: number): number => Math.max(0, Math.round((ns - resolutionMs * 1e6) / 1e4) / 100);
-    this.model.live = () => ({ eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } });
+    // percentile() walks the whole histogram: computed again only when a sample was added
+    // (once per resolution), not for every request of a poller or a load test
+    let seen = -1;
+    let live: Partial<StatusDocument['agent']> = {};
+    this.model.live = () => {
+      if (delay.count !== seen) {
+        seen = delay.count;
+        live = { eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } };
+      }
+      return live;
+    };
     this.stopDelay = () => delay.disable();
     logEvents(this.bus, this.opts.log);
     if (!this.opts.readOnly) this.persistOn();
     if (this.opts.serve) {
       this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });
-      const metrics = lazyMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt });
-      this.routes['/metrics'] = metrics.route;
+      this.routes['/metrics'] = lazyMetrics(this.bus, this.model, { version: VERSION, commit: COMMIT, joinedAt: () => this.state.joinedAt }).route;
       // systeminformation spawns lscpu and dmidecode: later, off the start-up path
       const refine = setTimeout(() => {
         this.refining = refineFacts(this.facts).then((f) => {
@@ -94,10 +103,7 @@ export class Agent {
         });
       }, 1000);
       refine.unref();
-      this.stopLazy = () => {
-        metrics.stop();
-        clearTimeout(refine);
-      };
+      this.stopLazy = () => clearTimeout(refine);
     }
   }
 

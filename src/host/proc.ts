@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { redact } from './redact.js';
 
 // The only module that runs processes. Two verbs: probe() for read-only queries, run()
@@ -54,6 +54,11 @@ export function describeFailure(r: RunResult): string {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
+// execa (and the ~40 modules behind it) loads at the first command, not at start-up:
+// the agent serves /status before it runs anything.
+let execaModule: Promise<typeof import('execa')> | undefined;
+const loadExeca = (): Promise<typeof import('execa')> => (execaModule ??= import('execa'));
+
 // Real processes through execa: no shell, captured output, a timeout, a C locale so
 // messages we parse are stable, and every byte of output redacted before anyone sees it.
 // onExec sees every finished command (already redacted): `--log-level debug` lists each
@@ -61,6 +66,7 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 export function hostProc(readOnly = false, onExec?: (r: RunResult) => void): Proc {
   const exec = async (file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
     const command = redact([file, ...args].join(' '));
+    const { execa } = await loadExeca();
     const started = Date.now();
     const child: ResultPromise = execa(file, args, {
       input: opts.input,

@@ -1,17 +1,21 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+
+// node:crypto loads when a certificate or signature is first handled, not at start-up
+// (every command imports this module; only the join needs it).
+const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 // kubeadm's CA pin (RFC 7469 style): "sha256:" + hex of the SHA-256 of the certificate's
 // DER SubjectPublicKeyInfo, the same value as
 // `openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum`.
 export function caPin(cert: X509Certificate): string {
   const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
-  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+  return `sha256:${crypto().createHash('sha256').update(spki).digest('hex')}`;
 }
 
 // Every certificate in a PEM bundle (a cluster CA file may hold more than one).
 export function parsePemCertificates(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => new X509Certificate(b));
+  return blocks.map((b) => new (crypto().X509Certificate)(b));
 }
 
 // Pins of a PEM or DER input; throws with a readable message when it holds no certificate.
@@ -19,7 +23,7 @@ export function pinsOf(data: Buffer | string, source: string): string[] {
   const text = typeof data === 'string' ? data : data.toString('latin1');
   let certs: X509Certificate[];
   try {
-    certs = text.includes('-----BEGIN CERTIFICATE-----') ? parsePemCertificates(text) : [new X509Certificate(typeof data === 'string' ? Buffer.from(data, 'latin1') : data)];
+    certs = text.includes('-----BEGIN CERTIFICATE-----') ? parsePemCertificates(text) : [new (crypto().X509Certificate)(typeof data === 'string' ? Buffer.from(data, 'latin1') : data)];
   } catch (e) {
     throw new Error(`${source}: not a readable X.509 certificate (${(e as Error).message})`, { cause: e });
   }

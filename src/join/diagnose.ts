@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { splitHostPort } from '../config/formats.js';
 import type { LoadedConfig } from '../config/types.js';
@@ -9,6 +8,7 @@ import { discover } from './discovery.js';
 import { kubeletHealthy, kubeletJournal } from './kubelet.js';
 import { chooseNodeIP } from './nodeip.js';
 import type { CheckLine } from './report.js';
+import { lookup } from './https.js';
 
 // The runbook's troubleshooting appendix as one read-only pass: every check runs even
 // when an earlier one fails, since the point is to see the whole picture at once.

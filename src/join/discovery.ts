@@ -1,9 +1,8 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { splitHostPort } from '../config/formats.js';
 import { redact } from '../host/redact.js';
 import { parsePemCertificates, caPin, pinMatches } from './capin.js';
-import { httpsRequest, NetError, tcpProbe, type HttpsResponse } from './https.js';
+import { httpsRequest, NetError, tcpProbe, type HttpsResponse, lookup } from './https.js';
 import { verifyDetachedJws, describeJws, splitToken } from './jws.js';
 import { parseKubeconfig } from './kubeconfig.js';
 import { netDiagnosis } from './netdiag.js';

@@ -1,4 +1,3 @@
-import https from 'node:https';
 import net from 'node:net';
 
 // Minimal HTTPS client for discovery and node status. It records how far a connection
@@ -40,6 +39,11 @@ export interface HttpsResponse {
   body: string;
 }
 
+// node:dns loads at the first name lookup, not at start-up (most commands never resolve a name)
+export function lookup(host: string): Promise<import('node:dns').LookupAddress> {
+  return process.getBuiltinModule('node:dns/promises').lookup(host);
+}
+
 const DEFAULT_CONNECT_MS = 5000;
 const DEFAULT_TIMEOUT_MS = 15_000;
 
@@ -47,7 +51,8 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
   return new Promise((resolve, reject) => {
     let stage: 'tcp' | 'tls' | 'http' = 'tcp';
-    const req = https.request({
+    // node:https (and tls) load at the first request, not at start-up
+    const req = process.getBuiltinModule('node:https').request({
       host: r.host.replace(/^\[|\]$/g, ''),
       port: r.port,
       path: r.path,

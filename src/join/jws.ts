@@ -1,4 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// node:crypto loads when a certificate or signature is first handled, not at start-up
+// (every command imports this module; only the join needs it).
+const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 // The bootstrap-token signing scheme of k8s.io/cluster-bootstrap (token/jws): a compact
 // JWS with HS256, protected header {"alg":"HS256","kid":"<token-id>"} (JSON keys in
@@ -25,7 +27,7 @@ export function detachedJws(content: string, tokenId: string, tokenSecret: strin
   const payload = b64url(Buffer.from(content, 'utf8'));
   const key = Buffer.alloc(Math.max(32, Buffer.byteLength(tokenSecret)));
   key.write(tokenSecret);
-  const sig = createHmac('sha256', key).update(`${header}.${payload}`).digest();
+  const sig = crypto().createHmac('sha256', key).update(`${header}.${payload}`).digest();
   return `${header}..${b64url(sig)}`;
 }
 
@@ -34,7 +36,7 @@ export function detachedJws(content: string, tokenId: string, tokenSecret: strin
 export function verifyDetachedJws(jws: string, content: string, tokenId: string, tokenSecret: string): boolean {
   const want = Buffer.from(detachedJws(content, tokenId, tokenSecret));
   const got = Buffer.from(jws.trim());
-  return want.length === got.length && timingSafeEqual(want, got);
+  return want.length === got.length && crypto().timingSafeEqual(want, got);
 }
 
 // Why it failed, for the diagnosis: a malformed value or a foreign kid is not "wrong secret".

@@ -1,7 +1,7 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { splitHostPort } from '../config/formats.js';
 import type { Proc } from '../host/proc.js';
+import { lookup } from './https.js';
 
 // nodeIP: auto | interface:NAME | a literal IP. `auto` takes the source address the
 // kernel would use toward the API server (`ip route get`), which on the runbook's

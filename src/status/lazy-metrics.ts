@@ -5,13 +5,18 @@ import type { StatusModel } from './model.js';
 
 type Route = (res: http.ServerResponse) => Promise<void>;
 
-// prom-client takes tens of milliseconds to load, time in which the agent could not answer
-// /status. Events are recorded from the start and replayed into the real metrics once
-// prom-client is loaded: at the first scrape, or when the agent has been up a while.
-export function lazyMetrics(bus: EventBus, model: StatusModel, opts: MetricsOptions, loadAfterMs = 3000): { route: Route; stop: () => void } {
+/** Events kept for the replay before prom-client is loaded; reaching it loads prom-client. */
+export const MAX_BUFFERED_EVENTS = 1000;
+
+// prom-client and its default process metrics cost start-up time and ~2 MiB of heap, and
+// many nodes are never scraped. It loads at the first scrape of /metrics; until then the
+// events the metrics are derived from are kept and replayed into the real metrics, so a
+// first scrape an hour later shows the same counters as one that came early. The buffer
+// is bounded: reaching MAX_BUFFERED_EVENTS loads prom-client (a daemon reconciling every
+// 5 minutes adds 2 events a pass: about 40 hours).
+export function lazyMetrics(bus: EventBus, model: StatusModel, opts: MetricsOptions, maxBuffered = MAX_BUFFERED_EVENTS): { route: Route; loaded: () => boolean } {
   const mirror = new EventBus();
   let buffer: AgentEvent[] | undefined = [];
-  bus.on((e) => (buffer ? buffer.push(e) : mirror.emit(e)));
   let loading: Promise<Route> | undefined;
   const load = (): Promise<Route> =>
     (loading ??= import('./metrics.js').then(({ createMetrics }) => {
@@ -20,7 +25,29 @@ export function lazyMetrics(bus: EventBus, model: StatusModel, opts: MetricsOpti
       buffer = undefined;
       return m.route;
     }));
-  const timer = setTimeout(() => void load(), loadAfterMs);
-  timer.unref();
-  return { route: async (res) => (await load())(res), stop: () => clearTimeout(timer) };
+  bus.on((e) => {
+    if (!buffer) return mirror.emit(e);
+    if (!countsForMetrics(e)) return;
+    buffer.push(e);
+    if (buffer.length >= maxBuffered) void load();
+  });
+  return { route: async (res) => (await load())(res), loaded: () => buffer === undefined };
+}
+
+// Whether createMetrics() reads anything from the event: logs-only events, and the
+// per-step "no drift" verdicts of every reconcile pass, are not kept for the replay.
+export function countsForMetrics(e: AgentEvent): boolean {
+  switch (e.type) {
+    case 'run-start':
+    case 'step-start':
+    case 'step-retry':
+    case 'step-end':
+    case 'run-end':
+    case 'config-reload':
+      return true;
+    case 'drift':
+      return e.changes.length > 0 || e.repaired || e.error !== undefined;
+    default:
+      return false;
+  }
 }

@@ -197,7 +197,7 @@ export class StatusModel {
     }
   }
 
-  /** Live values computed per request (event-loop delay), not carried by events. */
+  /** Live values (event-loop delay), not carried by events; the same object until they change. */
   live?: () => Partial<StatusDocument['agent']>;
 
   // /status is read far more often than the document changes: the redacted JSON is built
@@ -218,9 +218,24 @@ export class StatusModel {
 
   /** The status document as JSON text, as /status serves it. */
   json(): string {
-    const [before, after] = (this.cached ??= this.build());
-    const live = this.live ? JSON.stringify(this.live()).slice(1, -1) : '';
-    return live ? `${before},${live}${after}` : before + after;
+    return this.body().toString('utf8');
+  }
+
+  // The encoded document, reused while neither the document nor the live values changed
+  // (live() returns the same object until its values change): a poller, or wrk, is
+  // answered with a compare, not a concatenation and a UTF-8 encoding per request.
+  private encoded?: { cached: [string, string]; live: object | undefined; body: Buffer };
+
+  body(): Buffer {
+    const cached = (this.cached ??= this.build());
+    const live = this.live?.();
+    const e = this.encoded;
+    if (e && e.cached === cached && e.live === live) return e.body;
+    const [before, after] = cached;
+    const text = live ? JSON.stringify(live).slice(1, -1) : '';
+    const body = Buffer.from(text ? `${before},${text}${after}` : before + after, 'utf8');
+    this.encoded = { cached, live, body };
+    return body;
   }
 
   // Serializes the redacted document once, split where the live agent fields go (the end

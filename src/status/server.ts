@@ -33,7 +33,7 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<http
     const pathname = (req.url ?? '/').split('?', 1)[0];
     switch (pathname) {
       case '/status':
-        return sendJSON(res, 200, opts.model.json());
+        return sendStatus(res, opts.model.body());
       case '/healthz':
         return sendText(res, 200, 'ok\n');
       case '/readyz': {
@@ -71,6 +71,15 @@ function send(res: http.ServerResponse, code: number, body: unknown, headers: Re
 function sendJSON(res: http.ServerResponse, code: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
   res.end(text);
+}
+
+// /status is the hot path (monitors poll it): headers as a prebuilt flat list, the body
+// as bytes, so a request allocates no header object and encodes nothing.
+const STATUS_HEADERS = ['content-type', 'application/json', 'cache-control', 'no-store', 'x-content-type-options', 'nosniff'];
+
+function sendStatus(res: http.ServerResponse, body: Buffer): void {
+  res.writeHead(200, STATUS_HEADERS);
+  res.end(body);
 }
 
 function sendText(res: http.ServerResponse, code: number, text: string): void {

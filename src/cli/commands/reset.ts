@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { acquireLock, LockHeld } from '../../engine/lock.js';
 import { hostFiles } from '../../host/files.js';
@@ -59,6 +58,7 @@ async function confirm(yes: boolean): Promise<void> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     throw new CliExit(EXIT.usage, 'joinagent reset: not on a terminal and no --yes: nothing was changed (pass --yes to confirm, or --dry-run to see what it would do)');
   }
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   const answer = await rl.question('Proceed? [y/N] ');
   rl.close();

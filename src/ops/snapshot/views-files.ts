@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Files } from '../../host/files.js';
 import { okView, type View } from './types.js';
@@ -40,7 +39,7 @@ async function describeEntry(files: Files, p: string, st: { type: string; mode: 
   let hash = '';
   if (st.size <= HASH_LIMIT) {
     const b = await files.readBytes(p).catch(() => null);
-    if (b) hash = ` sha256:${createHash('sha256').update(b).digest('hex').slice(0, 16)}`;
+    if (b) hash = ` sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(b).digest('hex').slice(0, 16)}`;
   }
   return `file ${mode} ${st.size} bytes${hash}`;
 }
