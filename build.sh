@@ -38,8 +38,11 @@ node -e '
 # PATH, in a temp root): SEA's useCodeCache holds only top-level code, so start-up compiled
 # every function it calls again (~60-90 ms). packaging/sea/main.cjs runs the bundle with it.
 WARM=$(mktemp -d) && trap 'rm -rf "$WARM"' EXIT
-mkdir -p "$WARM/root/etc" && printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12"\n' > "$WARM/root/etc/os-release"
-env -i PATH=/nonexistent HOME="$WARM" "$NODE22" packaging/sea/warm-cache.cjs .cache/build/joinagent.cjs .cache/build/joinagent.cache \
+# The warm root has what every real run reads: containerd's default config (TOML parse and
+# render) and a CRI socket (the gRPC client; warm-cache.cjs answers on it).
+mkdir -p "$WARM/root/etc/containerd" && printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12"\n' > "$WARM/root/etc/os-release"
+cp test/fixtures/containerd/default-1.6.toml "$WARM/root/etc/containerd/config.toml"
+env -i PATH=/nonexistent HOME="$WARM" JOINAGENT_WARM_CRI="$WARM/root/run/containerd/containerd.sock" "$NODE22" packaging/sea/warm-cache.cjs .cache/build/joinagent.cjs .cache/build/joinagent.cache \
   plan --config packaging/config.yaml.example --root "$WARM/root" > "$WARM/plan.log" 2>&1 || true
 [ -s .cache/build/joinagent.cache ] || { cat "$WARM/plan.log" >&2; echo "build.sh: no code cache" >&2; exit 1; }
 npx esbuild packaging/sea/main.cjs --bundle --platform=node --target=node22 --format=cjs \
