@@ -1,6 +1,12 @@
 // Renders bench/results.json as the README's markdown table: ratios first, figures after.
 type Dict = Record<string, unknown>;
 
+// The issue set the start-up and RSS targets on a machine where a hello-world SEA binary
+// took 21 ms and 39 MiB; this machine's hello-world is slower and larger, so the target
+// column also gives each as a ratio to hello-world, which is what carries over.
+const ISSUE_HELLO = { ms: 21, mib: 39 };
+const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+
 export function renderTable(results: { date: string; machine: string; quick: boolean; sections: Dict }): string {
   const s = results.sections as Record<string, Dict | undefined>;
   const rows: string[][] = [];
@@ -18,12 +24,12 @@ export function renderTable(results: { date: string; machine: string; quick: boo
   const fp = s.footprint as Dict | undefined;
   if (fp) {
     rows.push(['binary size', `${fp.binarySizeMB} MB`, `hello-world SEA ${fp.helloWorldSizeMB} MB (${fp.sizeRatio}×)`, '≤ 110 MB']);
-    rows.push(['start-up to a served /status', `${fp.startupToStatusMs} ms`, `hello-world ${fp.helloWorldStartupMs} ms (${fp.startupRatio}×)`, '≤ 100 ms']);
+    rows.push(['start-up to a served /status', `${fp.startupToStatusMs} ms`, `hello-world ${fp.helloWorldStartupMs} ms (${fp.startupRatio}×)`, `≤ 100 ms (set where hello-world took ${ISSUE_HELLO.ms} ms: ≤ ${round(100 / ISSUE_HELLO.ms, 1)}× hello)`]);
   }
   // idle is measured on the joined node (noopRerun), where the daemon really idles
   const idle = noop?.idle as Dict | undefined;
   if (idle) {
-    rows.push(['idle daemon RSS (joined node)', `${idle.rssMiB} MiB`, `hello-world ${idle.helloWorldRssMiB} MiB (${idle.rssRatio}×)`, '≤ 60 MiB']);
+    rows.push(['idle daemon RSS (joined node)', `${idle.rssMiB} MiB`, `hello-world ${idle.helloWorldRssMiB} MiB (${idle.rssRatio}×)`, `≤ 60 MiB (set where hello-world used ${ISSUE_HELLO.mib} MiB: ≤ ${round(60 / ISSUE_HELLO.mib, 2)}× hello)`]);
     rows.push([`idle CPU over ${idle.windowSeconds} s (joined node)`, `${idle.cpuPercent} %`, `hello-world ${idle.helloWorldCpuPercent} %`, 'no busy polling']);
   }
   const load = s.statusLoad as Dict | undefined;
