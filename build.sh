@@ -20,11 +20,14 @@ rm -f .cache/build/joinagent.cache
 # stays its single source.
 UNIT_TEXT=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync("systemd/joinagent.service", "utf8")))')
 # 1. One bundle: SEA's require() only loads built-ins, so every dependency goes in.
+# @grpc/proto-loader (and protobufjs behind it, ~150 KB) stays out: grpc-js requires it only
+# inside its server-side channelz and ORCA services; our CRI client encodes its own messages.
 # JOINAGENT_MINIFY=0 keeps names readable (CPU profiles: NODE_OPTIONS=--cpu-prof joinagent ...).
 npx esbuild src/main.ts --bundle --platform=node --target=node22 --format=cjs \
   --outfile=.cache/build/joinagent.cjs --log-level=warning --legal-comments=none \
   --define:JOINAGENT_VERSION="\"$VERSION\"" --define:JOINAGENT_COMMIT="\"$COMMIT\"" \
   --define:JOINAGENT_UNIT_TEXT="$UNIT_TEXT" \
+  --external:@grpc/proto-loader \
   $([ "${JOINAGENT_MINIFY:-1}" = 1 ] && echo --minify)
 # The bundle must be ASCII: main.cjs reads it as latin1 (a plain copy into a one-byte
 # string, ~1 ms) where UTF-8 decoding took ~4-5 ms of every start-up. esbuild leaves a few

@@ -66,8 +66,9 @@ export async function gatherFacts(files: Files): Promise<HostFacts> {
 // the first served /status. Facts are informative; node:os values stay on any failure.
 export async function refineFacts(facts: HostFacts): Promise<HostFacts> {
   try {
-    const si = await import('systeminformation');
-    const [cpu, mem] = await Promise.all([si.cpu(), si.mem()]);
+    // its cpu and memory modules only: the package index loads all twenty (see src/types)
+    const [{ cpu: siCpu }, { mem: siMem }] = await Promise.all([import('systeminformation/lib/cpu.js'), import('systeminformation/lib/memory.js')]);
+    const [cpu, mem] = await Promise.all([siCpu(), siMem()]);
     facts.cpus = cpu.cores || facts.cpus;
     facts.memoryBytes = mem.total || facts.memoryBytes;
   } catch {
