@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { median, round, stop, timeToServe } from './lib.js';
+import { statusConfigYaml } from '../test/helpers/status-config.js';
 
 // Section 3: binary size and start-up time to a served /status, each against a
 // hello-world SEA server built the same way (the floor), in the same run. Idle RSS and
@@ -37,14 +38,5 @@ export async function footprint(binary: string, work: string): Promise<Record<st
 
 // A config whose host has no tools on PATH: the agent serves /status, then fails its run.
 export function benchConfig(port: number): string {
-  return `apiVersion: joinagent.io/v1alpha1
-kind: AgentConfiguration
-kubernetesVersion: v1.32.11
-status: { address: 127.0.0.1:${port} }
-reconcile: { interval: 1h }
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: JoinConfiguration
-discovery: { bootstrapToken: { token: abcdef.0123456789abcdef, apiServerEndpoint: "127.0.0.1:19829", unsafeSkipCAVerification: true } }
-`;
+  return statusConfigYaml({ port, apiServer: '127.0.0.1:19829' });
 }

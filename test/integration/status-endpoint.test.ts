@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli, exitOf, httpGet, spawnAgent, waitFor } from '../helpers/binary.js';
+import { statusConfigYaml } from '../helpers/status-config.js';
 
 // The status endpoint and `joinagent status`, against the built binary. The agent runs
 // on a temp root with an empty PATH: every host step finds no tool and the run fails
@@ -14,24 +15,7 @@ const TOKEN = 'abcdef.0123456789abcdef';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ja-status-'));
 const root = path.join(dir, 'root');
 const config = path.join(dir, 'config.yaml');
-writeFileSync(
-  config,
-  `apiVersion: joinagent.io/v1alpha1
-kind: AgentConfiguration
-kubernetesVersion: v1.32.11
-status: { address: 127.0.0.1:${PORT} }
-reconcile: { interval: 1h }
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: JoinConfiguration
-discovery:
-  bootstrapToken:
-    token: ${TOKEN}
-    apiServerEndpoint: 127.0.0.1:19809
-    caCertHashes: [sha256:${'b'.repeat(64)}]
-`,
-  { mode: 0o600 },
-);
+writeFileSync(config, statusConfigYaml({ port: PORT, apiServer: '127.0.0.1:19809', token: TOKEN, discovery: { caCertHash: `sha256:${'b'.repeat(64)}` } }), { mode: 0o600 });
 const args = ['--config', config, '--root', root, '--log-format', 'json'];
 
 describe('status endpoint (built binary)', () => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exitOf, httpGet, spawnAgent, waitFor } from '../helpers/binary.js';
+import { statusConfigYaml } from '../helpers/status-config.js';
 
 // Abuse of the status endpoint: garbage, oversized headers, a foreign Host, 1,000
 // concurrent connections and slow-header clients. The agent must keep answering
@@ -12,20 +13,7 @@ import { exitOf, httpGet, spawnAgent, waitFor } from '../helpers/binary.js';
 const PORT = 19802;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ja-abuse-'));
 const config = path.join(dir, 'config.yaml');
-writeFileSync(
-  config,
-  `apiVersion: joinagent.io/v1alpha1
-kind: AgentConfiguration
-kubernetesVersion: v1.32.11
-status: { address: 127.0.0.1:${PORT} }
-reconcile: { interval: 1h }
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: JoinConfiguration
-discovery: { bootstrapToken: { token: abcdef.0123456789abcdef, apiServerEndpoint: "127.0.0.1:19809", unsafeSkipCAVerification: true } }
-`,
-  { mode: 0o600 },
-);
+writeFileSync(config, statusConfigYaml({ port: PORT, apiServer: '127.0.0.1:19809' }), { mode: 0o600 });
 
 function raw(payload: string | Buffer, waitMs = 2000): Promise<string> {
   return new Promise((resolve) => {
