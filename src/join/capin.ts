@@ -1,8 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-
-// node:crypto loads when a certificate or signature is first handled, not at start-up
-// (every command imports this module; only the join needs it).
-const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
+import { crypto } from '../host/crypto.js';
 
 // kubeadm's CA pin (RFC 7469 style): "sha256:" + hex of the SHA-256 of the certificate's
 // DER SubjectPublicKeyInfo, the same value as

@@ -1,6 +1,4 @@
-// node:crypto loads when a certificate or signature is first handled, not at start-up
-// (every command imports this module; only the join needs it).
-const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
+import { crypto } from '../host/crypto.js';
 
 // The bootstrap-token signing scheme of k8s.io/cluster-bootstrap (token/jws): a compact
 // JWS with HS256, protected header {"alg":"HS256","kid":"<token-id>"} (JSON keys in

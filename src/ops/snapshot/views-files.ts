@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Files } from '../../host/files.js';
 import { okView, type View } from './types.js';
+import { crypto } from '../../host/crypto.js';
 
 const HASH_LIMIT = 256 * 1024;
 const MAX_ENTRIES = 5000;
@@ -39,7 +40,7 @@ async function describeEntry(files: Files, p: string, st: { type: string; mode: 
   let hash = '';
   if (st.size <= HASH_LIMIT) {
     const b = await files.readBytes(p).catch(() => null);
-    if (b) hash = ` sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(b).digest('hex').slice(0, 16)}`;
+    if (b) hash = ` sha256:${crypto().createHash('sha256').update(b).digest('hex').slice(0, 16)}`;
   }
   return `file ${mode} ${st.size} bytes${hash}`;
 }
