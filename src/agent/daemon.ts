@@ -1,5 +1,3 @@
-import { EXIT } from '../cli/exit.js';
-import type { GlobalOptions } from '../cli/globals.js';
 import { ConfigError, formatProblems, loadConfig, type LoadResult } from '../config/load.js';
 import { backoffDelay } from '../engine/retry.js';
 import type { RetryPolicy } from '../engine/step.js';
@@ -22,9 +20,9 @@ export const RUN_RETRY: RetryPolicy = { attempts: Infinity, baseMs: 5000, maxMs:
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 // Daemon mode (`run` without --once) wired to the process: SIGTERM/SIGINT stop at a safe
-// point and exit 0, SIGHUP reloads the config.
-export async function runDaemon(agent: Agent, g: GlobalOptions): Promise<number> {
-  const daemon = new Daemon(agent, { loadConfig: () => loadConfig(g.config, { requireToken: agent.opts.stepSet === 'run' }), notifier: systemdNotifier(agent.proc) });
+// point and exit 0, SIGHUP reloads the config. Returns the exit code (0: stopped cleanly).
+export async function runDaemon(agent: Agent, configFile: string): Promise<number> {
+  const daemon = new Daemon(agent, { loadConfig: () => loadConfig(configFile, { requireToken: agent.opts.stepSet === 'run' }), notifier: systemdNotifier(agent.proc) });
   const stop = (): void => daemon.stop();
   const hup = (): void => void daemon.reload();
   process.on('SIGTERM', stop);
@@ -63,13 +61,13 @@ export class Daemon {
     const signal = agent.controller.signal;
     for (let attempt = 1; ; attempt++) {
       const r = await agent.converge('run');
-      if (signal.aborted) return EXIT.ok;
+      if (signal.aborted) return 0;
       if (r.ok && agent.model.doc.joined) break;
       const delayMs = backoffDelay(this.opts.retry ?? RUN_RETRY, attempt, this.opts.random);
       agent.bus.emit({ type: 'scheduled', action: 'retry', at: new Date(Date.now() + delayMs).toISOString(), delayMs, attempt });
       await this.notifier.send({ status: `not joined: ${agent.model.doc.reason ?? 'failed'}` });
       await this.pause(delayMs);
-      if (signal.aborted) return EXIT.ok;
+      if (signal.aborted) return 0;
     }
     await this.notifier.send({ ready: true, status: this.idleStatus() });
     while (!signal.aborted) {
@@ -81,7 +79,7 @@ export class Daemon {
       const drift = s.drifted.length ? `; drift in ${s.drifted.join(', ')}${s.repaired.length ? ' (repaired)' : ''}` : '';
       await this.notifier.send({ status: this.idleStatus() + drift });
     }
-    return EXIT.ok;
+    return 0;
   }
 
   // SIGTERM: the engine starts no new step once the signal aborts; the running one (an

@@ -1,4 +1,4 @@
-import type { CriWanted } from './containerd-config.js';
+import type { CriWanted } from './containerd-settings.js';
 
 // What containerd actually runs with, read from CRI Status(verbose).info["config"] (the
 // JSON kubelet/crictl info show). The file can say one thing while a containerd that was

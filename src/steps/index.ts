@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { Step } from '../engine/step.js';
 import type { HostFacts } from '../host/facts.js';
-import { buildJoinSteps } from '../join/steps.js';
+import { buildJoinSteps } from './join/index.js';
 import { hostPreparationSteps } from './host/index.js';
 import { containerdSteps } from './runtime/index.js';
 

@@ -70,7 +70,7 @@ async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean, sel
       await agent.stop();
     }
   }
-  return runDaemon(agent, g);
+  return runDaemon(agent, g.config);
 }
 
 async function plan(cmd: Command, set: 'run' | 'prepare', sel: StepSelection, kubeadm = false): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Change, StepContext } from '../../engine/step.js';
 import { StepError } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
-import { ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts, type CriWanted } from '../../runtime/containerd-config.js';
+import { ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts, type CriWanted } from '../../runtime/containerd-settings.js';
 import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
 import { UnknownKubernetesMinor, workerImages } from '../../runtime/images.js';
 import { desiredHostsFiles, MANAGED_MARKER } from '../../runtime/registry-hosts.js';

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { StepError, type Step, type StepContext } from '../../../src/engine/step.js';
-import type { Files } from '../../../src/host/files.js';
-import { interruptedByUs } from '../../../src/join/attempt.js';
-import { joinCleanupStep } from '../../../src/join/cleanup-step.js';
-import { joinStep } from '../../../src/join/join-step.js';
-import { makePki } from '../../fixtures/pki.js';
-import { FakeProc, stepContext, tempRoot, testConfig } from '../../helpers/fakes.js';
+import { StepError, type Step, type StepContext } from '../../../../src/engine/step.js';
+import type { Files } from '../../../../src/host/files.js';
+import { interruptedByUs } from '../../../../src/join/attempt.js';
+import { joinCleanupStep } from '../../../../src/steps/join/cleanup.js';
+import { joinStep } from '../../../../src/steps/join/join.js';
+import { makePki } from '../../../fixtures/pki.js';
+import { FakeProc, stepContext, tempRoot, testConfig } from '../../../helpers/fakes.js';
 
 // The join and cleanup steps against a temp root, a FakeProc standing in for kubeadm,
 // and a tiny kubelet healthz server (port from the 19730-19749 test range).

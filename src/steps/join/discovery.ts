@@ -1,7 +1,7 @@
-import { StepError, type Step, type StepContext } from '../engine/step.js';
-import { shortPin } from './capin.js';
-import { discover } from './discovery.js';
-import { inspectLocal, joinVerdict } from './local.js';
+import { StepError, type Step, type StepContext } from '../../engine/step.js';
+import { shortPin } from '../../join/capin.js';
+import { discover } from '../../join/discovery.js';
+import { inspectLocal, joinVerdict } from '../../join/local.js';
 
 export interface DiscoveryPublished {
   apiServer: string;

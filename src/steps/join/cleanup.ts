@@ -1,10 +1,10 @@
 import { parse } from 'yaml';
-import { type Change, type Step, type StepContext } from '../engine/step.js';
-import { hostFiles, type Files } from '../host/files.js';
-import { paths } from '../host/paths.js';
-import { clearJoinAttempt } from './attempt.js';
-import { inspectLocal } from './local.js';
-import { renderJoinConfig } from './render.js';
+import { type Change, type Step, type StepContext } from '../../engine/step.js';
+import { hostFiles, type Files } from '../../host/files.js';
+import { paths } from '../../host/paths.js';
+import { clearJoinAttempt } from '../../join/attempt.js';
+import { inspectLocal } from '../../join/local.js';
+import { renderJoinConfig } from '../../join/render.js';
 
 const STRIP = `remove the bootstrap token from ${paths.joinConfig}`;
 const STALE = `remove ${paths.joinAttempt} (the join it records finished: kubelet.conf is there)`;

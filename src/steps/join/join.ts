@@ -1,12 +1,12 @@
-import { StepError, type Change, type Step, type StepContext } from '../engine/step.js';
-import { paths } from '../host/paths.js';
-import { clearJoinAttempt, interruptedByUs, readJoinAttempt, recordJoinAttempt } from './attempt.js';
-import { shortPin } from './capin.js';
-import { expectedPins } from './discovery-step.js';
-import { classifyJoinFailure, phaseProgress, type JoinFailure } from './kubeadm-output.js';
-import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from './kubelet.js';
-import { inspectLocal, joinVerdict } from './local.js';
-import { renderJoinConfig, TOKEN_PLACEHOLDER } from './render.js';
+import { StepError, type Change, type Step, type StepContext } from '../../engine/step.js';
+import { paths } from '../../host/paths.js';
+import { clearJoinAttempt, interruptedByUs, readJoinAttempt, recordJoinAttempt } from '../../join/attempt.js';
+import { shortPin } from '../../join/capin.js';
+import { expectedPins } from './discovery.js';
+import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join/kubeadm-output.js';
+import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
+import { inspectLocal, joinVerdict } from '../../join/local.js';
+import { renderJoinConfig, TOKEN_PLACEHOLDER } from '../../join/render.js';
 
 const RESET = 'kubeadm reset --force';
 const RESTART_KUBELET = 'systemctl restart kubelet';

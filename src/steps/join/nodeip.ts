@@ -1,6 +1,6 @@
-import { StepError, type Step } from '../engine/step.js';
-import { chooseNodeIP } from './nodeip.js';
-import { userNodeIP } from './render.js';
+import { StepError, type Step } from '../../engine/step.js';
+import { chooseNodeIP } from '../../join/nodeip.js';
+import { userNodeIP } from '../../join/render.js';
 
 // Decides the address kubelet registers (node-ip) and shows it in /status; the join
 // step renders it into the JoinConfiguration.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { configVersion, ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts } from '../../../src/runtime/containerd-config.js';
+import { configVersion, ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts } from '../../../src/runtime/containerd-settings.js';
 import { parseToml, renderToml, TomlSyntaxError, valueAt, type TomlTable } from '../../../src/runtime/toml.js';
 
 const fixture = (name: string): TomlTable => parseToml(readFileSync(path.join(import.meta.dirname, '../../fixtures/containerd', name), 'utf8'));

@@ -1,11 +1,11 @@
-import type { LoadedConfig } from '../config/types.js';
-import type { Step } from '../engine/step.js';
-import type { HostFacts } from '../host/facts.js';
-import { joinCleanupStep } from './cleanup-step.js';
-import { discoveryStep } from './discovery-step.js';
-import { joinStep } from './join-step.js';
-import { nodeIPStep } from './nodeip-step.js';
-import { nodeReadyStep } from './ready-step.js';
+import type { LoadedConfig } from '../../config/types.js';
+import type { Step } from '../../engine/step.js';
+import type { HostFacts } from '../../host/facts.js';
+import { joinCleanupStep } from './cleanup.js';
+import { discoveryStep } from './discovery.js';
+import { joinStep } from './join.js';
+import { nodeIPStep } from './nodeip.js';
+import { nodeReadyStep } from './node-ready.js';
 
 // The join group: validate credentials first, pick the node IP, join, clean up the
 // token, then prove the result from the node. `prior` = every step before the group

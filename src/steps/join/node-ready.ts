@@ -1,6 +1,6 @@
-import { StepError, type Step } from '../engine/step.js';
-import { inspectLocal } from './local.js';
-import { readNodeStatus } from './nodestatus.js';
+import { StepError, type Step } from '../../engine/step.js';
+import { inspectLocal } from '../../join/local.js';
+import { readNodeStatus } from '../../join/nodestatus.js';
 
 // The runbook's control-plane checks, done from the node with the kubelet's own
 // credentials: the Node exists, is Ready, has a podCIDR. NotReady right after a join is
