@@ -13,6 +13,9 @@ VERSION=$(node -p "require('./package.json').version")
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 [ -x "$NODE22" ] || { echo "build.sh: $NODE22 missing: run 'npm ci' first" >&2; exit 2; }
+# Every tool comes from node_modules by path: npx from a fresh HOME asks the registry
+# (and once made a bare Node runtime pass for the agent, see check-binary.sh).
+[ -x node_modules/.bin/esbuild ] || { echo "build.sh: node_modules/.bin/esbuild missing: run 'npm ci' first" >&2; exit 2; }
 
 mkdir -p dist .cache/build
 rm -f .cache/build/joinagent.cache
@@ -23,7 +26,7 @@ UNIT_TEXT=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileS
 # @grpc/proto-loader (and protobufjs behind it, ~150 KB) stays out: grpc-js requires it only
 # inside its server-side channelz and ORCA services; our CRI client encodes its own messages.
 # JOINAGENT_MINIFY=0 keeps names readable (CPU profiles: NODE_OPTIONS=--cpu-prof joinagent ...).
-npx esbuild src/main.ts --bundle --platform=node --target=node22 --format=cjs \
+node_modules/.bin/esbuild src/main.ts --bundle --platform=node --target=node22 --format=cjs \
   --outfile=.cache/build/joinagent.cjs --log-level=warning --legal-comments=none \
   --define:JOINAGENT_VERSION="\"$VERSION\"" --define:JOINAGENT_COMMIT="\"$COMMIT\"" \
   --define:JOINAGENT_UNIT_TEXT="$UNIT_TEXT" \
@@ -48,7 +51,7 @@ cp test/fixtures/containerd/default-1.6.toml "$WARM/root/etc/containerd/config.t
 env -i PATH=/nonexistent HOME="$WARM" JOINAGENT_WARM_CRI="$WARM/root/run/containerd/containerd.sock" "$NODE22" packaging/sea/warm-cache.cjs .cache/build/joinagent.cjs .cache/build/joinagent.cache \
   plan --config packaging/config.yaml.example --root "$WARM/root" > "$WARM/plan.log" 2>&1 || true
 [ -s .cache/build/joinagent.cache ] || { cat "$WARM/plan.log" >&2; echo "build.sh: no code cache" >&2; exit 1; }
-npx esbuild packaging/sea/main.cjs --bundle --platform=node --target=node22 --format=cjs \
+node_modules/.bin/esbuild packaging/sea/main.cjs --bundle --platform=node --target=node22 --format=cjs \
   --outfile=.cache/build/sea-main.cjs --log-level=warning
 
 # 3. pkg's SEA mode with an explicit base runtime: a stripped copy of the npm-provided
@@ -60,8 +63,10 @@ if [ ! -x "$BASE" ] || [ "$NODE22" -nt "$BASE" ]; then
 fi
 rm -f dist/joinagent
 # pkg runs `node --experimental-sea-config` from PATH: the blob must come from the same
-# Node major as the base, so Node 22 goes first on PATH.
-PATH="$PWD/$NODE22_DIR/bin:$PWD/node_modules/.bin:$PATH" npm_config_yes=true npm_config_offline=true "$NODE22" -e '
+# Node major as the base, so Node 22 goes first on PATH. pkg >= 6.23 injects the blob with
+# postject's JS API from node_modules (6.14 ran `npx postject` from a temp dir, which fails
+# offline and was ignored); npm_config_offline keeps any npm call it might still make local.
+PATH="$PWD/$NODE22_DIR/bin:$PATH" npm_config_offline=true "$NODE22" -e '
   require("@yao-pkg/pkg/lib-es5/sea").default(process.argv[1], {
     targets: [{ platform: "linux", arch: "x64", nodeRange: "node22", output: process.argv[2] }],
     nodePath: process.argv[3],
@@ -69,10 +74,12 @@ PATH="$PWD/$NODE22_DIR/bin:$PWD/node_modules/.bin:$PATH" npm_config_yes=true npm
     seaConfig: { assets: { "joinagent.cjs": process.argv[4] + "/joinagent.cjs", "joinagent.cache": process.argv[4] + "/joinagent.cache" } },
   }).catch((e) => { console.error(e); process.exit(1); });
 ' .cache/build/sea-main.cjs "$PWD/dist/joinagent" "$PWD/$BASE" "$PWD/.cache/build" > .cache/build/pkg.log 2>&1 \
-  || { cat .cache/build/pkg.log >&2; exit 1; }
+  || { tail -n 20 .cache/build/pkg.log >&2; echo "build.sh: pkg failed to make the binary: $(grep -m1 -oE "Cannot find module '[^']+'" .cache/build/pkg.log || grep -m1 -oE "Error: .*" .cache/build/pkg.log || echo 'see .cache/build/pkg.log')" >&2; rm -f dist/joinagent; exit 1; }
 [ -x dist/joinagent ] || { cat .cache/build/pkg.log >&2; echo "build.sh: pkg produced no binary" >&2; exit 1; }
 chmod 0755 dist/joinagent
-echo "build.sh: dist/joinagent $(du -m dist/joinagent | cut -f1) MB ($(dist/joinagent --version))"
+# The product must be the agent, not a runtime that happens to start: see check-binary.sh.
+bash packaging/check-binary.sh dist/joinagent "$VERSION" "$COMMIT" || { mv dist/joinagent dist/joinagent.rejected; exit 1; }
+echo "build.sh: dist/joinagent $(du -m dist/joinagent | cut -f1) MB ($(dist/joinagent --version), commit $COMMIT, code cache used)"
 
 if [ "${JOINAGENT_PACKAGES:-0}" = 1 ] || [ "${1:-}" = packages ]; then
   bash packaging/build-packages.sh "$VERSION"

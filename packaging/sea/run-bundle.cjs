@@ -17,7 +17,10 @@ exports.runBundle = function runBundle(source, cachedData, req, filename) {
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   // import() of a built-in (node:sea) goes through Node's default loader, as in a SEA main script
   const script = new vm.Script(wrapped, { filename: 'joinagent.cjs', cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
-  if (process.env.JOINAGENT_DEBUG_CODE_CACHE) process.stderr.write(`code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'}\n`);
+  const cache = cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none';
+  // `version --json` reports it: build.sh refuses a binary whose cache V8 did not take
+  globalThis[Symbol.for('joinagent.codeCache')] = cache;
+  if (process.env.JOINAGENT_DEBUG_CODE_CACHE) process.stderr.write(`code cache ${cache}\n`);
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, req, mod, filename, require('node:path').dirname(filename));
   return script;

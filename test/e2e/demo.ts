@@ -1,11 +1,12 @@
 // `npm run demo`: boots a disposable Debian 12 node next to a simulated control plane,
-// a signed apt repository and a registry (all on a private 198.18.9.0/30 link), runs
+// a signed apt repository and a registry (all on a private /30 link in 198.18.0.0/15), runs
 // scenario 1 live with the agent's own progress output, prints /status, and removes
 // everything on exit or Ctrl-C.
 import { existsSync } from 'node:fs';
 import readline from 'node:readline';
 import { ensureBinary, statusInNode, waitForStatus } from './harness/agent.js';
 import { cleanupAll } from './harness/cleanup.js';
+import { linkFor } from './harness/paths.js';
 import { sh } from './harness/sh.js';
 import { startWorld } from './harness/world.js';
 
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new Error('the demo boots a systemd-nspawn node: run it as root on Linux (sudo npm run demo)');
   await installMissing();
   await ensureBinary(say);
-  say('starting a signed apt repository, a registry and a simulated control plane on 198.18.9.1, and booting a fresh Debian 12 node (first time: ~1 minute to build its root filesystem)');
+  say(`starting a signed apt repository, a registry and a simulated control plane on ${linkFor(9).host}, and booting a fresh Debian 12 node (first time: ~1 minute to build its root filesystem)`);
   const w = await startWorld({ slot: 9, log: say });
   const { node } = w;
   say(`node ${node.name} is up (${node.link.node}); copying dist/joinagent and a config into it, like scp`);

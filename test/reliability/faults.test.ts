@@ -11,6 +11,7 @@ import { startControlPlane, type ControlPlane } from '../e2e/harness/controlplan
 import { waitFor } from '../e2e/harness/sh.js';
 import { REPO_KEY_IN_NODE, startWorld, type World } from '../e2e/harness/world.js';
 import { CONFIG, journal, tryStatus } from './lib/agent-in-node.js';
+import { linkFor } from '../e2e/harness/paths.js';
 import { startFaultProxy, type FaultProxy } from './lib/fault-proxy.js';
 import { assertFilesWhole, plantForeignContent } from './lib/node-files.js';
 
@@ -39,7 +40,7 @@ before(async () => {
     controlPlane: false,
     log,
     beforeBoot: async (_root, parts) => {
-      const host = `198.18.${SLOT}.1`;
+      const host = linkFor(SLOT).host;
       cp = await startControlPlane(host, parts.token, 'v1.32.11', 6444);
       apiProxy = await startFaultProxy(host, 6443, { host, port: 6444 });
       registryProxy = await startFaultProxy(host, 5001, { host, port: 5000 });

@@ -6,15 +6,36 @@ import { binary, repoRoot } from './paths.js';
 import { sh, waitFor } from './sh.js';
 
 // Builds dist/joinagent when it is missing or older than any source file, so a
-// scenario never tests a stale binary.
+// scenario never tests a stale binary; then checks that it is the agent (this version and
+// commit, its code cache), as build.sh does, before anything copies it into a node: a
+// bare Node runtime under the agent's name once reached the demo node and failed there
+// with "Cannot find module '/run'" after minutes of set-up.
 export async function ensureBinary(log: (m: string) => void = () => {}): Promise<string> {
   // the binary embeds systemd/joinagent.service too
   const newest = Math.max(await newestMtime(path.join(repoRoot, 'src')), await newestMtime(path.join(repoRoot, 'systemd')));
+  let built = false;
   if (!existsSync(binary) || statSync(binary).mtimeMs < newest) {
     log('building dist/joinagent (bash build.sh)');
     await sh('bash', ['build.sh'], { cwd: repoRoot, timeoutMs: 5 * 60_000 });
+    built = true;
   }
+  let problem = await checkBinary();
+  if (problem && !built) {
+    // e.g. built before the last commit: one rebuild, then the verdict stands
+    log(`rebuilding dist/joinagent: ${problem}`);
+    await sh('bash', ['build.sh'], { cwd: repoRoot, timeoutMs: 5 * 60_000 });
+    problem = await checkBinary();
+  }
+  if (problem) throw new Error(`dist/joinagent is not the agent, not copying it into a node: ${problem}`);
   return binary;
+}
+
+// packaging/check-binary.sh's one-line verdict, or undefined when the binary is right.
+async function checkBinary(): Promise<string | undefined> {
+  const version = (JSON.parse(await fs.readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const commit = (await sh('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, allowFailure: true })).stdout.trim() || 'unknown';
+  const r = await sh('bash', [path.join(repoRoot, 'packaging/check-binary.sh'), binary, version, commit], { allowFailure: true });
+  return r.exitCode === 0 ? undefined : r.stderr.trim().replace(/^check-binary: \S+: /, '');
 }
 
 async function newestMtime(dir: string): Promise<number> {

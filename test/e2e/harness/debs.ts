@@ -1,5 +1,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { withCacheLock } from './cache-lock.js';
 import { cacheDir, repoRoot } from './paths.js';
 import { sh } from './sh.js';
 
@@ -64,15 +65,18 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<string> {
 export async function distroDebs(names = ['containerd', 'runc']): Promise<string[]> {
   const dir = path.join(cacheDir, 'debs');
   await fs.mkdir(dir, { recursive: true });
-  const have = await fs.readdir(dir);
-  const missing = names.filter((n) => !have.some((f) => f.startsWith(`${n}_`) && f.endsWith('.deb')));
-  if (missing.length) {
-    // a fresh machine may have empty package lists: update once, then download
-    const r = await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000, allowFailure: true });
-    if (r.exitCode !== 0) {
-      await sh('apt-get', ['update', '-qq'], { timeoutMs: 5 * 60_000 });
-      await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000 });
-    }
+  const missingIn = (have: string[]): string[] => names.filter((n) => !have.some((f) => f.startsWith(`${n}_`) && f.endsWith('.deb')));
+  if (missingIn(await fs.readdir(dir)).length) {
+    await withCacheLock('debs', async () => {
+      const missing = missingIn(await fs.readdir(dir));
+      if (!missing.length) return;
+      // a fresh machine may have empty package lists: update once, then download
+      const r = await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000, allowFailure: true });
+      if (r.exitCode !== 0) {
+        await sh('apt-get', ['update', '-qq'], { timeoutMs: 5 * 60_000 });
+        await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000 });
+      }
+    });
   }
   const all = await fs.readdir(dir);
   return names.map((n) => path.join(dir, all.find((f) => f.startsWith(`${n}_`) && f.endsWith('.deb'))!));

@@ -7,7 +7,7 @@ export type Link = ReturnType<typeof linkFor>;
 
 // The node's only network. nspawn's --network-veth gives the node a private network
 // namespace (so net.* sysctls are its own and writable) and a veth whose host end
-// (ve-jaeN) lives only while the node runs. The services' address 198.18.N.1 sits on a
+// (ve-jaeN) lives only while the node runs. The services' address (linkFor().host) sits on a
 // host-only interface that outlives reboots, so the repository, registry and control plane
 // can listen before the first boot (cloud-init) and keep listening across reboots.
 // No default route in the node: it reaches what the harness serves on .1, nothing else.
@@ -54,7 +54,7 @@ export async function configureNodeNetwork(root: string, slot: number): Promise<
 // veth, like firewalld's default zone; a netdev ingress table touches only this link.
 export async function dropPort(slot: number, on: boolean, port = 6443): Promise<void> {
   const l = linkFor(slot);
-  const table = `ja_e2e_${slot}`;
+  const table = `ja_e2e_${l.slot}`;
   await sh('nft', ['delete', 'table', 'netdev', table], { allowFailure: true });
   if (!on) return;
   await sh('nft', ['-f', '-'], {

@@ -3,12 +3,12 @@ import { createWriteStream, existsSync, promises as fs, statSync } from 'node:fs
 import path from 'node:path';
 import { onCleanup } from './cleanup.js';
 import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link } from './net.js';
-import { nodesDir, prefix } from './paths.js';
+import { effectiveSlot, nodesDir, prefix } from './paths.js';
 import { copyRootfs, ensureRootfs, type RootfsVariant } from './rootfs.js';
 import { sh, waitFor, type ShOptions, type ShResult } from './sh.js';
 
 export interface NodeOptions {
-  /** 1..250: picks the 198.18.slot.0/30 link and the names. */
+  /** Picks the node's /30 link and its names (paths.ts linkFor). */
   slot: number;
   variant?: RootfsVariant;
   hostname?: string;
@@ -36,7 +36,7 @@ export class Node {
   private undo?: () => void;
 
   private constructor(private readonly opts: NodeOptions) {
-    this.name = `${prefix}-${opts.slot}`;
+    this.name = `${prefix}-${effectiveSlot(opts.slot)}`;
     this.dir = path.join(nodesDir, this.name);
     this.root = path.join(this.dir, 'root');
   }

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { withCacheLock } from './cache-lock.js';
+import { hostDebianMirror } from './mirror.js';
 import { cacheDir } from './paths.js';
 import { sh } from './sh.js';
 
 // What a fresh Debian 12 node has: systemd to boot, the tools the stand-ins use (curl,
 // openssl, busybox httpd/nc), nftables and gnupg (apt keyrings). Nothing Kubernetes.
 export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'procps', 'kmod', 'curl', 'ca-certificates', 'openssl', 'nftables', 'busybox', 'gnupg', 'tzdata'];
-const MIRROR = 'http://deb.debian.org/debian';
 
 export type RootfsVariant = 'base' | 'cloud-init';
 
@@ -20,16 +21,19 @@ export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: str
   const hash = createHash('sha256').update(`bookworm minbase ${pkgs.join(',')}`).digest('hex').slice(0, 12);
   const dir = path.join(cacheDir, `rootfs-${hash}`);
   if (existsSync(path.join(dir, '.complete'))) return dir;
-  log(`building the ${variant} Debian 12 root filesystem with debootstrap (once; cached in ${dir})`);
-  const tmp = `${dir}.tmp`;
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(cacheDir, { recursive: true });
-  await sh('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, 'bookworm', tmp, MIRROR], { timeoutMs: 20 * 60_000 });
-  await isolate(tmp, variant);
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.rename(tmp, dir);
-  await fs.writeFile(path.join(dir, '.complete'), `${pkgs.join(',')}\n`);
-  return dir;
+  return withCacheLock(`rootfs-${hash}`, async () => {
+    if (existsSync(path.join(dir, '.complete'))) return dir; // built by the run we waited for
+    const mirror = hostDebianMirror();
+    log(`building the ${variant} Debian 12 root filesystem with debootstrap from ${mirror} (once; cached in ${dir})`);
+    const tmp = `${dir}.tmp`;
+    await fs.rm(tmp, { recursive: true, force: true });
+    await sh('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, 'bookworm', tmp, mirror], { timeoutMs: 20 * 60_000 });
+    await isolate(tmp, variant);
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rename(tmp, dir);
+    await fs.writeFile(path.join(dir, '.complete'), `${pkgs.join(',')}\n`);
+    return dir;
+  });
 }
 
 // A node must reach nothing but the test hosts: no Debian sources, no stale package

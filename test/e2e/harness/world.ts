@@ -3,6 +3,7 @@ import { renderConfig, newToken } from './config.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { onCleanup } from './cleanup.js';
 import { Node } from './node.js';
+import { linkFor } from './paths.js';
 import type { RootfsVariant } from './rootfs.js';
 import { startRegistry, type Registry } from './registry.js';
 
@@ -47,7 +48,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     variant: o.variant,
     log: o.log,
     beforeBoot: async (root) => {
-      const host = `198.18.${o.slot}.1`;
+      const host = linkFor(o.slot).host;
       parts.repo = await startAptRepo(host);
       parts.registry = await startRegistry(host);
       if (o.controlPlane !== false) parts.cp = await startControlPlane(host, token);

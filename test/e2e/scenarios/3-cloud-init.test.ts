@@ -7,6 +7,7 @@ import { assertHostPrepared, assertJoined, assertPublishedNode, assertRuntimeRea
 import { cleanupAll } from '../harness/cleanup.js';
 import { metaData, userDataFromExample } from '../harness/cloudinit.js';
 import { serveDir, type StaticServer } from '../harness/http.js';
+import { linkFor } from '../harness/paths.js';
 import { log, scenario } from '../harness/scenario.js';
 import { startWorld, type World } from '../harness/world.js';
 
@@ -25,7 +26,7 @@ before(async () => {
     // the example's config reads the token from this file, which the example also writes
     tokenFile: '/etc/joinagent/token',
     beforeBoot: async (root, parts) => {
-      files = await serveDir(path.dirname(binary), `198.18.${SLOT}.1`, 8081, '/releases/');
+      files = await serveDir(path.dirname(binary), linkFor(SLOT).host, 8081, '/releases/');
       const seed = path.join(root, 'var/lib/cloud/seed/nocloud');
       await fs.mkdir(seed, { recursive: true });
       await fs.writeFile(path.join(seed, 'user-data'), await userDataFromExample({ config: parts.config, token: parts.token, binaryUrl: `${files.url}joinagent`, binaryPath: binary }));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../../fixtures/controlplane.js';
+import { asRoot, needs, onPath } from '../../helpers/needs.js';
 import { BINARY, runBinary, runCmd, SECRET, tempRoot, TOKEN, writeConfig, type Result } from './harness.js';
 
 // `joinagent discover` through the built binary against the simulated control plane:
@@ -107,16 +108,8 @@ describe('joinagent discover (built binary)', () => {
 // A port dropped by nftables inside a network namespace this test creates: discovery
 // must call it filtered (timed out), not refused. Needs root and nft; skipped otherwise.
 const NS = `ja-join-${process.pid}`;
-const canNetns = process.getuid?.() === 0 && (() => {
-  try {
-    execFileSync('nft', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
-describe('filtered port (netns + nftables drop)', { skip: !canNetns && 'needs root and nft' }, () => {
+describe('filtered port (netns + nftables drop)', needs(asRoot && onPath('nft'), 'needs root and nft (package nftables)'), () => {
   let cp: ControlPlane;
   const sh = (cmd: string): void => {
     execFileSync('sh', ['-c', cmd], { stdio: 'pipe' });

@@ -6,13 +6,13 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../src/config/load.js';
+import { needs, onPath } from '../../helpers/needs.js';
 
 // The operator-facing files under packaging/ are copy-paste material: each must pass its
 // own tool's check, and every joinagent config inside them must pass joinagent's.
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'joinagent-pkgfiles-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const USER_DATA = ['packaging/cloud-init/user-data.yaml', 'packaging/cloud-init/user-data-golden-image.yaml'];
-const have = (cmd: string): boolean => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 
 // A config as joinagent would read it on the node, with the token file pointed at a temp copy.
 async function validates(text: string, name: string): Promise<void> {
@@ -25,7 +25,7 @@ async function validates(text: string, name: string): Promise<void> {
 }
 
 for (const f of USER_DATA) {
-  test(`${f}: valid cloud-config, config and token 0600, joinagent config valid, install --now`, { skip: !have('cloud-init') && 'cloud-init not installed' }, async () => {
+  test(`${f}: valid cloud-config, config and token 0600, joinagent config valid, install --now`, needs(onPath('cloud-init'), 'cloud-init not installed'), async () => {
     const r = spawnSync('cloud-init', ['schema', '--config-file', f], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Valid cloud-config/);
@@ -40,7 +40,7 @@ for (const f of USER_DATA) {
   });
 }
 
-test('cloud-init schema does reject a broken user-data (the check above can fail)', { skip: !have('cloud-init') && 'cloud-init not installed' }, () => {
+test('cloud-init schema does reject a broken user-data (the check above can fail)', needs(onPath('cloud-init'), 'cloud-init not installed'), () => {
   const bad = path.join(tmp, 'bad.yaml');
   writeFileSync(bad, readFileSync(USER_DATA[0], 'utf8').replace("permissions: '0600'", 'permissions: 0600\n    mode: x'));
   assert.notEqual(spawnSync('cloud-init', ['schema', '--config-file', bad]).status, 0);
@@ -50,7 +50,7 @@ test('packaging/config.yaml.example is a valid config', async () => {
   await validates(readFileSync('packaging/config.yaml.example', 'utf8'), 'example');
 });
 
-test('the Ansible playbook passes ansible-playbook --syntax-check (and a broken one does not)', { skip: !have('ansible-playbook') && 'ansible-core not installed' }, () => {
+test('the Ansible playbook passes ansible-playbook --syntax-check (and a broken one does not)', needs(onPath('ansible-playbook'), 'ansible-playbook (ansible-core) not installed'), () => {
   const env = { ...process.env, ANSIBLE_HOME: tmp, ANSIBLE_LOCAL_TEMP: tmp, ANSIBLE_NOCOLOR: '1' };
   const check = (playbook: string) => spawnSync('ansible-playbook', ['--syntax-check', '-i', 'packaging/ansible/inventory.example.ini', playbook], { encoding: 'utf8', env });
   const r = check('packaging/ansible/joinagent.yml');

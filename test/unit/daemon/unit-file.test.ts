@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { needs, onPath } from '../../helpers/needs.js';
 
 const UNIT = readFileSync('systemd/joinagent.service', 'utf8');
 
@@ -26,7 +27,7 @@ function parseUnit(text: string): Record<string, Record<string, string[]>> {
   return out;
 }
 
-test('systemd-analyze verify accepts the unit, without a single warning', { skip: !hasSystemdAnalyze() && 'systemd-analyze not installed' }, () => {
+test('systemd-analyze verify accepts the unit, without a single warning', needs(onPath('systemd-analyze'), 'systemd-analyze (package systemd) not installed'), () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'joinagent-unit-'));
   try {
     // verify also checks that ExecStart exists: point it at an executable that does
@@ -74,11 +75,3 @@ test('the unit does what an unattended join needs', () => {
   assert.deepEqual(u.Install.WantedBy, ['multi-user.target']);
 });
 
-function hasSystemdAnalyze(): boolean {
-  try {
-    execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -7,11 +7,11 @@ import { after, before, test } from 'node:test';
 import { diskHint } from '../../../src/engine/engine.js';
 import { hostFiles } from '../../../src/host/files.js';
 import { saveState, emptyState, loadState } from '../../../src/engine/state.js';
+import { asRoot, needs } from '../../helpers/needs.js';
 
 // A write that hits a full disk must leave the previous file and no partial temp file,
 // and its error must name the file and say which filesystem to free. A real full
 // filesystem: a 1 MiB tmpfs (root only; skipped otherwise).
-const asRoot = process.getuid?.() === 0;
 let root = '';
 before(() => {
   if (!asRoot) return;
@@ -33,7 +33,7 @@ const fill = (): void => {
 };
 const temps = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.joinagent-\d+-\d+$/.test(f));
 
-test('disk full: the previous file stays whole, no temp file is left, the error names file and filesystem', { skip: !asRoot && 'needs root to mount a tmpfs' }, async () => {
+test('disk full: the previous file stays whole, no temp file is left, the error names file and filesystem', needs(asRoot, 'needs root to mount a tmpfs'), async () => {
   const files = hostFiles(root);
   mkdirSync(path.join(root, 'etc'), { recursive: true });
   await files.write('/etc/hosts', '127.0.0.1 localhost\n');
