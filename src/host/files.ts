@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { paths } from './paths.js';
 
@@ -185,6 +185,7 @@ export function hostFiles(root = '/', readOnly = false): Files {
 async function atomicWrite(target: string, data: Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
+  await removeStaleTemps(dir, path.basename(target));
   // pid + a counter: two writes in the same millisecond (steps run side by side) never share a temp file
   const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${++tmpCounter}`);
   try {
@@ -207,6 +208,18 @@ async function atomicWrite(target: string, data: Buffer, mode: number, owner?: {
   if (dh) {
     await dh.sync().catch(() => undefined);
     await dh.close();
+  }
+}
+
+// A SIGKILL between the temp file's creation and its rename leaves the temp file behind;
+// the next write of the same target removes those whose writer is gone (the pid in the name
+// is not running), never one a live agent is still writing.
+async function removeStaleTemps(dir: string, base: string): Promise<void> {
+  const prefix = `.${base}.joinagent-`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    const pid = n.startsWith(prefix) ? /^(\d+)-\d+$/.exec(n.slice(prefix.length))?.[1] : undefined;
+    if (pid && Number(pid) !== process.pid && !existsSync(`/proc/${pid}`)) await fs.rm(path.join(dir, n), { force: true });
   }
 }
 

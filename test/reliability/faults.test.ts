@@ -23,6 +23,8 @@ import { assertFilesWhole, plantForeignContent } from './lib/node-files.js';
 // and hint naming what to fix), every file is whole; once the fault is lifted, the next run
 // gets past it; the last one converges to a joined node.
 const SLOT = 140;
+const HOST = linkFor(SLOT).host;
+const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const UNIT = 'ja-faults-daemon';
 const HOLDER = 'ja-faults-dpkg-holder';
 let w: World | undefined;
@@ -144,7 +146,7 @@ test('faults: retried with back-off, explained by /status, nothing half-written,
   // 2. the daemon's own next retry gets past the disk; the repository is down, then answers 500
   s = await statusUntil('packages retrying on the unreachable repository', (x) => (step(x, 'packages')?.attempts ?? 0) >= 2 && /apt-get update/.test(step(x, 'packages')?.message ?? ''));
   assert.ok(['ok', 'changed'].includes(step(s, diskStep)!.state), `${diskStep} converged once the disk had room: ${step(s, diskStep)!.state}`);
-  assert.match(step(s, 'packages')!.message ?? '', /198\.18\.140\.1 8080|198\.18\.140\.1:8080/, 'the retry message names the repository');
+  assert.match(step(s, 'packages')!.message ?? '', new RegExp(`${re(HOST)} 8080|${re(HOST)}:8080`), 'the retry message names the repository');
   lap(`repository down: packages retrying (${step(s, 'packages')!.message?.slice(0, 120)})`);
   await repo.setFault!('error500');
   s = await statusUntil('packages failed on the repository', failedOn('packages'), 150_000);
@@ -178,7 +180,7 @@ test('faults: retried with back-off, explained by /status, nothing half-written,
   // apt-get install was running while the holder still had the lock, and it succeeded in
   // that same attempt: it waited (DPkg::Lock::Timeout) instead of failing
   assert.equal(step(s, 'packages')!.attempts, 1, 'within the first attempt: apt waited for the lock');
-  await assertExplained(s, 'images', /registry mirror http:\/\/198\.18\.140\.1:5001 for registry\.k8s\.io is unreachable/, /start the mirror or fix containerd\.registryMirrors/, 4);
+  await assertExplained(s, 'images', new RegExp(`registry mirror http://${re(HOST)}:5001 for registry\\.k8s\\.io is unreachable`), /start the mirror or fix containerd\.registryMirrors/, 4);
   lap('dpkg lock released after 2s: packages installed; registry down: images failed after 4 attempts');
   await stopDaemon();
 
@@ -192,7 +194,7 @@ test('faults: retried with back-off, explained by /status, nothing half-written,
   s = await statusUntil('discovery failed on the control plane', failedOn('discovery'), 150_000);
   assert.equal(step(s, 'images')!.state, 'changed', 'images pulled through the slow registry');
   lap(`registry slow: images pulled in ${((step(s, 'images')!.durationMs ?? 0) / 1000).toFixed(1)}s`);
-  await assertExplained(s, 'discovery', /connection to 198\.18\.140\.1:6443 refused/, /ss -tlnp \| grep 6443/, 3);
+  await assertExplained(s, 'discovery', new RegExp(`connection to ${re(HOST)}:6443 refused`), /ss -tlnp \| grep 6443/, 3);
   lap(`control plane down: discovery failed after 3 attempts (${step(s, 'discovery')!.message}; hint: ${step(s, 'discovery')!.hint})`);
 
   // 6. everything back: the next run joins, and a run after that changes nothing

@@ -29,6 +29,22 @@ describe('files', () => {
     }
   });
 
+  it('a temp file left by a SIGKILLed writer goes at the next write of that file; a live writer\'s stays', async () => {
+    const { root, files, cleanup } = tempRoot();
+    try {
+      mkdirSync(path.join(root, 'etc/modules-load.d'), { recursive: true });
+      const dir = path.join(root, 'etc/modules-load.d');
+      // pid 2^22+1 is above Linux's pid_max limit: never a running process
+      writeFileSync(path.join(dir, `.k8s.conf.joinagent-${2 ** 22 + 1}-5`), 'overl');
+      writeFileSync(path.join(dir, '.k8s.conf.joinagent-1-7'), 'pid 1 is alive');
+      writeFileSync(path.join(dir, `.other.conf.joinagent-${2 ** 22 + 1}-1`), 'another target');
+      await files.write('/etc/modules-load.d/k8s.conf', 'overlay\n');
+      assert.deepEqual(readdirSync(dir).sort(), ['.k8s.conf.joinagent-1-7', `.other.conf.joinagent-${2 ** 22 + 1}-1`, 'k8s.conf']);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('records files it created, and a new file gets the requested mode', async () => {
     const { files, cleanup } = tempRoot();
     try {
