@@ -232,6 +232,19 @@ describe('packages step', () => {
     assert.equal((await packagesStep.check(ctx)).state, 'ok', 'installed after the resumed transaction');
   });
 
+  it('a failed dpkg run under apt names dpkg\'s own reason (apt prints it on stdout)', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    sim.proc.on(/^apt-get install /, {
+      exitCode: 100,
+      stdout: 'Setting up kubelet (1.32.11-1.1) ...\ndpkg: error processing package kubelet (--configure):\n installed kubelet package post-installation script subprocess returned error exit status 1\nErrors were encountered while processing:\n kubelet\n',
+      stderr: 'E: Sub-process /usr/bin/dpkg returned an error code (1)',
+    });
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => /dpkg returned an error code \(1\)\ndpkg: error processing package kubelet \(--configure\):\ninstalled kubelet package post-installation script subprocess returned error exit status 1/.test(e.message));
+  });
+
   it('a key URL answering 503 is retryable, 404 is not', async () => {
     for (const [path, retryable] of [['/busy.key', true], ['/nope.key', false]] as const) {
       const sim = simulateHost('debian');

@@ -35,7 +35,19 @@ export function packageError(what: string, r: RunResult): StepError {
     : retryable
       ? 'the repository was not reachable: check the network, proxy and repositories.* in the config; joinagent retries with backoff'
       : 'run the command by hand to see the full error';
-  return new StepError(`packages: ${what}: ${describeFailure(r)}`, hint, retryable);
+  return new StepError(`packages: ${what}: ${describeFailure(r)}${dpkgErrors(text)}`, hint, retryable);
+}
+
+// apt runs dpkg on a pty of its own, so dpkg's reasons ("dpkg: error processing package
+// kubelet (--configure):" and the line under it) arrive on apt's stdout while its stderr
+// ends with only "E: Sub-process /usr/bin/dpkg returned an error code (1)". Quote them.
+export function dpkgErrors(text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    if (/^dpkg: (error|unrecoverable)/.test(l)) out.push(l.trim(), ...(lines[i + 1]?.startsWith(' ') ? [lines[i + 1].trim()] : []));
+  });
+  return out.length ? `\n${[...new Set(out)].slice(0, 6).join('\n')}` : '';
 }
 
 // apt names the lock holder: "Could not get lock /var/lib/dpkg/lock-frontend. It is held by
