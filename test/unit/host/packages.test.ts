@@ -232,6 +232,24 @@ describe('packages step', () => {
     assert.equal((await packagesStep.check(ctx)).state, 'ok', 'installed after the resumed transaction');
   });
 
+  it('a package dpkg was killed while unpacking (reinstreq): dpkg --configure -a cannot fix it, the install that follows reinstalls it', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    let journal = true;
+    sim.proc.on(/^apt-get install /, () => (journal ? { exitCode: 100, stderr: "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem." } : undefined));
+    sim.proc.on(/^dpkg --configure -a/, () => ((journal = false), { exitCode: 1, stdout: 'dpkg: error processing package kubelet (--configure):\n package is in a very bad inconsistent state; you should\n reinstall it before attempting configuration\nErrors were encountered while processing:\n kubelet\n' }));
+    // kubelet half-installed with its reinstall-required flag, until something reinstalls it
+    let broken = true;
+    sim.proc.on(/^dpkg-query -W [\s\S]*kubelet/, () => (broken ? { exitCode: 1, stdout: 'kubelet\t1.32.11-1.1\tiHR\n' } : undefined));
+    sim.proc.on(/^apt-get install .*--reinstall/, () => (journal ? undefined : ((broken = false), undefined)));
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await packagesStep.apply(ctx, r.state === 'change' ? r.changes : []);
+    const runs = sim.proc.runs().filter((c) => /^(apt-get install|dpkg )/.test(c)).map((c) => c.split(' ').slice(0, 3).join(' ') + (c.includes('--reinstall') ? ' --reinstall' : ''));
+    assert.deepEqual(runs, ['apt-get install -y --reinstall', 'dpkg --configure -a', 'apt-get install -y --reinstall']);
+    assert.equal((await packagesStep.check(ctx)).state, 'ok', 'installed after the resumed transaction');
+  });
+
   it('a failed dpkg run under apt names dpkg\'s own reason (apt prints it on stdout)', async () => {
     const sim = simulateHost('debian');
     after(sim.cleanup);

@@ -1,5 +1,5 @@
-import type { StepContext } from '../../../engine/step.js';
-import type { RunOptions } from '../../../host/proc.js';
+import { StepError, type StepContext } from '../../../engine/step.js';
+import type { RunOptions, RunResult } from '../../../host/proc.js';
 import { packageError, type PackageManager } from './backend.js';
 
 // Unattended and bounded: no prompts (keep existing config files), wait for the dpkg lock
@@ -8,17 +8,35 @@ import { packageError, type PackageManager } from './backend.js';
 const APT_ENV: RunOptions = { env: { DEBIAN_FRONTEND: 'noninteractive' }, allowFailure: true, timeoutMs: 15 * 60_000 };
 const lock = (ctx: StepContext): string[] => ['-o', `DPkg::Lock::Timeout=${Math.max(0, Math.round(ctx.config.agent.host.packageLockWait / 1000))}`];
 
+const DPKG_QUERY_FORMAT = '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n';
+
 // apt refuses every install after a dpkg run was cut short (power loss, a killed agent or
 // apt): "dpkg was interrupted, you must manually run 'dpkg --configure -a'".
 const INTERRUPTED = /dpkg was interrupted/;
 
 // Finishes the interrupted transaction the way apt asks, keeping existing config files,
-// so a crashed run resumes instead of failing on every retry.
-async function finishInterrupted(ctx: StepContext): Promise<void> {
+// so a crashed run resumes instead of failing on every retry. A package dpkg was killed
+// while unpacking is left "half-installed" (reinstreq): `dpkg --configure -a` cannot
+// configure it ("package is in a very bad inconsistent state; you should reinstall it"),
+// but it has replayed dpkg's journal, so the install that follows is accepted by apt and
+// reinstalls that package. Its failure is returned, to be quoted if the install fails too.
+async function finishInterrupted(ctx: StepContext): Promise<StepError | undefined> {
   ctx.warn('packages: a previous dpkg run was interrupted; finishing it with dpkg --configure -a', 'nothing to do: joinagent resumes the install');
   ctx.progress('dpkg --configure -a (an earlier package run was interrupted)');
   const r = await ctx.proc.run('dpkg', ['--configure', '-a', '--force-confdef', '--force-confold'], APT_ENV);
-  if (r.exitCode !== 0) throw packageError('dpkg --configure -a', r);
+  return r.exitCode === 0 ? undefined : packageError('dpkg --configure -a', r);
+}
+
+// Packages dpkg left half-done (killed while unpacking or configuring): db:Status-Abbrev's
+// second letter H (half-installed), U (unpacked), F (half-configured), or the R
+// (reinstall required) error flag.
+async function halfInstalled(ctx: StepContext, names: string[]): Promise<string[]> {
+  const r = await ctx.proc.probe('dpkg-query', ['-W', DPKG_QUERY_FORMAT, ...names], { allowFailure: true });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter(([name, , st]) => name && st && (/[HUF]/.test(st[1] ?? '') || st[2] === 'R'))
+    .map(([name]) => name);
 }
 
 // Parses `apt-cache madison NAME`: "  kubelet | 1.32.11-1.1 | https://... Packages".
@@ -48,7 +66,7 @@ export const apt: PackageManager = {
   // hold` sets and `showhold` lists (apt-mark would load apt's cache and run dpkg twice)
   async installed(ctx, names) {
     // exits 1 when one of the names is unknown, yet prints the others
-    const r = await ctx.proc.probe('dpkg-query', ['-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], { allowFailure: true });
+    const r = await ctx.proc.probe('dpkg-query', ['-W', DPKG_QUERY_FORMAT, ...names], { allowFailure: true });
     const found = parseDpkgQuery(r.stdout);
     const held = new Set(r.stdout.split('\n').map((l) => l.split('\t')).filter(([name, , status]) => name && status?.[0] === 'h').map(([name]) => name));
     return new Map(names.map((n) => [n, { version: found.get(n) ?? null, held: held.has(n) }]));
@@ -74,13 +92,23 @@ export const apt: PackageManager = {
   async install(ctx, pkgs) {
     ctx.progress(`apt-get install ${pkgs.map((p) => p.name).join(' ')}`);
     const args = ['install', '-y', '-q', '--no-install-recommends', '--allow-downgrades', '--allow-change-held-packages', ...lock(ctx), '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
-    const install = () => ctx.proc.run('apt-get', [...args, ...pkgs.map((p) => `${p.name}=${p.version}`)], { ...APT_ENV, onLine: (l) => progressLine(ctx, l) });
+    const names = pkgs.map((p) => p.name);
+    const install = async (): Promise<RunResult> => {
+      // apt calls a half-installed package of the same version "already the newest version",
+      // exits 0 and leaves it broken: only --reinstall unpacks it again
+      const reinstall = (await halfInstalled(ctx, names)).length > 0 ? ['--reinstall'] : [];
+      return ctx.proc.run('apt-get', [...args, ...reinstall, ...pkgs.map((p) => `${p.name}=${p.version}`)], { ...APT_ENV, onLine: (l) => progressLine(ctx, l) });
+    };
     let r = await install();
+    let recovery: StepError | undefined;
     if (r.exitCode !== 0 && INTERRUPTED.test(`${r.stderr}\n${r.stdout}`)) {
-      await finishInterrupted(ctx);
+      recovery = await finishInterrupted(ctx);
       r = await install();
     }
-    if (r.exitCode !== 0) throw packageError('apt-get install', r);
+    if (r.exitCode !== 0) {
+      const e = packageError('apt-get install', r);
+      throw recovery ? new StepError(`${e.message}\n(before it, ${recovery.message.replace(/^packages: /, '')})`, e.hint, e.retryable) : e;
+    }
   },
   async hold(ctx, names) {
     const r = await ctx.proc.run('apt-mark', ['hold', ...names], { allowFailure: true });
