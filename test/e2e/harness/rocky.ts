@@ -18,6 +18,8 @@ import { sh } from './sh.js';
 
 // debootstrap does not resolve virtual packages: polkitd (firewalld's) needs a logind, libpam-systemd provides it
 export const ROCKY_PACKAGES = ['dnf', 'dnf-plugins-core', 'rpm', 'firewalld', 'netbase', 'iptables', 'libpam-systemd'];
+/** Names the cached root: change it whenever rockify() changes what it makes. */
+export const ROCKY_LAYOUT = 'rocky-layout-1';
 export const KUBE_RPM_RELEASE = '150500.1.1';
 export const CONTAINERD_IO_RPM = `${CONTAINERD2_UPSTREAM}-1.el10`;
 const PLUGIN_DIR = '/usr/lib/python3/dist-packages/dnf-plugins';
@@ -47,7 +49,7 @@ export async function rockify(root: string): Promise<void> {
   }
   // Rocky installs the versionlock plugin with its own rpm; dnf-plugins-core's `local`
   // plugin does not exist there
-  await fs.rename(path.join(root, PLUGIN_DIR, 'versionlock.py'), path.join(root, HIDDEN, 'versionlock.py'));
+  if (existsSync(path.join(root, PLUGIN_DIR, 'versionlock.py'))) await fs.rename(path.join(root, PLUGIN_DIR, 'versionlock.py'), path.join(root, HIDDEN, 'versionlock.py'));
   await fs.rm(path.join(root, PLUGIN_DIR, 'local.py'), { force: true });
   await fs.rm(path.join(root, 'etc/dnf/plugins/versionlock.conf'), { force: true });
   await fs.rm(path.join(root, 'etc/dnf/plugins/versionlock.list'), { force: true });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { withCacheLock } from './cache-lock.js';
 import { hostDebianMirror } from './mirror.js';
 import { cacheDir } from './paths.js';
-import { ROCKY_PACKAGES, rockify } from './rocky.js';
+import { ROCKY_LAYOUT, ROCKY_PACKAGES, rockify } from './rocky.js';
 import { sh } from './sh.js';
 
 // What a fresh Debian 12 node has: systemd to boot, the tools the stand-ins use (curl,
@@ -19,8 +19,8 @@ export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: str
   // debootstrap does not resolve virtual packages: python3-cryptography needs the
   // provider of python3-cffi-backend-api-* named explicitly.
   const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : BASE_PACKAGES;
-  // the rocky root is also reshaped (rocky.ts): its code is part of the name
-  const extra = variant === 'rocky' ? await fs.readFile(path.join(import.meta.dirname, 'rocky.ts'), 'utf8') : '';
+  // the rocky root is also reshaped by rockify(): bump ROCKY_LAYOUT when that changes
+  const extra = variant === 'rocky' ? ` ${ROCKY_LAYOUT}` : '';
   const hash = createHash('sha256').update(`bookworm minbase ${pkgs.join(',')}${extra}`).digest('hex').slice(0, 12);
   const dir = path.join(cacheDir, `rootfs-${hash}`);
   if (existsSync(path.join(dir, '.complete'))) return dir;

@@ -68,6 +68,7 @@ export async function buildRpm(spec: RpmSpec, outDir: string): Promise<string> {
   const top = await fs.mkdtemp(path.join(outDir, `.${spec.name}-`));
   try {
     const stage = path.join(top, 'stage');
+    await fs.mkdir(stage, { recursive: true });
     for (const f of spec.files) {
       const target = path.join(stage, f.path);
       await fs.mkdir(path.dirname(target), { recursive: true });
