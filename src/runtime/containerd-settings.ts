@@ -85,7 +85,7 @@ export interface EnsureResult {
 // the file says: CRI enabled, runc with systemd cgroups (inserted when absent: containerd
 // 2.x's default omits the key, so the runbook's sed does nothing), the sandbox image, and
 // registry hosts from config_path.
-export function ensureCriConfig(input: TomlTable, wanted: CriWanted): EnsureResult {
+export function ensureCriConfig(input: TomlTable, wanted: CriWanted, runtime?: RuntimeVersion): EnsureResult {
   const doc = cloneToml(input);
   const changes: string[] = [];
   const version = configVersion(doc) === 3 ? 3 : 2;
@@ -115,9 +115,12 @@ export function ensureCriConfig(input: TomlTable, wanted: CriWanted): EnsureResu
   }
 
   const registry = tableAt(doc, ['plugins', ids.images, 'registry']);
-  const paths = typeof registry.config_path === 'string' ? registry.config_path.split(':').filter(Boolean) : [];
-  if (!paths.includes(wanted.certsDir)) {
-    changes.push(`registry config_path ${JSON.stringify(registry.config_path ?? '')} -> ${JSON.stringify(wanted.certsDir)}`);
+  // Exactly one directory: containerd 2.1+ pulls through the transfer service, which takes
+  // config_path as one directory (2.2's default "certs.d:/etc/docker/certs.d" finds no
+  // hosts.toml at all there); a node upgraded from 1.x in place must not break either.
+  if (registry.config_path !== wanted.certsDir) {
+    const others = typeof registry.config_path === 'string' ? registry.config_path.split(':').filter((p) => p && p !== wanted.certsDir) : [];
+    changes.push(`registry config_path ${JSON.stringify(registry.config_path ?? '')} -> ${JSON.stringify(wanted.certsDir)}${others.length ? ` (hosts.toml files under ${others.join(', ')} are no longer read: containerd 2.1+ reads one directory)` : ''}`);
     registry.config_path = wanted.certsDir;
   }
   // containerd refuses `mirrors` next to config_path: move them into hosts.toml files.
@@ -130,7 +133,34 @@ export function ensureCriConfig(input: TomlTable, wanted: CriWanted): EnsureResu
     delete registry.mirrors;
     changes.push(`move registry.mirrors (${Object.keys(legacyMirrors).join(', ')}) to ${wanted.certsDir}/<host>/hosts.toml`);
   }
+  moveDownloadConcurrency(doc, ids.images, runtime, changes);
   return { doc, changes, legacyMirrors };
+}
+
+export interface RuntimeVersion {
+  major: number;
+  minor: number;
+}
+
+export const TRANSFER_PLUGIN = 'io.containerd.transfer.v1.local';
+
+// containerd 2.1+ falls back to the old local pull for the CRI when the images plugin
+// sets max_concurrent_downloads to anything but 3: the setting belongs to the transfer
+// service there. Moved, the operator's limit still applies and the pull path stays the
+// one containerd documents (and mirrors are read the way this agent configures them).
+function moveDownloadConcurrency(doc: TomlTable, imagesId: string, runtime: RuntimeVersion | undefined, changes: string[]): void {
+  if (!runtime || !transferCapable(runtime)) return;
+  const images = valueAt(doc, ['plugins', imagesId]);
+  if (!isTable(images) || images.max_concurrent_downloads === undefined || Number(images.max_concurrent_downloads) === 3) return;
+  const n = images.max_concurrent_downloads;
+  delete images.max_concurrent_downloads;
+  tableAt(doc, ['plugins', TRANSFER_PLUGIN]).max_concurrent_downloads = n;
+  changes.push(`max_concurrent_downloads = ${String(n)} moved from the CRI images plugin to plugins."${TRANSFER_PLUGIN}" (containerd ${runtime.major}.${runtime.minor} would otherwise fall back to the local pull)`);
+}
+
+// containerd 2.1 is the first whose CRI pulls through the transfer service.
+export function transferCapable(v: RuntimeVersion): boolean {
+  return v.major > 2 || (v.major === 2 && v.minor >= 1);
 }
 
 // containerd also refuses TLS settings in registry.configs next to config_path; those

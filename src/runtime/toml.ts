@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
 import { parse, stringify, TomlError } from 'smol-toml';
+import { editToml, TomlEditUnsupported, type TomlEdit } from './toml-edit.js';
 
 // TOML handling for containerd's config: parse keeping integer vs float types (a float
 // `pause_threshold = 0.02` and an integer `oom_score = 0` must come back as written), and
@@ -70,4 +72,48 @@ export function deepMerge(base: TomlTable, over: TomlTable): TomlTable {
     out[k] = isTable(v) && isTable(out[k]) ? deepMerge(out[k] as TomlTable, v) : cloneToml(v);
   }
   return out;
+}
+
+// The leaf edits that turn `before` into `after`: a set per changed or added value (a
+// new empty table as a set of {}), a delete per removed key or table.
+export function diffEdits(before: TomlTable, after: TomlTable, prefix: string[] = []): TomlEdit[] {
+  const out: TomlEdit[] = [];
+  for (const k of Object.keys(before)) if (!(k in after)) out.push({ op: 'delete', path: [...prefix, k] });
+  for (const [k, v] of Object.entries(after)) {
+    const path = [...prefix, k];
+    const old = before[k];
+    if (isTable(v)) {
+      if (old !== undefined && !isTable(old)) out.push({ op: 'delete', path });
+      if (!isTable(old) && Object.keys(v).length === 0) out.push({ op: 'set', path, value: {} });
+      else out.push(...diffEdits(isTable(old) ? old : {}, v, path));
+    } else if (!sameToml(old, v)) {
+      if (isTable(old)) out.push({ op: 'delete', path });
+      out.push({ op: 'set', path, value: v });
+    }
+  }
+  return out;
+}
+
+// `desired` written as an edit of `text`: only what differs changes, comments and layout
+// stay. The result is parsed back and must be exactly `desired`; an edit the range editor
+// cannot do (or a result that would not read back the same) renders the whole document.
+export function renderPreserving(text: string, desired: TomlTable): { text: string; preserved: boolean } {
+  try {
+    const out = editToml(text, diffEdits(parseToml(text), desired));
+    if (sameToml(parseToml(out), desired)) return { text: out, preserved: true };
+  } catch (e) {
+    if (!(e instanceof TomlEditUnsupported) && !(e instanceof TomlSyntaxError)) throw e;
+  }
+  return { text: renderToml(desired), preserved: false };
+}
+
+// Same values, whatever the objects' prototypes (the parser's tables and plain objects
+// compare equal); integers stay apart from floats (1n is not 1).
+export function sameToml(a: unknown, b: unknown): boolean {
+  if (isTable(a) && isTable(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && sameToml(a[k], b[k]));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameToml(x, b[i]));
+  return isDeepStrictEqual(a, b);
 }

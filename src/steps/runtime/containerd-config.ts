@@ -2,7 +2,7 @@ import path from 'node:path';
 import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
 import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
-import { criWanted, planContainerd } from './containerd-plan.js';
+import { criWanted, planContainerd, type ContainerdPlan } from './containerd-plan.js';
 import { waitForCriReady, withCri } from './cri.js';
 
 export interface RuntimeStepOptions {
@@ -22,8 +22,10 @@ export function containerdConfigStep(opts: RuntimeStepOptions): Step {
     after: opts.after,
     async check(ctx) {
       const plan = await planContainerd(ctx);
-      if (plan.changes.length === 0) return { state: 'ok' };
-      return { state: 'change', changes: plan.changes, message: plan.notes.join('; ') || undefined };
+      const pull = describePull(plan);
+      if (plan.runtime) ctx.publish('containerd', { version: `${plan.runtime.major}.${plan.runtime.minor}`, pullPath: plan.pull?.mode, pullPathReason: plan.pull?.reason });
+      if (plan.changes.length === 0) return { state: 'ok', message: pull };
+      return { state: 'change', changes: plan.changes, message: [...plan.notes, ...(pull ? [pull] : [])].join('; ') || undefined };
     },
     async apply(ctx) {
       const plan = await planContainerd(ctx);
@@ -41,6 +43,14 @@ export function containerdConfigStep(opts: RuntimeStepOptions): Step {
       if (plan.restart) await restartAndConfirm(ctx, opts.readyTimeoutMs);
     },
   };
+}
+
+// "containerd 2.1: CRI pulls through the transfer service" (or the local pull, and why):
+// the two read different settings, so the operator is told which one applies.
+function describePull(plan: ContainerdPlan): string | undefined {
+  if (!plan.runtime || !plan.pull) return undefined;
+  const v = `containerd ${plan.runtime.major}.${plan.runtime.minor}`;
+  return plan.pull.mode === 'transfer' ? `${v}: CRI pulls through the transfer service (registry hosts from ${paths.containerdCertsDir})` : `${v}: CRI pulls with the local pull: ${plan.pull.reason}`;
 }
 
 // A write refused by the filesystem means the file is protected on purpose (chattr +i,

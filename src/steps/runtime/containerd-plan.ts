@@ -1,11 +1,12 @@
 import type { Change, StepContext } from '../../engine/step.js';
 import { StepError } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
-import { ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts, type CriWanted } from '../../runtime/containerd-settings.js';
+import { ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts, type CriWanted, type RuntimeVersion } from '../../runtime/containerd-settings.js';
 import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
 import { UnknownKubernetesMinor, workerImages } from '../../runtime/images.js';
 import { desiredHostsFiles, MANAGED_MARKER } from '../../runtime/registry-hosts.js';
-import { parseToml, renderToml, TomlSyntaxError, type TomlTable } from '../../runtime/toml.js';
+import { parseContainerdVersion, pullPath, type PullPath } from '../../runtime/pull-path.js';
+import { parseToml, renderPreserving, sameToml, TomlSyntaxError, type TomlTable } from '../../runtime/toml.js';
 import { liveStatus } from './cri.js';
 
 // What the containerd-config step would change, computed read-only: the config file, the
@@ -17,6 +18,9 @@ export interface ContainerdPlan {
   hosts: { path: string; content: string | null }[];
   restart: boolean;
   notes: string[];
+  /** containerd's version and CRI pull path with the planned config (unknown before install). */
+  runtime?: RuntimeVersion;
+  pull?: PullPath;
 }
 
 export const CONFIG_HEADER = '# containerd configuration, kept by joinagent (CRI on, SystemdCgroup, sandbox image, registry hosts).\n# Settings of your own are preserved; the previous file is under /var/lib/joinagent/backup.\n\n';
@@ -44,18 +48,23 @@ export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> 
     }
   }
   const notes: string[] = [];
+  const runtime = await containerdVersion(ctx);
   let base = current;
+  let baseText = before ?? '';
+  let regenerated = false;
   if (needsDefaultConfig(current)) {
     const defaults = await containerdDefaults(ctx);
     if (defaults === null) {
       // plan on a host where containerd is not installed yet: say what will happen
       return { changes: [{ kind: 'action', description: `generate ${file} from \`containerd config default\` once containerd is installed` }], hosts: [], restart: true, notes };
     }
-    const merged = mergeOverDefault(defaults, current);
+    const merged = mergeOverDefault(defaults.doc, current);
     notes.push(...merged.notes);
     base = merged.doc;
+    // a regenerated file is containerd's own default text with the settings laid on it
+    if (merged.regenerated) [baseText, regenerated] = [defaults.text, true];
   }
-  const ensured = ensureCriConfig(base!, wanted);
+  const ensured = ensureCriConfig(base!, wanted, runtime);
   const conflicts = tlsConflicts(ensured.doc);
   if (conflicts.length) {
     throw new StepError(
@@ -64,10 +73,13 @@ export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> 
     );
   }
   const changes: Change[] = [];
-  const plan: ContainerdPlan = { changes, hosts: [], restart: false, notes: [...notes, ...ensured.changes] };
-  const desired = renderToml(ensured.doc);
-  if (current === null || renderToml(current) !== desired) {
-    plan.configText = CONFIG_HEADER + desired;
+  const pull = runtime ? pullPath(ensured.doc, runtime) : undefined;
+  const plan: ContainerdPlan = { changes, hosts: [], restart: false, notes: [...notes, ...ensured.changes], runtime, pull };
+  if (current === null || regenerated || !sameToml(current, ensured.doc)) {
+    // an edit of the file as it is: comments, quoting and order kept, only the settings change
+    const r = renderPreserving(baseText, ensured.doc);
+    if (!r.preserved) plan.notes.push(`${file} rewritten whole: its layout could not be kept for this change`);
+    plan.configText = regenerated ? CONFIG_HEADER + r.text : r.text;
     plan.restart = true;
     changes.push({ kind: 'file', path: file, before, after: plan.configText });
   }
@@ -116,13 +128,20 @@ async function liveDifferences(ctx: StepContext, wanted: CriWanted, plan: Contai
   }
 }
 
+// `containerd --version`: which containerd reads the file decides where some settings
+// belong (see pull-path.ts); undefined before it is installed.
+async function containerdVersion(ctx: StepContext): Promise<RuntimeVersion | undefined> {
+  const r = await ctx.proc.probe('containerd', ['--version'], { allowFailure: true, timeoutMs: 30_000 });
+  return r.exitCode === 0 ? parseContainerdVersion(r.stdout) : undefined;
+}
+
 // `containerd config default` is a read-only query; null when containerd is not installed.
-async function containerdDefaults(ctx: StepContext): Promise<TomlTable | null> {
+async function containerdDefaults(ctx: StepContext): Promise<{ doc: TomlTable; text: string } | null> {
   const r = await ctx.proc.probe('containerd', ['config', 'default'], { allowFailure: true, timeoutMs: 30_000 });
   if (r.notFound) {
     if (ctx.dryRun) return null;
     throw new StepError('containerd is not installed: `containerd config default` was not found', 'install containerd (the packages step does, from containerd.source) and run again');
   }
   if (r.exitCode !== 0) throw new StepError(`\`containerd config default\` failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`, 'run it by hand to see why');
-  return parseToml(r.stdout, 'containerd config default');
+  return { doc: parseToml(r.stdout, 'containerd config default'), text: r.stdout };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { containerdIoDeb } from './containerd-io.js';
 import { buildDeb, distroDebs, kubePackages } from './debs.js';
 import { serveDir, type StaticServer } from './http.js';
 import { cacheDir } from './paths.js';
@@ -31,20 +32,46 @@ export async function startAptRepo(host: string, port = 8080, workDir?: string):
   const packages = (await sh('dpkg-scanpackages', ['--multiversion', 'pool', '/dev/null'], { cwd: dir })).stdout;
   await fs.writeFile(path.join(dir, 'Packages'), packages);
   await fs.writeFile(path.join(dir, 'Packages.gz'), gzipSync(packages));
-  await fs.writeFile(path.join(dir, 'Release'), await releaseFile(dir, ['Packages', 'Packages.gz']));
+  const gpg = await signedRelease(dir, ['Packages', 'Packages.gz'], ['Description: joinagent e2e test repository (Debian containerd/runc + kube stand-ins)']);
+  await fs.copyFile(gpg.publicKey, path.join(dir, 'Release.key'));
+  const server = await serveDir(dir, host, port, '/debian/');
+  return { ...server, keyFile: gpg.publicKey, dir, close: async () => { await server.close(); if (!workDir) await fs.rm(dir, { recursive: true, force: true }); } };
+}
+
+// Docker's apt repository layout (download.docker.com/linux/debian: `deb URL bookworm
+// stable`, dists/bookworm/stable/binary-amd64, key at URL/gpg) with containerd.io 2.1,
+// served at http://host:port/linux/debian.
+export async function startDockerAptRepo(host: string, port = 8081): Promise<AptRepo> {
+  const dir = await fs.mkdtemp('/var/tmp/ja-e2e-docker-repo-');
+  const deb = await containerdIoDeb();
+  const pool = path.join(dir, 'pool/stable/c/containerd.io');
+  await fs.mkdir(pool, { recursive: true });
+  await fs.copyFile(deb, path.join(pool, path.basename(deb)));
+  const dist = path.join(dir, 'dists/bookworm');
+  await fs.mkdir(path.join(dist, 'stable/binary-amd64'), { recursive: true });
+  const packages = (await sh('dpkg-scanpackages', ['--multiversion', 'pool', '/dev/null'], { cwd: dir })).stdout;
+  await fs.writeFile(path.join(dist, 'stable/binary-amd64/Packages'), packages);
+  await fs.writeFile(path.join(dist, 'stable/binary-amd64/Packages.gz'), gzipSync(packages));
+  const gpg = await signedRelease(dist, ['stable/binary-amd64/Packages', 'stable/binary-amd64/Packages.gz'], ['Suite: bookworm', 'Codename: bookworm', 'Components: stable', 'Description: joinagent e2e: Docker-style repository (containerd.io)']);
+  await fs.copyFile(gpg.publicKey, path.join(dir, 'gpg'));
+  const server = await serveDir(dir, host, port, '/linux/debian/');
+  return { ...server, url: server.url.replace(/\/$/, ''), keyFile: gpg.publicKey, dir, close: async () => { await server.close(); await fs.rm(dir, { recursive: true, force: true }); } };
+}
+
+// Release (with the hashes apt verifies), InRelease and Release.gpg, signed by the test key.
+async function signedRelease(dir: string, files: string[], fields: string[]): Promise<{ publicKey: string }> {
+  await fs.writeFile(path.join(dir, 'Release'), await releaseFile(dir, files, fields));
   const gpg = await repoKey();
   await fs.rm(path.join(dir, 'InRelease'), { force: true });
   await fs.rm(path.join(dir, 'Release.gpg'), { force: true });
   await sh('gpg', [...gpg.args, '--clearsign', '-o', path.join(dir, 'InRelease'), path.join(dir, 'Release')], { env: gpg.env });
   await sh('gpg', [...gpg.args, '--armor', '--detach-sign', '-o', path.join(dir, 'Release.gpg'), path.join(dir, 'Release')], { env: gpg.env });
   await sh('gpgconf', ['--kill', 'gpg-agent'], { env: gpg.env, allowFailure: true });
-  await fs.copyFile(gpg.publicKey, path.join(dir, 'Release.key'));
-  const server = await serveDir(dir, host, port, '/debian/');
-  return { ...server, keyFile: gpg.publicKey, dir, close: async () => { await server.close(); if (!workDir) await fs.rm(dir, { recursive: true, force: true }); } };
+  return gpg;
 }
 
 // Release with the hashes apt verifies; Date is required by apt, Valid-Until left out.
-async function releaseFile(dir: string, files: string[]): Promise<string> {
+async function releaseFile(dir: string, files: string[], fields: string[]): Promise<string> {
   const rows = await Promise.all(files.map(async (f) => ({ f, data: await fs.readFile(path.join(dir, f)) })));
   const sums = (algo: string) => rows.map(({ f, data }) => ` ${createHash(algo).update(data).digest('hex')} ${data.length} ${f}`);
   return [
@@ -52,7 +79,7 @@ async function releaseFile(dir: string, files: string[]): Promise<string> {
     'Label: joinagent-e2e',
     'Architectures: amd64 all',
     `Date: ${new Date().toUTCString().replace('GMT', 'UTC')}`,
-    'Description: joinagent e2e test repository (Debian containerd/runc + kube stand-ins)',
+    ...fields,
     'MD5Sum:', ...sums('md5'),
     'SHA256:', ...sums('sha256'),
     '',
@@ -60,7 +87,7 @@ async function releaseFile(dir: string, files: string[]): Promise<string> {
 }
 
 // The test signing key, made once with gpg --batch in a private GNUPGHOME and cached.
-async function repoKey(): Promise<{ args: string[]; env: Record<string, string>; publicKey: string }> {
+export async function repoKey(): Promise<{ args: string[]; env: Record<string, string>; publicKey: string }> {
   const home = path.join(cacheDir, 'gnupg');
   const publicKey = path.join(cacheDir, 'repo-key.asc');
   const env = { GNUPGHOME: home };

@@ -45,7 +45,7 @@ export async function assertRuntimeReady(node: Node): Promise<void> {
 
 // Joined as kubeadm leaves a worker, kubelet healthy, and the control plane's own view:
 // this node's Node object Ready with a podCIDR.
-export async function assertJoined(w: World): Promise<void> {
+export async function assertJoined(w: Pick<World, 'node' | 'cp'>): Promise<void> {
   const { node } = w;
   for (const f of ['/etc/kubernetes/kubelet.conf', '/etc/kubernetes/pki/ca.crt', '/var/lib/kubelet/config.yaml', '/var/lib/kubelet/kubeadm-flags.env']) {
     assert.equal((await node.exec(['test', '-s', f], { allowFailure: true })).exitCode, 0, `${f} written by kubeadm join`);

@@ -12,6 +12,9 @@ export interface ScenarioConfig {
   token: string;
   tokenFile?: string;
   version?: string;
+  /** Docker's containerd.io from this repository (README default), else the distribution's containerd. */
+  docker?: { url: string; keyPath: string };
+  firewall?: 'disable' | 'open-ports' | 'leave';
 }
 
 // A bootstrap token of kubeadm's shape ([a-z0-9]{6}.[a-z0-9]{16}), fresh per scenario.
@@ -35,16 +38,17 @@ export function renderConfig(c: ScenarioConfig): string {
     `kubernetesVersion: ${c.version ?? 'v1.32.11'}`,
     'host:',
     '  timezone: Etc/UTC',
-    '  firewall: disable',
+    `  firewall: ${c.firewall ?? 'disable'}`,
     '  swap: disable',
     '  hosts:',
     `    - { ip: ${c.host}, names: [k8s-ctr] }`,
     'containerd:',
-    '  source: distro',
+    `  source: ${c.docker ? 'docker' : 'distro'}`,
     '  registryMirrors:',
     `    registry.k8s.io: ["http://${c.registry}"]`,
     'repositories:',
     `  kubernetes: { url: "${c.repoUrl}", key: "${c.repoKeyPath}" }`,
+    ...(c.docker ? [`  docker: { url: "${c.docker.url}", key: "${c.docker.keyPath}" }`] : []),
     'images: { repository: registry.k8s.io }',
     'nodeIP: auto',
     ...(c.tokenFile ? ['join:', `  tokenFile: ${c.tokenFile}`] : []),

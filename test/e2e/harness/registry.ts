@@ -4,6 +4,8 @@ import { pushTinyImages, startRegistry as startFixtureRegistry } from '../../fix
 export interface Registry {
   /** host:port, plain HTTP */
   address: string;
+  /** docker-registry's log: one line per request (proof that a pull went through the mirror). */
+  log: string;
   close(): Promise<void>;
 }
 
@@ -27,5 +29,5 @@ export async function startRegistry(host: string, port = 5000): Promise<Registry
     await close();
     throw e;
   }
-  return { address: handle.address, close };
+  return { address: handle.address, log: handle.log, close };
 }

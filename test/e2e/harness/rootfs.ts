@@ -4,21 +4,24 @@ import path from 'node:path';
 import { withCacheLock } from './cache-lock.js';
 import { hostDebianMirror } from './mirror.js';
 import { cacheDir } from './paths.js';
+import { ROCKY_LAYOUT, ROCKY_PACKAGES, rockify } from './rocky.js';
 import { sh } from './sh.js';
 
 // What a fresh Debian 12 node has: systemd to boot, the tools the stand-ins use (curl,
 // openssl, busybox httpd/nc), nftables and gnupg (apt keyrings). Nothing Kubernetes.
 export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'procps', 'kmod', 'curl', 'ca-certificates', 'openssl', 'nftables', 'busybox', 'gnupg', 'tzdata'];
 
-export type RootfsVariant = 'base' | 'cloud-init';
+export type RootfsVariant = 'base' | 'cloud-init' | 'rocky';
 
 // The cached root filesystem for a variant, built once with debootstrap (~1-2 min) and
 // reused; the hash of the package list names it, so changing the list rebuilds it.
 export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: string) => void = () => {}): Promise<string> {
   // debootstrap does not resolve virtual packages: python3-cryptography needs the
   // provider of python3-cffi-backend-api-* named explicitly.
-  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : BASE_PACKAGES;
-  const hash = createHash('sha256').update(`bookworm minbase ${pkgs.join(',')}`).digest('hex').slice(0, 12);
+  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : BASE_PACKAGES;
+  // the rocky root is also reshaped by rockify(): bump ROCKY_LAYOUT when that changes
+  const extra = variant === 'rocky' ? ` ${ROCKY_LAYOUT}` : '';
+  const hash = createHash('sha256').update(`bookworm minbase ${pkgs.join(',')}${extra}`).digest('hex').slice(0, 12);
   const dir = path.join(cacheDir, `rootfs-${hash}`);
   if (existsSync(path.join(dir, '.complete'))) return dir;
   return withCacheLock(`rootfs-${hash}`, async () => {
@@ -29,6 +32,7 @@ export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: str
     await fs.rm(tmp, { recursive: true, force: true });
     await sh('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, 'bookworm', tmp, mirror], { timeoutMs: 20 * 60_000 });
     await isolate(tmp, variant);
+    if (variant === 'rocky') await rockify(tmp);
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rename(tmp, dir);
     await fs.writeFile(path.join(dir, '.complete'), `${pkgs.join(',')}\n`);

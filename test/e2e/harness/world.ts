@@ -1,4 +1,4 @@
-import { startAptRepo, type AptRepo } from './aptrepo.js';
+import { startAptRepo, startDockerAptRepo, type AptRepo } from './aptrepo.js';
 import { renderConfig, newToken } from './config.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { onCleanup } from './cleanup.js';
@@ -8,10 +8,13 @@ import type { RootfsVariant } from './rootfs.js';
 import { startRegistry, type Registry } from './registry.js';
 
 export const REPO_KEY_IN_NODE = '/etc/joinagent/kubernetes-repo.asc';
+export const DOCKER_KEY_IN_NODE = '/etc/joinagent/docker-repo.asc';
 
 export interface World {
   node: Node;
   repo: AptRepo;
+  /** Docker's layout with containerd.io 2.1 (started with containerd: 'docker') */
+  dockerRepo?: AptRepo;
   registry: Registry;
   /** undefined when started with controlPlane: false */
   cp?: ControlPlane;
@@ -26,6 +29,8 @@ export interface WorldOptions {
   variant?: RootfsVariant;
   controlPlane?: boolean;
   tokenFile?: string;
+  /** 'docker': containerd.io 2.1 from a Docker-style repository (containerd.source: docker) */
+  containerd?: 'distro' | 'docker';
   /** after the services are up, before the node's first boot (cloud-init seeds) */
   beforeBoot?: (root: string, w: Omit<World, 'node' | 'close'>) => Promise<void>;
   log?: (m: string) => void;
@@ -41,6 +46,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     await parts.cp?.close();
     await parts.registry?.close();
     await parts.repo?.close();
+    await parts.dockerRepo?.close();
   };
   const undo = onCleanup(`services of slot ${o.slot}`, closeServices);
   const node = await Node.create({
@@ -50,12 +56,14 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     beforeBoot: async (root) => {
       const host = linkFor(o.slot).host;
       parts.repo = await startAptRepo(host);
+      if (o.containerd === 'docker') parts.dockerRepo = await startDockerAptRepo(host);
       parts.registry = await startRegistry(host);
       if (o.controlPlane !== false) parts.cp = await startControlPlane(host, token);
-      parts.config = renderConfig({ host, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, token, tokenFile: o.tokenFile });
+      parts.config = renderConfig({ host, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
       const { promises: fs } = await import('node:fs');
       await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
       await fs.copyFile(parts.repo.keyFile, `${root}${REPO_KEY_IN_NODE}`);
+      if (parts.dockerRepo) await fs.copyFile(parts.dockerRepo.keyFile, `${root}${DOCKER_KEY_IN_NODE}`);
       if (o.beforeBoot) await o.beforeBoot(root, parts as World);
     },
   });

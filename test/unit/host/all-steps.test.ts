@@ -62,7 +62,7 @@ for (const family of ['debian', 'rhel'] as const) {
       } else {
         assert.equal(read('/sys/fs/selinux/enforce'), '0');
         assert.equal(read('/etc/selinux/config'), '# This file controls the state of SELinux on the system.\nSELINUX=permissive\n# SELINUXTYPE= can take one of these values:\nSELINUXTYPE=targeted\n');
-        assert.match(installs[0], /--setopt=install_weak_deps=False --disableexcludes=kubernetes/);
+        assert.match(installs[0], /--setopt=install_weak_deps=False --setopt=disable_excludes=kubernetes/);
         assert.match(read('/etc/yum.repos.d/kubernetes.repo'), /^exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni$/m);
       }
       assert.ok(sim.proc.runs().includes('systemctl enable --no-reload kubelet'));

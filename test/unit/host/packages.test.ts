@@ -15,10 +15,10 @@ const show = (c: LoadedConfig, family: 'rhel' | 'debian'): string[] => wantedPac
 describe('packages: wantedPackages', () => {
   const kube = ['kubelet@1.32.11 held (kubernetes)', 'kubeadm@1.32.11 held (kubernetes)', 'kubectl@1.32.11 held (kubernetes)', 'cri-tools@1.32.* held (kubernetes)'];
   const table: [string, LoadedConfig, 'rhel' | 'debian', string[]][] = [
-    ['docker containerd.io, pinned, rhel', conf('docker', '2.1.5'), 'rhel', [...kube, 'containerd.io@2.1.5 (docker)']],
+    ['docker containerd.io, pinned, rhel (dnf 4: its versionlock plugin)', conf('docker', '2.1.5'), 'rhel', [...kube, 'containerd.io@2.1.5 (docker)', 'python3-dnf-plugin-versionlock@* (distro)']],
     ['docker containerd.io, unpinned, debian', conf('docker'), 'debian', [...kube, 'containerd.io@* (docker)']],
     ['distro containerd on debian needs runc', conf('distro', '1.6.20'), 'debian', [...kube, 'containerd@1.6.20 (distro)', 'runc@* (distro)']],
-    ['distro containerd on fedora', conf('distro'), 'rhel', [...kube, 'containerd@* (distro)']],
+    ['distro containerd on fedora', conf('distro'), 'rhel', [...kube, 'containerd@* (distro)', 'python3-dnf-plugin-versionlock@* (distro)']],
     ['another minor', conf('docker', undefined, 'v1.31.4'), 'debian', [...kube.map((k) => k.replace('1.32.11', '1.31.4').replace('1.32.*', '1.31.*')), 'containerd.io@* (docker)']],
   ];
   for (const [name, c, family, want] of table) it(name, () => assert.deepEqual(show(c, family), want));
@@ -150,16 +150,18 @@ describe('packages step', () => {
     assert.deepEqual(sim.proc.runs().filter((l) => l.startsWith('apt-get update')), ['apt-get update -q -o DPkg::Lock::Timeout=120']);
   });
 
-  it('rhel: dnf install with exact NEVRs; the exclude line is the hold; second run ok', async () => {
+  it('rhel: dnf install with exact NEVRs (and the versionlock plugin); the hold is a versionlock at the installed build; second run ok', async () => {
     const sim = simulateHost('rhel');
     after(sim.cleanup);
     const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
     const r = await packagesStep.check(ctx);
     await packagesStep.apply(ctx, r.state === 'change' ? r.changes : []);
     assert.deepEqual(sim.proc.runs(), [
-      'dnf install -y -q --setopt=install_weak_deps=False --disableexcludes=kubernetes kubelet-1.32.11-150500.1.1 kubeadm-1.32.11-150500.1.1 kubectl-1.32.11-150500.1.1 cri-tools-1.32.0-150500.1.1 containerd.io-2.1.5-1.el10',
+      'dnf install -y -q --setopt=install_weak_deps=False --setopt=disable_excludes=kubernetes kubelet-1.32.11-150500.1.1 kubeadm-1.32.11-150500.1.1 kubectl-1.32.11-150500.1.1 cri-tools-1.32.0-150500.1.1 containerd.io-2.1.5-1.el10 python3-dnf-plugin-versionlock-4.3.1-1.el10',
+      'dnf versionlock add -q kubelet-1.32.11-150500.1.1 kubeadm-1.32.11-150500.1.1 kubectl-1.32.11-150500.1.1 cri-tools-1.32.0-150500.1.1',
       'systemctl enable --no-reload kubelet',
     ]);
+    assert.equal(await sim.files.read('/etc/dnf/plugins/versionlock.list'), 'kubelet-0:1.32.11-150500.1.1.*\nkubeadm-0:1.32.11-150500.1.1.*\nkubectl-0:1.32.11-150500.1.1.*\ncri-tools-0:1.32.0-150500.1.1.*\n');
     await runTwice(packagesStep, ctx, sim.proc);
     assert.match((await sim.files.read('/etc/yum.repos.d/docker-ce.repo'))!, /^baseurl=https:\/\/download\.docker\.com\/linux\/centos\/\$releasever\/\$basearch\/stable$/m);
   });
@@ -303,5 +305,17 @@ describe('packages step', () => {
     after(sim.cleanup);
     const ctx = stepContext(sim.files, sim.proc, sim.config, { ...debianFacts, family: undefined, osId: 'alpine', osName: 'Alpine Linux v3.20' });
     await assert.rejects(packagesStep.check(ctx), /Alpine Linux v3\.20 \(ID=alpine\) is not a supported distribution/);
+  });
+});
+
+describe('packages: dnf holds (versionlock) for dnf 4 and dnf5', () => {
+  it('reads dnf 4\'s lock list and dnf5\'s versionlock.toml', async () => {
+    const { lockedVersions } = await import('../../../src/steps/host/packages/versionlock.js');
+    assert.deepEqual([...lockedVersions('# added by joinagent\nkubelet-0:1.32.11-150500.1.1.*\n!kubectl-0:1.32.12-150500.1.1.*\ncri-tools-1.32.0-150500.1.1.x86_64\n', '/etc/dnf/plugins/versionlock.list')], [['kubelet', '1.32.11-150500.1.1'], ['cri-tools', '1.32.0-150500.1.1']]);
+    const toml = 'version = "1.0"\n[[packages]]\nname = "kubeadm"\n[[packages.conditions]]\nkey = "evr"\ncomparator = "="\nvalue = "0:1.32.11-150500.1.1"\n';
+    assert.deepEqual([...lockedVersions(toml, '/etc/dnf/versionlock.toml')], [['kubeadm', '1.32.11-150500.1.1']]);
+  });
+  it('dnf5 has versionlock built in: no plugin package wanted', () => {
+    assert.ok(!wantedPackages(conf('docker'), { family: 'rhel' }, { dnf5: true }).some((w) => w.name.includes('versionlock')));
   });
 });

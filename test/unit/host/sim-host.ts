@@ -76,7 +76,7 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
   const repo: Record<string, string[]> =
     family === 'debian'
       ? { kubelet: ['1.32.10-1.1', '1.32.11-1.1'], kubeadm: ['1.32.10-1.1', '1.32.11-1.1'], kubectl: ['1.32.11-1.1'], 'cri-tools': ['1.32.0-1.1'], 'containerd.io': ['1.7.27-1', '2.1.5-1'], containerd: ['1.6.20~ds1-1+b1'], runc: ['1.1.5+ds1-1+deb12u1'] }
-      : { kubelet: ['1.32.11-150500.1.1'], kubeadm: ['1.32.11-150500.1.1'], kubectl: ['1.32.11-150500.1.1'], 'cri-tools': ['1.32.0-150500.1.1'], 'containerd.io': ['2.1.5-1.el10'] };
+      : { kubelet: ['1.32.11-150500.1.1'], kubeadm: ['1.32.11-150500.1.1'], kubectl: ['1.32.11-150500.1.1'], 'cri-tools': ['1.32.0-150500.1.1'], 'containerd.io': ['2.1.5-1.el10'], 'python3-dnf-plugin-versionlock': ['4.3.1-1.el10'] };
   const installed = new Map<string, string>();
   const held = new Set<string>();
   const proc = new FakeProc();
@@ -154,6 +154,20 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
       return { stdout: reposWritten() ? names.flatMap((name) => (repo[name] ?? []).map((v) => `${name}\t${v}\n\n`)).join('') : '' };
     });
     proc.on(/^dnf install /, (c) => install(c.args.filter((a) => !a.startsWith('-')).slice(1), /^(.+?)-(\d.*)$/));
+    // dnf 4's versionlock plugin: one NEVRA pattern a line in its list file
+    const locklist = '/etc/dnf/plugins/versionlock.list';
+    proc.on(/^dnf versionlock add /, (c) => {
+      if (!installed.has('python3-dnf-plugin-versionlock')) return { exitCode: 2, stderr: 'No such command: versionlock.' };
+      const lines = c.args.filter((a) => !a.startsWith('-')).slice(2).map((spec) => { const m = /^(.+?)-(\d.*)$/.exec(spec)!; held.add(m[1]); return `${m[1]}-0:${m[2]}.*`; });
+      put(locklist, read(locklist) + lines.map((l) => l + '\n').join(''));
+      return {};
+    });
+    proc.on(/^dnf versionlock delete /, (c) => {
+      const names = c.args.filter((a) => !a.startsWith('-')).slice(2);
+      names.forEach((n) => held.delete(n));
+      put(locklist, read(locklist).split('\n').filter((l) => l && !names.some((n) => l.startsWith(`${n}-0:`))).map((l) => l + '\n').join(''));
+      return {};
+    });
   }
   const config = testConfig({
     host: { ntp: true, timezone: 'Asia/Seoul', selinux: 'permissive', firewall: 'disable', firewallPorts: ['10250/tcp'], swap: 'disable', packageLockWait: 120_000, hosts: [{ ip: '192.168.10.100', names: ['k8s-ctr'] }, { ip: '192.168.10.101', names: ['k8s-w1'] }] },

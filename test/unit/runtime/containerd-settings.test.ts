@@ -124,10 +124,22 @@ describe('containerd config: version mismatches and conflicts', () => {
     assert.equal(valueAt(r.doc, ['plugins', 'io.containerd.gc.v1.scheduler', 'pause_threshold']), 0.05);
   });
 
-  it('an existing config_path list that includes certs.d is kept', () => {
+  it('a config_path list (containerd 2.2\'s default) becomes the one directory the transfer service reads, naming what is dropped', () => {
     const doc = parseToml(`version = 2\n[plugins."${V2}".registry]\n  config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"\n`);
     const r = ensureCriConfig(doc, wanted);
-    assert.equal(valueAt(r.doc, ['plugins', V2, 'registry', 'config_path']), '/etc/containerd/certs.d:/etc/docker/certs.d');
+    assert.equal(valueAt(r.doc, ['plugins', V2, 'registry', 'config_path']), '/etc/containerd/certs.d');
+    assert.match(r.changes.join('\n'), /hosts\.toml files under \/etc\/docker\/certs\.d are no longer read/);
+  });
+
+  it('containerd 2.1+: a changed max_concurrent_downloads moves to the transfer plugin (it would force the local pull); 1.x keeps it', () => {
+    const text = 'version = 3\n[plugins."io.containerd.cri.v1.images"]\n  max_concurrent_downloads = 5\n';
+    const r21 = ensureCriConfig(parseToml(text), wanted, { major: 2, minor: 1 });
+    assert.equal(valueAt(r21.doc, ['plugins', 'io.containerd.cri.v1.images', 'max_concurrent_downloads']), undefined);
+    assert.equal(valueAt(r21.doc, ['plugins', 'io.containerd.transfer.v1.local', 'max_concurrent_downloads']), 5n);
+    assert.match(r21.changes.join('\n'), /max_concurrent_downloads = 5 moved/);
+    const v2 = `version = 2\n[plugins."${V2}"]\n  max_concurrent_downloads = 5\n`;
+    assert.equal(valueAt(ensureCriConfig(parseToml(v2), wanted, { major: 1, minor: 7 }).doc, ['plugins', V2, 'max_concurrent_downloads']), 5n);
+    assert.equal(valueAt(ensureCriConfig(parseToml(v2), wanted, { major: 2, minor: 1 }).doc, ['plugins', 'io.containerd.transfer.v1.local', 'max_concurrent_downloads']), 5n, 'a version-2 file on containerd 2.1 too');
   });
 
   it('CRI disabled under any of its names is enabled; other disabled plugins stay disabled', () => {

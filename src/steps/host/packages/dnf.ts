@@ -1,11 +1,13 @@
 import type { StepContext } from '../../../engine/step.js';
 import type { RunOptions } from '../../../host/proc.js';
 import { packageError, type PackageManager } from './backend.js';
+import { lockedVersions, VERSIONLOCK_FILES } from './versionlock.js';
 
 const DNF_OPTS: RunOptions = { allowFailure: true, timeoutMs: 15 * 60_000 };
-// The kube packages are excluded in their repo file (our hold); every query and install
-// of ours lifts that exclude for that one repository only.
-const DISABLE_EXCLUDES = '--disableexcludes=kubernetes';
+// The kube packages are excluded in their repo file (upstream's own repo file does it);
+// our queries and installs lift that exclude for that repository only. dnf5 dropped
+// --disableexcludes; the disable_excludes option is what both dnf 4 and dnf5 read.
+const DISABLE_EXCLUDES = '--setopt=disable_excludes=kubernetes';
 
 // Parses `rpm -q --qf 'NAME\tVERSION-RELEASE\n'`; "package X is not installed" lines skip.
 export function parseRpmQuery(text: string): Map<string, string> {
@@ -17,13 +19,16 @@ export function parseRpmQuery(text: string): Map<string, string> {
   return out;
 }
 
+// The hold is a versionlock entry: an exclude= line is lifted by the very
+// --disableexcludes=kubernetes that upstream's install instructions use, and is lost when
+// the repo file is rewritten; a versionlock holds through both (seen on dnf 4.14).
 export const dnf: PackageManager = {
   refreshAfterRepoChange: false,
   async installed(ctx, names) {
     const r = await ctx.proc.probe('rpm', ['-q', '--qf', '%{NAME}\t%{VERSION}-%{RELEASE}\n', ...names], { allowFailure: true });
     const found = parseRpmQuery(r.stdout);
-    // dnf's hold is the exclude= line of kubernetes.repo, which the repo file check owns
-    return new Map(names.map((n) => [n, { version: found.get(n) ?? null, held: true }]));
+    const locks = await readLocks(ctx);
+    return new Map(names.map((n) => [n, { version: found.get(n) ?? null, held: found.has(n) && locks.get(n) === found.get(n) }]));
   },
   async refresh(ctx) {
     ctx.progress('dnf makecache');
@@ -37,15 +42,39 @@ export const dnf: PackageManager = {
     return new Map(names.map((n) => [n, [...new Set(rows.filter((f) => f[0] === n && f[1]).map((f) => f[1].trim()))]]));
   },
   async install(ctx, pkgs) {
+    // a lock on another version hides the wanted one from the install: drop it first
+    // (the hold is put back at the wanted version afterwards)
+    const locks = await readLocks(ctx);
+    const relock = pkgs.filter((p) => locks.has(p.name) && locks.get(p.name) !== p.version).map((p) => p.name);
+    if (relock.length) {
+      const d = await ctx.proc.run('dnf', ['versionlock', 'delete', '-q', ...relock], DNF_OPTS);
+      if (d.exitCode !== 0) throw packageError('dnf versionlock delete', d);
+    }
     ctx.progress(`dnf install ${pkgs.map((p) => p.name).join(' ')}`);
     // an exact NEVR installs that version whatever is installed (a downgrade included)
     const r = await ctx.proc.run('dnf', ['install', '-y', '-q', '--setopt=install_weak_deps=False', DISABLE_EXCLUDES, ...pkgs.map((p) => `${p.name}-${p.version}`)], { ...DNF_OPTS, onLine: (l) => progressLine(ctx, l) });
     if (r.exitCode !== 0) throw packageError('dnf install', r);
   },
-  async hold() {
-    // nothing to do: see held()
+  async hold(ctx, names) {
+    const installed = parseRpmQuery((await ctx.proc.probe('rpm', ['-q', '--qf', '%{NAME}\t%{VERSION}-%{RELEASE}\n', ...names], { allowFailure: true })).stdout);
+    const locks = await readLocks(ctx);
+    const stale = names.filter((n) => locks.has(n));
+    if (stale.length) await ctx.proc.run('dnf', ['versionlock', 'delete', '-q', ...stale], DNF_OPTS);
+    // name-version-release of what is installed: the lock names exactly that build
+    const r = await ctx.proc.run('dnf', ['versionlock', 'add', '-q', ...names.map((n) => (installed.has(n) ? `${n}-${installed.get(n)}` : n))], DNF_OPTS);
+    if (r.exitCode !== 0) throw packageError('dnf versionlock add', r);
   },
 };
+
+// name -> locked version-release, from whichever lock file this dnf keeps.
+async function readLocks(ctx: StepContext): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of VERSIONLOCK_FILES) {
+    const text = await ctx.files.read(f);
+    if (text !== null) for (const [k, v] of lockedVersions(text, f)) out.set(k, v);
+  }
+  return out;
+}
 
 function progressLine(ctx: StepContext, line: string): void {
   if (/^\s*(Installing|Downgrading|Upgrading|Verifying)\s*:/.test(line)) ctx.progress(line.trim().slice(0, 160));

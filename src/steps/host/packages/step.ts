@@ -8,6 +8,7 @@ import type { PackageManager } from './backend.js';
 import { dnf } from './dnf.js';
 import { keyChange, writeDownloadedKeys } from './keys.js';
 import { repositoryPlan } from './repos.js';
+import { isDnf5 } from './versionlock.js';
 import { pickVersion, versionMatches, wantedPackages, type WantedPackage } from './wanted.js';
 
 const PKG = 'package ';
@@ -44,7 +45,7 @@ export const packagesStep: Step = {
       const c = await fileChange(ctx, f.path, f.content);
       if (c) changes.push(c);
     }
-    const wanted = wantedPackages(ctx.config, ctx.facts);
+    const wanted = wantedPackages(ctx.config, ctx.facts, { dnf5: family === 'rhel' && (await isDnf5(ctx)) });
     const installed = await pm.installed(ctx, wanted.map((w) => w.name));
     for (const w of wanted) {
       const have = installed.get(w.name)?.version ?? null;
@@ -66,7 +67,7 @@ export const packagesStep: Step = {
     }
     // new source files: re-read just those; a new key alone (rotation) re-reads everything
     const refresh: Refresh = !pm.refreshAfterRepoChange ? null : sources.length ? sources : keysChanged ? 'all' : null;
-    const wanted = wantedPackages(ctx.config, ctx.facts);
+    const wanted = wantedPackages(ctx.config, ctx.facts, { dnf5: ctx.facts.family === 'rhel' && (await isDnf5(ctx)) });
     const toInstall = wanted.filter((w) => changes.some((c) => c.kind === 'value' && c.name === PKG + w.name));
     if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, refresh));
     const toHold = changes.filter((c) => c.kind === 'value' && c.name.startsWith(HOLD)).map((c) => (c.kind === 'value' ? c.name.slice(HOLD.length) : ''));

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../../../config/types.js';
 import type { DistroFamily, HostFacts } from '../../../host/facts.js';
+import { DNF4_VERSIONLOCK_PACKAGE } from './versionlock.js';
 
 export type RepoId = 'kubernetes' | 'docker' | 'distro';
 
@@ -32,13 +33,15 @@ export function containerdPackage(config: LoadedConfig): string {
 // violation, an older patch misses fixes the cluster was tested with. cri-tools follows
 // its own patch numbers (1.32.0 ships with every Kubernetes 1.32.x), so it is pinned to
 // the minor only: "1.32.11" of cri-tools does not exist.
-export function wantedPackages(config: LoadedConfig, facts: Pick<HostFacts, 'family'>): WantedPackage[] {
+export function wantedPackages(config: LoadedConfig, facts: Pick<HostFacts, 'family'>, opts: { dnf5?: boolean } = {}): WantedPackage[] {
   const { minor, patch } = kubeVersion(config);
   const out: WantedPackage[] = KUBE_PACKAGES.map((name) => ({ name, version: name === 'cri-tools' ? `${minor}.*` : patch, hold: true, repo: 'kubernetes' as const }));
   const { source, version } = config.agent.containerd;
   out.push({ name: containerdPackage(config), version, hold: false, repo: source === 'docker' ? 'docker' : 'distro' });
   // Debian's containerd only recommends runc (and we install without recommends).
   if (source === 'distro' && facts.family === 'debian') out.push({ name: 'runc', hold: false, repo: 'distro' });
+  // dnf 4's hold (versionlock) is a plugin of its own on RHEL-family hosts; dnf5 has it built in
+  if (facts.family === 'rhel' && !opts.dnf5) out.push({ name: DNF4_VERSIONLOCK_PACKAGE, hold: false, repo: 'distro' });
   return out;
 }
 

@@ -1,0 +1,58 @@
+import { promises as fs } from 'node:fs';
+import { onCleanup } from './cleanup.js';
+import { newToken, renderConfig } from './config.js';
+import { startControlPlane, type ControlPlane } from './controlplane.js';
+import { Node } from './node.js';
+import { linkFor } from './paths.js';
+import { startRegistry, type Registry } from './registry.js';
+import { startRpmRepos, type RpmRepos } from './rocky.js';
+import { DOCKER_KEY_IN_NODE, REPO_KEY_IN_NODE } from './world.js';
+
+export interface RockyWorld {
+  node: Node;
+  repos: RpmRepos;
+  registry: Registry;
+  cp?: ControlPlane;
+  token: string;
+  config: string;
+  close(): Promise<void>;
+}
+
+// The Rocky-like node's world: its BaseOS, pkgs.k8s.io-style and docker-ce.repo-style
+// repositories, the registry mirror and the simulated control plane on its link; the
+// agent config is the runbook's (containerd.io from Docker, firewall as asked).
+export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 'open-ports'; log?: (m: string) => void }): Promise<RockyWorld> {
+  const token = newToken();
+  const parts: Partial<RockyWorld> = { token };
+  const closeServices = async (): Promise<void> => {
+    await parts.cp?.close();
+    await parts.registry?.close();
+    await parts.repos?.close();
+  };
+  const undo = onCleanup(`services of slot ${o.slot}`, closeServices);
+  const node = await Node.create({
+    slot: o.slot,
+    variant: 'rocky',
+    log: o.log,
+    beforeBoot: async (root) => {
+      const host = linkFor(o.slot).host;
+      parts.repos = await startRpmRepos(host);
+      parts.registry = await startRegistry(host);
+      parts.cp = await startControlPlane(host, token);
+      parts.config = renderConfig({ host, repoUrl: parts.repos.kubeUrl, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp.caCertHash, token, docker: { url: parts.repos.dockerUrl, keyPath: DOCKER_KEY_IN_NODE }, firewall: o.firewall ?? 'disable' });
+      await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
+      for (const k of [REPO_KEY_IN_NODE, DOCKER_KEY_IN_NODE, '/etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10']) await fs.copyFile(parts.repos.keyFile, `${root}${k}`);
+      // Rocky's own BaseOS repository file, as the distribution ships it
+      await fs.writeFile(`${root}/etc/yum.repos.d/rocky.repo`, ['[baseos]', 'name=Rocky Linux $releasever - BaseOS', `baseurl=${parts.repos.baseosUrl.replace('/10/', '/$releasever/').replace('/x86_64/', '/$basearch/')}`, 'gpgcheck=1', 'enabled=1', 'countme=1', 'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', ''].join('\n'));
+    },
+  });
+  return {
+    ...(parts as RockyWorld),
+    node,
+    close: async () => {
+      undo();
+      await node.destroy();
+      await closeServices();
+    },
+  };
+}

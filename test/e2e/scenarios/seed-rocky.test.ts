@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { diffHashes, ensureBinary, hashEtc, k8sImages } from '../harness/agent.js';
+import { assertJoined, EXPECTED_IMAGES } from '../harness/assertions.js';
+import { cleanupAll } from '../harness/cleanup.js';
+import { dropPort } from '../harness/net.js';
+import type { Node } from '../harness/node.js';
+import { CONTAINERD_IO_RPM, KUBE_RPM_RELEASE } from '../harness/rocky.js';
+import { startRockyWorld, type RockyWorld } from '../harness/rocky-world.js';
+import { log, scenario } from '../harness/scenario.js';
+
+// The runbook's own platform: a node that behaves as Rocky Linux 10 (real dnf 4, rpm and
+// its database, dnf-plugins-core, firewalld running, no apt), its repositories laid out as
+// pkgs.k8s.io's and Docker's, the runbook's config (containerd.io, firewall: disable).
+// A second node joins with firewall: open-ports, and diagnoses the seed's incident.
+let w: RockyWorld | undefined;
+let w2: RockyWorld | undefined;
+let binary = '';
+const CONFIG = '/root/joinagent.yaml';
+const KUBE = `1.32.11-${KUBE_RPM_RELEASE}`;
+const NEWER = `1.32.12-${KUBE_RPM_RELEASE}`;
+
+before(async () => {
+  binary = await ensureBinary(log);
+  w = await startRockyWorld({ slot: 14, log });
+});
+after(cleanupAll);
+
+const run = (node: Node, cmd = 'run') => node.exec(['/root/joinagent', cmd, ...(cmd === 'run' ? ['--once'] : []), '--config', CONFIG, '--log-format', 'json'], { allowFailure: true, timeoutMs: 8 * 60_000 });
+const rpmVersion = async (node: Node, name: string): Promise<string> => (await node.exec(['rpm', '-q', '--qf', '%{VERSION}-%{RELEASE}', name], { allowFailure: true })).stdout.trim();
+const rpmState = async (node: Node): Promise<string> => (await node.exec(['sh', '-c', "rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE} %{INSTALLTIME}\\n' | sort"])).stdout;
+const notChanged = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; step?: string; state?: string }).filter((e) => e.event === 'step-end' && e.state !== 'ok' && e.state !== 'skipped').map((e) => `${e.step}=${e.state}`);
+
+async function joinOnce(world: RockyWorld): Promise<string> {
+  const { node } = world;
+  await node.copyIn(binary, '/root/joinagent', 0o755);
+  await node.writeFile(CONFIG, world.config, 0o600);
+  const r = await run(node);
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.exitCode, 0, `run --once exited ${r.exitCode}:\n${out}`);
+  return out;
+}
+
+scenario('seed-rocky: the runbook\'s config (firewall: disable) joins a Rocky-like node with real dnf, rpm and firewalld', async () => {
+  const { node } = w!;
+  assert.match((await node.exec(['cat', '/etc/os-release'])).stdout, /^ID="rocky"$/m);
+  assert.notEqual((await node.exec(['sh', '-c', 'command -v apt-get || command -v dpkg'], { allowFailure: true })).exitCode, 0, 'no apt or dpkg on this node');
+  assert.equal((await node.exec(['systemctl', 'is-active', 'firewalld'], { allowFailure: true })).stdout.trim(), 'active', 'firewalld runs, as on a fresh Rocky');
+
+  await joinOnce(w!);
+  for (const p of ['kubelet', 'kubeadm', 'kubectl']) assert.equal(await rpmVersion(node, p), KUBE, `${p} at exactly ${KUBE} (the repository also has ${NEWER})`);
+  assert.equal(await rpmVersion(node, 'containerd.io'), CONTAINERD_IO_RPM, 'Docker\'s containerd.io from the docker-ce.repo layout');
+  const locks = (await node.exec(['cat', '/etc/dnf/plugins/versionlock.list'])).stdout;
+  for (const p of ['kubelet', 'kubeadm', 'kubectl']) assert.match(locks, new RegExp(`^${p}-0:${KUBE.replaceAll('.', '\\.')}\\.\\*$`, 'm'), `${p} held by a versionlock:\n${locks}`);
+  assert.match((await node.exec(['cat', '/etc/yum.repos.d/kubernetes.repo'])).stdout, /^exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni$/m);
+  assert.match((await node.exec(['cat', '/etc/yum.repos.d/docker-ce.repo'])).stdout, /^baseurl=.*\/linux\/centos\/\$releasever\/\$basearch\/stable$/m);
+  assert.equal((await node.exec(['systemctl', 'is-active', 'firewalld'], { allowFailure: true })).stdout.trim(), 'inactive', 'firewalld stopped');
+  assert.equal((await node.exec(['systemctl', 'is-enabled', 'firewalld'], { allowFailure: true })).stdout.trim(), 'disabled', 'and disabled for good');
+  const dump = (await node.exec(['containerd', 'config', 'dump'])).stdout;
+  assert.match(dump, /SystemdCgroup = true/);
+  assert.match(dump, /config_path = '\/etc\/containerd\/certs\.d'/);
+  assert.deepEqual(await k8sImages(node), EXPECTED_IMAGES);
+  await assertJoined(w!);
+}, () => w?.node);
+
+scenario('seed-rocky: a second run changes nothing', async () => {
+  const { node } = w!;
+  const etc = await hashEtc(node);
+  const rpms = await rpmState(node);
+  const r = await run(node);
+  assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(notChanged(`${r.stdout}\n${r.stderr}`), [], 'every step ok');
+  assert.deepEqual(diffHashes(etc, await hashEtc(node)), [], 'every file under /etc hashes the same');
+  assert.equal(await rpmState(node), rpms, 'no package transaction');
+}, () => w?.node);
+
+scenario('seed-rocky: dnf upgrade afterwards (also with upstream\'s --disableexcludes) does not move the kube packages', async () => {
+  const { node } = w!;
+  await node.exec(['dnf', 'upgrade', '-y', '-q', '--refresh'], { timeoutMs: 5 * 60_000 });
+  await node.exec(['dnf', 'upgrade', '-y', '-q', '--disableexcludes=kubernetes'], { timeoutMs: 5 * 60_000 });
+  for (const p of ['kubelet', 'kubeadm', 'kubectl']) assert.equal(await rpmVersion(node, p), KUBE, `${p} still ${KUBE}`);
+}, () => w?.node);
+
+scenario('seed-rocky: kubelet upgraded by hand: plan shows it, run downgrades it to the cluster\'s version with real dnf and holds it again', async () => {
+  const { node } = w!;
+  await node.exec(['dnf', 'versionlock', 'delete', '-q', 'kubelet']);
+  await node.exec(['dnf', 'install', '-y', '-q', '--disableexcludes=kubernetes', `kubelet-${NEWER}`], { timeoutMs: 5 * 60_000 });
+  assert.equal(await rpmVersion(node, 'kubelet'), NEWER);
+  const plan = await node.exec(['/root/joinagent', 'plan', '--config', CONFIG], { allowFailure: true });
+  assert.match(plan.stdout, new RegExp(`package kubelet: ${NEWER.replaceAll('.', '\\.')} -> 1\\.32\\.11`), `plan shows the hand upgrade:\n${plan.stdout}`);
+  assert.match(plan.stdout, /hold kubelet: no -> yes/, plan.stdout);
+  const r = await run(node);
+  assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(await rpmVersion(node, 'kubelet'), KUBE, 'downgraded to the cluster\'s version');
+  assert.match((await node.exec(['cat', '/etc/dnf/plugins/versionlock.list'])).stdout, new RegExp(`^kubelet-0:${KUBE.replaceAll('.', '\\.')}\\.\\*$`, 'm'));
+  await assertJoined(w!);
+}, () => w?.node);
+
+scenario('seed-rocky: a second node with firewall: open-ports joins; firewalld keeps running with the worker ports; the seed\'s 6443 incident is diagnosed', async () => {
+  await w?.close();
+  w = undefined;
+  w2 = await startRockyWorld({ slot: 15, log, firewall: 'open-ports' });
+  const { node } = w2;
+  await joinOnce(w2);
+  assert.equal((await node.exec(['systemctl', 'is-active', 'firewalld'], { allowFailure: true })).stdout.trim(), 'active');
+  const ports = (await node.exec(['firewall-cmd', '--list-ports'])).stdout;
+  for (const p of ['10250/tcp', '10256/tcp', '30000-32767/tcp', '8472/udp']) assert.ok(ports.split(/\s+/).includes(p), `firewalld allows ${p} now: ${ports}`);
+  assert.ok((await node.exec(['firewall-cmd', '--permanent', '--list-ports'])).stdout.includes('10250/tcp'), 'and after a reload or reboot');
+  await assertJoined(w2);
+  const again = await run(node);
+  assert.deepEqual(notChanged(`${again.stdout}\n${again.stderr}`), [], 'a second run changes nothing');
+
+  // the runbook's incident: firewalld back on the control plane, dropping 6443
+  await dropPort(15, true, 6443);
+  try {
+    const d = await node.exec(['/root/joinagent', 'diagnose', '--config', CONFIG], { allowFailure: true, timeoutMs: 120_000 });
+    assert.equal(d.exitCode, 1, `diagnose fails:\n${d.stdout}${d.stderr}`);
+    assert.match(d.stdout, /filtered/, `diagnose says the port is filtered, not refused:\n${d.stdout}`);
+    assert.match(d.stdout, /firewall/i, `and points at the firewall:\n${d.stdout}`);
+  } finally {
+    await dropPort(15, false);
+  }
+}, () => w2?.node ?? w?.node);
