@@ -46,6 +46,7 @@ export class Node {
     const n = new Node(opts);
     const log = opts.log ?? (() => {});
     const cached = await ensureRootfs(opts.variant ?? 'base', log);
+    await raiseInotifyLimits();
     n.undo = onCleanup(`node ${n.name}`, () => n.destroy());
     await n.killLeftover();
     const t = Date.now();
@@ -170,6 +171,18 @@ export class Node {
       }
     }
     await releaseSwapAndMounts(this.dir);
+  }
+}
+
+// Every booted node's systemd, journald and containerd (its CRI watches /etc/cni/net.d)
+// take inotify instances from the host's one per-user budget: the nodes run as the host's
+// root. Debian's default of 128 instances ran out with a few nodes up at once, and
+// containerd 2.1 then started without its CRI plugin ("failed to create fsnotify watcher:
+// too many open files"). Raised as container hosts (kind, k3d) document; never lowered.
+async function raiseInotifyLimits(): Promise<void> {
+  for (const [key, min] of [['max_user_instances', 8192], ['max_user_watches', 1048576]] as const) {
+    const file = `/proc/sys/fs/inotify/${key}`;
+    if (Number(await fs.readFile(file, 'utf8')) < min) await fs.writeFile(file, String(min));
   }
 }
 
