@@ -3,6 +3,7 @@ import { sleep } from '../../engine/retry.js';
 import type { CriClient } from '../../runtime/cri/client.js';
 import { CriError } from '../../runtime/cri/errors.js';
 import type { RuntimeStatusInfo } from '../../runtime/cri/messages.js';
+import { criLoadFailure, criLoadHint } from '../../runtime/cri-load-failure.js';
 import { criSocketPath } from '../../runtime/socket.js';
 
 // The CRI endpoint the steps talk to: JoinConfiguration nodeRegistration.criSocket, mapped
@@ -54,15 +55,22 @@ export async function waitForCriReady(ctx: StepContext, client: CriClient, ep: C
       last = `RuntimeReady is false${ready?.reason ? `: ${ready.reason} ${ready.message}` : ''}`;
     } catch (e) {
       if (!(e instanceof CriError)) throw e;
-      if (e.unimplemented && ++unimplemented >= 3) {
-        throw new StepError(`containerd answers on ${ep.url} but the CRI API is not available (${e.details})`, CRI_DISABLED_HINT);
-      }
+      if (e.unimplemented && ++unimplemented >= 3) throw await criUnavailable(ctx, ep, e.details);
       last = e.details;
     }
     if (Date.now() > deadline) break;
     await sleep(500, ctx.signal);
   }
   throw new StepError(`the container runtime on ${ep.url} did not become ready within ${Math.round(timeoutMs / 1000)}s: ${last}`, 'see `systemctl status containerd` and `journalctl -u containerd`', true);
+}
+
+// containerd serves without CRI either because the config disables it or because the
+// plugin failed to start; its log says which, and the error should too.
+async function criUnavailable(ctx: StepContext, ep: CriEndpoint, details: string): Promise<StepError> {
+  const journal = await ctx.proc.probe('journalctl', ['-u', 'containerd', '-b', '-n', '400', '-o', 'short', '--no-pager'], { allowFailure: true, timeoutMs: 10_000 });
+  const failure = criLoadFailure(journal.stdout);
+  if (!failure) return new StepError(`containerd answers on ${ep.url} but the CRI API is not available (${details})`, CRI_DISABLED_HINT);
+  return new StepError(`containerd answers on ${ep.url} but its CRI plugin failed to start: ${failure}`, criLoadHint(failure) ?? 'see `journalctl -u containerd` for the plugin error, fix its cause, then systemctl restart containerd');
 }
 
 // The live CRI status when the runtime is up; null when nothing answers on the socket.
