@@ -97,8 +97,15 @@ export class Node {
   }
 
   // Runs a command inside every namespace of the node, as root, with the node's PATH.
+  // The node's own `timeout` ends the command at the deadline: killing nsenter on this side
+  // leaves the command running in the node holding our output pipe, and the wait for that
+  // pipe to close never ended (a CI run hung 30 min on `systemctl is-system-running --wait`
+  // in a node whose boot had stalled). The host-side timeout stays as a backstop.
   exec(cmd: string[], opts: ShOptions = {}): Promise<ShResult> {
-    return sh('nsenter', ['-t', String(this.pid1), '-a', '--', 'env', '-i', `PATH=${NODE_PATH}`, 'HOME=/root', 'LC_ALL=C', ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`), ...cmd], { ...opts, env: undefined });
+    const timeoutMs = opts.timeoutMs ?? 10 * 60_000; // sh()'s default
+    const limit = ['timeout', '-k', '5', String(Math.ceil(timeoutMs / 1000))];
+    const env = ['env', '-i', `PATH=${NODE_PATH}`, 'HOME=/root', 'LC_ALL=C', ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`)];
+    return sh('nsenter', ['-t', String(this.pid1), '-a', '--', ...env, ...limit, ...cmd], { ...opts, env: undefined, timeoutMs: timeoutMs + 15_000 });
   }
 
   sh(script: string, opts: ShOptions = {}): Promise<ShResult> {
