@@ -32,6 +32,12 @@ export function splitHostPort(v: string): { host: string; port: number } | undef
   return { host: m[1], port };
 }
 
+// "[fd00::1]:6443" for IPv6, "192.168.10.100:6443" otherwise: what users and kubeadm write.
+export function joinHostPort(host: string, port: number): string {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return `${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
 export function checkHostPort(v: string): string | undefined {
   const hp = splitHostPort(v);
   if (!hp) return `"${v}" is not host:port (e.g. 192.168.10.100:6443; IPv6 as [fd00::1]:6443)`;
@@ -97,10 +103,15 @@ export function checkPortSpec(v: string): string | undefined {
   return undefined;
 }
 
+// auto | interface:NAME | an IP | "IPv4,IPv6" (kubelet's dual-stack --node-ip)
 export function checkNodeIP(v: string): string | undefined {
   if (v === 'auto' || isIP(v)) return undefined;
   if (/^interface:[A-Za-z0-9_.@-]{1,15}$/.test(v)) return undefined;
-  return `"${v}" is not auto, an IP address, or interface:NAME`;
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.length === 2 && parts.every((p) => isIP(p))) {
+    return isIP(parts[0]) !== isIP(parts[1]) ? undefined : `"${v}": two node IPs must be of different families (one IPv4, one IPv6)`;
+  }
+  return `"${v}" is not auto, an IP address, or interface:NAME (dual-stack: two addresses, "IPv4,IPv6")`;
 }
 
 export function checkImageRepository(v: string): string | undefined {

@@ -5,6 +5,7 @@ import { DEFAULT_STATUS_ADDRESS } from '../host/paths.js';
 import { registerSecret } from '../host/redact.js';
 import { pauseImageFor, UnknownKubernetesMinor } from '../runtime/images.js';
 import { parseDuration, TOKEN_RE } from './formats.js';
+import { networkingProblems } from './networking.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
 import { position, report, walk, type Problem, type WalkContext } from './walk.js';
@@ -164,6 +165,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       else throw e;
     }
   }
+  for (const p of networkingProblems(agent)) report(ctx, p.path, ctx.nodes.get(p.path), p.message, p.severity);
   const statusHost = agent.status.address.replace(/:\d+$/, '');
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(statusHost)) {
     report(ctx, 'status.address', ctx.nodes.get('status.address'), `status is served on ${agent.status.address}, beyond loopback: anyone who can reach it sees this node's state`, 'warning');
@@ -197,6 +199,7 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
     repositories: g('repositories', {}),
     images: { repository: g('images.repository', 'registry.k8s.io'), archives: g<string | undefined>('images.archives', undefined) },
     nodeIP: g('nodeIP', 'auto'),
+    networking: { podSubnet: g<string | undefined>('networking.podSubnet', undefined), serviceSubnet: g<string | undefined>('networking.serviceSubnet', undefined) },
     join: {
       tokenFile: g<string | undefined>('join.tokenFile', undefined),
       resetOnFailure: g('join.resetOnFailure', false),

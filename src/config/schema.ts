@@ -1,4 +1,5 @@
 import * as f from './formats.js';
+import { checkSubnets } from './networking.js';
 import type { Spec } from './walk.js';
 
 const str = (check?: (v: string) => string | undefined): Spec => ({ t: 'string', check });
@@ -45,6 +46,7 @@ export const agentSpec: Spec = {
     repositories: { t: 'object', fields: { kubernetes: repo, docker: repo } },
     images: { t: 'object', fields: { repository: str(f.checkImageRepository), archives: str(f.checkAbsPath) } },
     nodeIP: str(f.checkNodeIP),
+    networking: { t: 'object', fields: { podSubnet: str((v) => checkSubnets(v, 'pod')), serviceSubnet: str((v) => checkSubnets(v, 'service')) } },
     join: {
       t: 'object',
       fields: {

@@ -33,6 +33,8 @@ export interface AgentConfig {
   repositories: { kubernetes?: RepoOverride; docker?: RepoOverride };
   images: { repository: string; archives?: string };
   nodeIP: string;
+  /** The cluster's pod and service ranges as kubeadm writes them (see networking.ts). */
+  networking: { podSubnet?: string; serviceSubnet?: string };
   join: {
     tokenFile?: string;
     resetOnFailure: boolean;

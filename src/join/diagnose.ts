@@ -7,6 +7,7 @@ import type { Proc } from '../host/proc.js';
 import { discover } from './discovery.js';
 import { kubeletHealthy, kubeletJournal } from './kubelet.js';
 import { chooseNodeIP } from './nodeip.js';
+import { nodeFamilies } from '../config/networking.js';
 import type { CheckLine } from './report.js';
 import { lookup } from './https.js';
 
@@ -31,7 +32,7 @@ export async function diagnose(config: LoadedConfig, files: Files, proc: Proc): 
 
 async function addressCheck(config: LoadedConfig, proc: Proc): Promise<CheckLine> {
   try {
-    const c = await chooseNodeIP(config.agent.nodeIP, config.join.apiServerEndpoint, proc);
+    const c = await chooseNodeIP(config.agent.nodeIP, config.join.apiServerEndpoint, proc, nodeFamilies(config.agent));
     return c.warning ? { name: 'node-ip', level: 'warn', message: c.warning.message, hint: c.warning.hint } : { name: 'node-ip', level: 'pass', message: `${c.ip} (${c.how})` };
   } catch (e) {
     return { name: 'node-ip', level: 'fail', message: (e as Error).message, hint: 'set nodeIP, check `ip addr`' };

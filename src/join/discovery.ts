@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { splitHostPort } from '../config/formats.js';
+import { joinHostPort, splitHostPort } from '../config/formats.js';
 import { redact } from '../host/redact.js';
 import { parsePemCertificates, caPin, pinMatches } from './capin.js';
 import { httpsRequest, NetError, tcpProbe, type HttpsResponse, lookup } from './https.js';
@@ -76,7 +76,7 @@ export async function discover(input: DiscoveryInput): Promise<DiscoveryResult> 
       add('dns', 'pass', `${host} resolves to ${addr.address}`);
     }
     const ms = await tcpProbe(host, port, input.connectTimeoutMs).catch((e: unknown) => netFail('tcp', e));
-    add('tcp', 'pass', `TCP connect to ${host}:${port} in ${ms} ms`);
+    add('tcp', 'pass', `TCP connect to ${joinHostPort(host, port)} in ${ms} ms`);
 
     const get = async (name: string, path: string, ca?: string): Promise<HttpsResponse & { rttMid: number }> => {
       const t0 = (input.now ?? Date.now)();
@@ -84,7 +84,7 @@ export async function discover(input: DiscoveryInput): Promise<DiscoveryResult> 
       return { ...r, rttMid: (t0 + (input.now ?? Date.now)()) / 2 };
     };
     const health = await get('tls', '/healthz');
-    add('tls', 'pass', `TLS handshake with ${host}:${port}`);
+    add('tls', 'pass', `TLS handshake with ${joinHostPort(host, port)}`);
     if (health.status !== 200 || health.body.trim() !== 'ok') {
       fail('healthz', `API server /healthz answered ${health.status}: ${health.body.trim().slice(0, 200) || '(empty)'}`, 'the control plane is not healthy: on it, `kubectl get --raw "/healthz?verbose"` and the kube-apiserver logs', true);
     }
