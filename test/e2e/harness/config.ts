@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 export interface ScenarioConfig {
-  /** host side of the node's link: every service listens there */
+  /** the control plane's address on the node's link (IPv6 without brackets) */
   host: string;
   repoUrl: string;
   /** where the repository key is inside the node */
@@ -29,7 +29,7 @@ export function newToken(): string {
 export function renderConfig(c: ScenarioConfig): string {
   const discovery = [
     ...(c.tokenFile ? [] : [`    token: "${c.token}"`]),
-    `    apiServerEndpoint: "${c.host}:6443"`,
+    `    apiServerEndpoint: "${c.host.includes(':') ? `[${c.host}]` : c.host}:6443"`,
     ...(c.caCertHash ? [`    caCertHashes: ["${c.caCertHash}"]`] : ['    unsafeSkipCAVerification: true']),
   ];
   return [
