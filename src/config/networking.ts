@@ -95,8 +95,19 @@ export interface NetworkingProblem {
   severity: 'error' | 'warning';
 }
 
-// Cross-field checks between a literal nodeIP and the cluster's families.
-export function networkingProblems(agent: Pick<AgentConfig, 'networking' | 'nodeIP'>): NetworkingProblem[] {
+// Cross-field checks between a literal nodeIP and the cluster's families, and mirrors
+// given by IPv6 address (containerd 1.x ignores them: see runtime/registry-hosts.ts).
+export function networkingProblems(agent: Pick<AgentConfig, 'networking' | 'nodeIP' | 'containerd'>): NetworkingProblem[] {
+  const mirrors: NetworkingProblem[] = [];
+  for (const [host, list] of Object.entries(agent.containerd.registryMirrors)) {
+    list.forEach((m, i) => {
+      if (/^[a-z]+:\/\/\[/i.test(m)) mirrors.push({ path: `containerd.registryMirrors.${host}[${i}]`, message: `"${m}": containerd 1.x cannot read a mirror given by IPv6 address (the run stops there); give it a name in host.hosts and use that, unless this node runs containerd 2.x`, severity: 'warning' });
+    });
+  }
+  return [...mirrors, ...nodeIPProblems(agent)];
+}
+
+function nodeIPProblems(agent: Pick<AgentConfig, 'networking' | 'nodeIP'>): NetworkingProblem[] {
   const families = nodeFamilies(agent);
   const ips = literalNodeIPs(agent.nodeIP);
   if (!families || !ips.length) return [];

@@ -17,9 +17,11 @@ export interface ContainerdStepsOptions {
 export function containerdSteps(_config: LoadedConfig, _facts: HostFacts, opts: ContainerdStepsOptions = {}): Step[] {
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const packages = (opts.existing ?? []).includes('packages') ? ['packages'] : [];
+  // a registry mirror may be named in host.hosts (IPv6 mirrors must be: registry-hosts.ts)
+  const hosts = (opts.existing ?? []).includes('hosts') ? ['hosts'] : [];
   return [
     containerdConfigStep({ after: packages, readyTimeoutMs }),
     containerdRunningStep({ after: [...packages, 'containerd-config'], readyTimeoutMs }),
-    imagesStep({ after: ['containerd-running'], readyTimeoutMs }),
+    imagesStep({ after: ['containerd-running', ...hosts], readyTimeoutMs }),
   ];
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { checkSubnets, familiesInUse, networkingProblems, nodeFamilies } from '../../../src/config/networking.js';
 import { checkNodeIP, joinHostPort } from '../../../src/config/formats.js';
 
-const agent = (networking: { podSubnet?: string; serviceSubnet?: string } = {}, nodeIP = 'auto', hosts: { ip: string; names: string[] }[] = []) => ({ networking, nodeIP, host: { hosts } });
+const agent = (networking: { podSubnet?: string; serviceSubnet?: string } = {}, nodeIP = 'auto', hosts: { ip: string; names: string[] }[] = [], registryMirrors: Record<string, string[]> = {}) => ({ networking, nodeIP, host: { hosts }, containerd: { source: 'distro' as const, registryMirrors } });
 
 describe('networking: kubeadm subnet strings', () => {
   const table: [string, 'pod' | 'service', RegExp | undefined][] = [
@@ -66,5 +66,13 @@ describe('networking: families', () => {
     assert.match(foreign.message, /has an IPv6 address, but the cluster \(networking\) is IPv4 only/);
     const [order] = networkingProblems(agent({ serviceSubnet: '10.96.0.0/12,fd00:96::/112' }, 'fd00::101,192.168.10.101'));
     assert.match(order.message, /lists IPv6 first, but the cluster's primary family .* is IPv4/);
+  });
+});
+
+describe('networking: registry mirrors by IPv6 address', () => {
+  it('warned at the mirror (containerd 1.x cannot read them), names and IPv4 are fine', () => {
+    const p = networkingProblems(agent({}, 'auto', [], { 'registry.k8s.io': ['http://registry-mirror:5000', 'http://[fd00::5]:5000', 'http://10.0.0.5:5000'] }));
+    assert.deepEqual(p.map((x) => [x.path, x.severity]), [['containerd.registryMirrors.registry.k8s.io[1]', 'warning']]);
+    assert.match(p[0].message, /containerd 1\.x cannot read a mirror given by IPv6 address/);
   });
 });

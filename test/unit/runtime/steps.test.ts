@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runSteps } from '../../../src/engine/engine.js';
@@ -91,8 +91,25 @@ describe('runtime steps (fake CRI)', () => {
     assert.match(r.outcomes[0].message!, /^kubernetesVersion v1\.99\.0: joinagent does not know which pause image/);
   });
 
+  it('a mirror given by IPv6 address: refused on containerd 1.x (it would ignore the file), written on 2.x', async () => {
+    const c = testConfig({ containerd: { source: 'distro', registryMirrors: { 'registry.k8s.io': ['http://[fd6a:6f69:6e00:1::1]:5000'] } } });
+    proc.on('containerd --version', { stdout: 'containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3\n' });
+    const ctx = stepContext(t.files, proc, c);
+    const r = await runSteps(containerdSteps(c, debianFacts, { readyTimeoutMs: 2000 }), ctx, ctx.bus, { mode: 'prepare', checkOnly: false });
+    assert.equal(r.outcomes[0].state, 'failed');
+    assert.match(r.outcomes[0].message!, /containerd 1\.6 cannot use the registry mirror http:\/\/\[fd6a:6f69:6e00:1::1\]:5000: .*containerd issue #10055/);
+    assert.match(r.outcomes[0].hint!, /give the mirror a name: add it to host\.hosts/);
+    assert.equal(existsSync(t.files.resolve('/etc/containerd/config.toml')), false, 'nothing written');
+
+    proc.on('containerd --version', { stdout: 'containerd github.com/containerd/containerd/v2 v2.1.9 2.1.9+ds1-5\n' });
+    const ok = await runSteps(containerdSteps(c, debianFacts, { readyTimeoutMs: 2000 }), ctx, ctx.bus, { mode: 'prepare', checkOnly: false });
+    assert.equal(ok.outcomes[0].state, 'changed');
+    assert.match(readFileSync(t.files.resolve('/etc/containerd/certs.d/registry.k8s.io/hosts.toml'), 'utf8'), /\[host\."http:\/\/\[fd6a:6f69:6e00:1::1\]:5000"\]/);
+  });
+
   it('with a packages step in the list, the runtime steps wait for it; without, they do not', () => {
     assert.deepEqual(containerdSteps(config, debianFacts, { existing: ['packages'] }).map((s) => s.after), [['packages'], ['packages', 'containerd-config'], ['containerd-running']]);
+    assert.deepEqual(containerdSteps(config, debianFacts, { existing: ['hosts', 'packages'] }).map((s) => s.after)[2], ['containerd-running', 'hosts'], 'a mirror named in host.hosts resolves before the pull');
     assert.deepEqual(containerdSteps(config, debianFacts).map((s) => s.after), [[], ['containerd-config'], ['containerd-running']]);
   });
 });
