@@ -43,7 +43,7 @@ scenario('ipv6: an IPv6-only node joins [fd6a:…::1]:6443 (discovery, node IP, 
   assert.match(await read('/etc/sysctl.d/k8s.conf'), /^net\.ipv6\.conf\.all\.forwarding = 1$/m, 'and set for the next boot');
   const rendered = await read('/var/lib/joinagent/kubeadm-join.yaml');
   assert.match(rendered, new RegExp(`apiServerEndpoint: "?\\[${host6}\\]:6443"?`), rendered);
-  assert.match(rendered, new RegExp(`name: node-ip\\n\\s+value: ${node6}\\n`), rendered);
+  assert.match(rendered, new RegExp(`name: node-ip\\n\\s+value: ${node6}(\\n|$)`), rendered);
   assert.match(await read('/var/lib/kubelet/kubeadm-flags.env'), new RegExp(`--node-ip=${node6}(\\s|")`));
   assert.match(await read('/etc/kubernetes/kubelet.conf'), new RegExp(`server: https://\\[${host6}\\]:6443`), 'kubelet talks to the API server over IPv6');
   assert.match(await read('/etc/apt/sources.list.d/kubernetes.list'), new RegExp(`http://\\[${host6}\\]:8080/debian/`), 'packages came over IPv6');
