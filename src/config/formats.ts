@@ -127,3 +127,13 @@ export function checkRegistryHost(v: string): string | undefined {
 export function checkPackageVersion(v: string): string | undefined {
   return /^[0-9][0-9A-Za-z.+~:-]*$/.test(v) ? undefined : `"${v}" is not a package version (e.g. 2.1.5 or 1.7.24-1)`;
 }
+
+// kubeadm's ValidateDiscoveryKubeConfigPath, plus: a file path must be absolute (a daemon
+// has no meaningful working directory).
+export function checkKubeConfigPath(v: string): string | undefined {
+  if (v.startsWith('/')) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(v)) return /^https:\/\//i.test(v) ? undefined : `"${v}": if a URL is used, the scheme must be https (kubeadm)`;
+  return `"${v}" is neither an absolute path nor an https:// URL`;
+}
+
+export const isHttpsUrl = (v: string): boolean => /^https:\/\//i.test(v);

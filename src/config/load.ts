@@ -5,6 +5,7 @@ import { DEFAULT_STATUS_ADDRESS } from '../host/paths.js';
 import { registerSecret } from '../host/redact.js';
 import { pauseImageFor, UnknownKubernetesMinor } from '../runtime/images.js';
 import { parseDuration, TOKEN_RE } from './formats.js';
+import { checkDiscoveryMethod } from './discovery-method.js';
 import { networkingProblems } from './networking.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
@@ -113,14 +114,19 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const join = normaliseJoin(joinRaw, joinNode?.version ?? 'v1beta4');
 
   // cross-field checks, each pointed at the node that is wrong
-  const tokenInline = (joinRaw.discovery as { bootstrapToken?: { token?: string } } | undefined)?.bootstrapToken?.token;
+  const method = joinNode ? await checkDiscoveryMethod(joinCtx, joinNode.node, join) : {};
+  const fileDiscovery = join.discovery?.kind === 'file';
+  // the TLS bootstrap's token: the bootstrap token, or with file discovery tlsBootstrapToken
+  const tokenKey = fileDiscovery ? 'discovery.tlsBootstrapToken' : 'discovery.bootstrapToken.token';
+  const disc = joinRaw.discovery as { bootstrapToken?: { token?: string }; tlsBootstrapToken?: string } | undefined;
+  const tokenInline = fileDiscovery ? disc?.tlsBootstrapToken : disc?.bootstrapToken?.token;
   if (tokenInline) registerSecret(tokenInline);
   let token: string | undefined = tokenInline;
   let tokenSource: TokenSource = tokenInline ? 'inline' : 'none';
   let tokenPath: string | undefined;
   const tokenFile = agent.join.tokenFile;
   if (tokenFile && tokenInline) {
-    report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken.token'), `token is given both inline and in join.tokenFile (${tokenFile}): keep one`);
+    report(joinCtx, tokenKey, joinCtx.nodes.get(tokenKey), `token is given both inline and in join.tokenFile (${tokenFile}): keep one`);
   } else if (tokenFile) {
     const r = await readTokenFile(tokenFile);
     // joinagent removes the token file after a successful join; a joined node's next
@@ -134,9 +140,11 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       const credPath = path.join(credDir, 'join-token');
       const r = await readTokenFile(credPath);
       if (!r.error) ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'credential', tokenPath: credPath });
-      else if (opts.requireToken) report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken'), `no inline token and the systemd credential failed: ${r.error}`);
-    } else if (opts.requireToken && joinNode) {
-      report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.keys?.get('discovery.bootstrapToken') ?? joinNode.node, 'no bootstrap token: set it here, or join.tokenFile, or pass it as the systemd credential "join-token"');
+      else if (opts.requireToken && method.fileCredentials !== true) report(joinCtx, tokenKey, joinCtx.nodes.get(fileDiscovery ? 'discovery.file' : 'discovery.bootstrapToken'), `no inline token and the systemd credential failed: ${r.error}`);
+    } else if (opts.requireToken && joinNode && !fileDiscovery) {
+      report(joinCtx, tokenKey, joinCtx.keys?.get('discovery.bootstrapToken') ?? joinNode.node, 'no bootstrap token: set it here, or join.tokenFile, or pass it as the systemd credential "join-token"');
+    } else if (opts.requireToken && joinNode && method.fileCredentials === false) {
+      report(joinCtx, tokenKey, joinCtx.keys?.get('discovery.file') ?? joinNode.node, 'the discovery kubeconfig has no credentials and there is no bootstrap token for the TLS bootstrap: set discovery.tlsBootstrapToken, join.tokenFile, or pass the systemd credential "join-token" (kubeadm: "couldn\'t find authentication credentials for the TLS bootstrap process")');
     }
   }
   if (joinNode && join.caCertHashes.length === 0 && !join.unsafeSkipCAVerification && joinCtx.nodes.has('discovery.bootstrapToken')) {
@@ -146,7 +154,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     report(joinCtx, 'discovery.bootstrapToken.unsafeSkipCAVerification', joinCtx.nodes.get('discovery.bootstrapToken.unsafeSkipCAVerification'), 'the control plane is not authenticated: anyone who can intercept the connection can impersonate it; pin the CA with caCertHashes (get the value with `joinagent ca-hash` on the control plane)', 'warning');
   }
   if (tokenInline && (stat!.mode & 0o077) !== 0) {
-    report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken.token'), `the file holds the bootstrap token and is readable by group/others (mode ${(stat!.mode & 0o777).toString(8)}): chmod 600 ${file}`, 'warning');
+    report(joinCtx, tokenKey, joinCtx.nodes.get(tokenKey), `the file holds the bootstrap token and is readable by group/others (mode ${(stat!.mode & 0o777).toString(8)}): chmod 600 ${file}`, 'warning');
   }
   for (const [p, kind] of [['images.archives', 'dir'], ['repositories.kubernetes.key', 'file'], ['repositories.docker.key', 'file']] as const) {
     const v = getPath(agentRaw, p);
@@ -218,9 +226,11 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
   let kubeletExtraArgs: KubeletArg[] = [];
   if (Array.isArray(extra)) kubeletExtraArgs = extra.filter(Boolean) as KubeletArg[];
   else if (extra && typeof extra === 'object') kubeletExtraArgs = Object.entries(extra).map(([name, value]) => ({ name, value: String(value) }));
+  const kubeConfigPath = getPath(raw, 'discovery.file.kubeConfigPath');
   return {
     apiVersion: `kubeadm.k8s.io/${version}`,
     raw,
+    discovery: typeof kubeConfigPath === 'string' ? { kind: 'file', kubeConfigPath } : { kind: 'token' },
     apiServerEndpoint: (bt.apiServerEndpoint as string) ?? '',
     caCertHashes: ((bt.caCertHashes as string[]) ?? []).filter(Boolean),
     unsafeSkipCAVerification: bt.unsafeSkipCAVerification === true,

@@ -86,7 +86,7 @@ export function joinSpec(version: 'v1beta3' | 'v1beta4'): Spec {
         unsafeSkipCAVerification: bool,
       },
     },
-    file: { t: 'object', fields: { kubeConfigPath: str() } },
+    file: { t: 'object', required: ['kubeConfigPath'], fields: { kubeConfigPath: str(f.checkKubeConfigPath) } },
     tlsBootstrapToken: str(f.checkToken),
   };
   if (version === 'v1beta3') discoveryFields.timeout = str(f.checkDuration);
@@ -94,7 +94,8 @@ export function joinSpec(version: 'v1beta3' | 'v1beta4'): Spec {
     apiVersion: en('kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta3'),
     kind: en('JoinConfiguration'),
     caCertPath: str(f.checkAbsPath),
-    discovery: { t: 'object', required: ['bootstrapToken'], fields: discoveryFields },
+    // exactly one of bootstrapToken and file: checked in load.ts with kubeadm's words
+    discovery: { t: 'object', fields: discoveryFields },
     nodeRegistration: {
       t: 'object',
       fields: {

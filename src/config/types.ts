@@ -58,6 +58,9 @@ export interface KubeletArg {
 export interface JoinDocument {
   apiVersion: 'kubeadm.k8s.io/v1beta4' | 'kubeadm.k8s.io/v1beta3';
   raw: Record<string, unknown>;
+  /** kubeadm's two discovery methods; absent = bootstrap token (older callers). */
+  discovery?: { kind: 'token' } | { kind: 'file'; kubeConfigPath: string };
+  /** host:port; for file discovery the kubeconfig's server ("" when it is an https:// URL). */
   apiServerEndpoint: string;
   caCertHashes: string[];
   unsafeSkipCAVerification: boolean;

@@ -65,9 +65,9 @@ function tokenFile(ctx: StepContext): { files: Files; path: string } | undefined
 function holdsToken(text: string | null): boolean {
   if (!text) return false;
   try {
-    const doc = parse(text) as { discovery?: { bootstrapToken?: { token?: unknown } } };
-    return doc?.discovery?.bootstrapToken?.token !== undefined;
+    const doc = parse(text) as { discovery?: { bootstrapToken?: { token?: unknown }; tlsBootstrapToken?: unknown } };
+    return doc?.discovery?.bootstrapToken?.token !== undefined || doc?.discovery?.tlsBootstrapToken !== undefined;
   } catch {
-    return /token:/.test(text);
+    return /[tT]oken:/.test(text);
   }
 }

@@ -48,7 +48,7 @@ export const joinStep: Step = {
     else if (v.state !== 'fresh') changes.push({ kind: 'action', description: `${RESET} (${v.state === 'half' ? 'half-finished earlier join' : 'joined to another cluster'}; join.resetOnFailure)` });
     const before = await ctx.files.read(paths.joinConfig);
     const after = render(ctx, TOKEN_PLACEHOLDER);
-    if (before !== after) changes.push({ kind: 'file', path: paths.joinConfig, before: before === null ? null : before.replace(/token: .*/g, `token: ${TOKEN_PLACEHOLDER}`), after });
+    if (before !== after) changes.push({ kind: 'file', path: paths.joinConfig, before: before === null ? null : before.replace(/([tT]oken): .*/g, `$1: ${TOKEN_PLACEHOLDER}`), after });
     changes.push({ kind: 'action', description: `${JOIN}${ctx.dryRun ? ' (run --dry-run: kubeadm join --dry-run)' : ''}` });
     return { state: 'change', changes };
   },
