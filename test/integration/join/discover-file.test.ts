@@ -143,4 +143,29 @@ describe('join with discovery.file and the stand-in kubeadm (built binary)', () 
     const state = JSON.parse(readFileSync(path.join(t.root, 'var/lib/joinagent/state.json'), 'utf8')) as { published: { discovery?: { method?: string; apiServer?: string } } };
     assert.deepEqual([state.published.discovery?.method, state.published.discovery?.apiServer], [`file ${kcp}`, '127.0.0.1:19744']);
   });
+
+  test('sabotage: the stand-in kubeadm refuses a file of another cluster, and one without credentials, as kubeadm does', async () => {
+    const other = makePki('other-cluster');
+    const before = cp.nodes.size;
+    try {
+      const wrong = path.join(t.root, 'wrong.conf');
+      writeFileSync(wrong, clusterInfoKubeconfig(other.caPem, cp.url));
+      const join = (kcp: string, token?: string): Promise<Result> => {
+        const cfg = path.join(t.root, 'kubeadm.yaml');
+        writeFileSync(cfg, `apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n  file:\n    kubeConfigPath: ${kcp}\n${token ? `  tlsBootstrapToken: ${token}\n` : ''}`);
+        return runCmd(path.join(STANDINS, 'kubeadm'), ['join', '--config', cfg], agentEnv(t.root));
+      };
+      const x509 = await join(wrong, TOKEN);
+      assert.equal(x509.code, 1);
+      assert.match(x509.stderr, /couldn't validate the identity of the API Server: .*x509: certificate signed by unknown authority/);
+      const good = path.join(t.root, 'good.conf');
+      writeFileSync(good, clusterInfoKubeconfig(cp.caPem, cp.url));
+      const noCreds = await join(good);
+      assert.equal(noCreds.code, 1);
+      assert.match(noCreds.stderr, /couldn't find authentication credentials for the TLS boostrap process/);
+      assert.equal(cp.nodes.size, before, 'nothing joined');
+    } finally {
+      rmSync(other.dir, { recursive: true, force: true });
+    }
+  });
 });
