@@ -53,10 +53,10 @@ describe('joinagent discover with discovery.file (built binary)', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const pin = opensslPin(cp.caFile);
     assert.match(r.stdout, new RegExp(`^PASS  file +${good}: cluster \\(unnamed\\) at ${cp.url}, CA ${pin} \\(certificate-authority-data\\)$`, 'm'));
-    assert.match(r.stdout, /^PASS  auth +the TLS bootstrap will authenticate with bootstrap token "abcdef"$/m);
-    assert.match(r.stdout, /^PASS  tls +TLS handshake with 127\.0\.0\.1:19742 \(server certificate verified\)$/m);
-    assert.match(r.stdout, /^PASS  cluster-info +read kube-public\/cluster-info over verified TLS: it names the same API server$/m);
-    assert.match(r.stdout, /^PASS  token +the API server accepts bootstrap token "abcdef"$/m);
+    assert.match(r.stdout, /^PASS {2}auth +the TLS bootstrap will authenticate with bootstrap token "abcdef"$/m);
+    assert.match(r.stdout, /^PASS {2}tls +TLS handshake with 127\.0\.0\.1:19742 \(server certificate verified\)$/m);
+    assert.match(r.stdout, /^PASS {2}cluster-info +read kube-public\/cluster-info over verified TLS: it names the same API server$/m);
+    assert.match(r.stdout, /^PASS {2}token +the API server accepts bootstrap token "abcdef"$/m);
     assert.match(r.stdout, new RegExp(`discovery ok: API server v1\\.32\\.11 at 127\\.0\\.0\\.1:19742 \\(file ${good}\\), token "abcdef" valid, CA ${pin} from the discovery file`));
   });
 
@@ -67,7 +67,7 @@ describe('joinagent discover with discovery.file (built binary)', () => {
       writeFileSync(f, clusterInfoKubeconfig(other.caPem, cp.url));
       const r = await discover({ kubeConfigPath: f, token: TOKEN });
       assert.equal(r.code, 1);
-      assert.match(r.stdout, /^FAIL  tls +TLS with 127\.0\.0\.1:19742 failed: .* \(hint: the API server's certificate is not signed by the CA in .*other\.conf: a different cluster, an outdated file, or the connection is intercepted/m);
+      assert.match(r.stdout, /^FAIL {2}tls +TLS with 127\.0\.0\.1:19742 failed: .* \(hint: the API server's certificate is not signed by the CA in .*other\.conf: a different cluster, an outdated file, or the connection is intercepted/m);
       assert.match(r.stdout, /discovery failed at tls/);
     } finally {
       rmSync(other.dir, { recursive: true, force: true });
@@ -77,7 +77,7 @@ describe('joinagent discover with discovery.file (built binary)', () => {
   test('an unknown or expired token: refused by the API server (401), named with the next action', async () => {
     const r = await discover({ kubeConfigPath: good, token: UNKNOWN });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^FAIL  token +bootstrap token "zzzzzz" is unknown or expired: the API server refused it \(401\) \(hint: tokens live 24h: run `kubeadm token create`/m);
+    assert.match(r.stdout, /^FAIL {2}token +bootstrap token "zzzzzz" is unknown or expired: the API server refused it \(401\) \(hint: tokens live 24h: run `kubeadm token create`/m);
   });
 
   test('credentials inside the kubeconfig need no token', async () => {
@@ -85,7 +85,7 @@ describe('joinagent discover with discovery.file (built binary)', () => {
     writeFileSync(f, clusterInfoKubeconfig(cp.caPem, cp.url).replace('contexts: null\ncurrent-context: ""', 'contexts:\n- context:\n    cluster: ""\n    user: bootstrap\n  name: join\ncurrent-context: join').replace('users: null', `users:\n- name: bootstrap\n  user:\n    token: ${TOKEN}`));
     const r = await discover({ kubeConfigPath: f });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^PASS  credentials +the API server accepts the kubeconfig's token \(user "bootstrap"\)$/m);
+    assert.match(r.stdout, /^PASS {2}credentials +the API server accepts the kubeconfig's token \(user "bootstrap"\)$/m);
   });
 
   test('an https:// kubeConfigPath is fetched and verified with the host\'s CA bundle ($SSL_CERT_FILE, as Go does)', async () => {
@@ -100,7 +100,7 @@ describe('joinagent discover with discovery.file (built binary)', () => {
       assert.match(ok.stdout, new RegExp(`^PASS  file +${url.replace(/[.]/g, '\\.')}: cluster \\(unnamed\\) at ${cp.url}`, 'm'));
       const untrusted = await discover({ kubeConfigPath: url, token: TOKEN }, { ...process.env, SSL_CERT_FILE: cp.caFile });
       assert.equal(untrusted.code, 1);
-      assert.match(untrusted.stdout, /^FAIL  file +cannot fetch https:\/\/127\.0\.0\.1:19743\/discovery\.conf: TLS with 127\.0\.0\.1:19743 failed/m);
+      assert.match(untrusted.stdout, /^FAIL {2}file +cannot fetch https:\/\/127\.0\.0\.1:19743\/discovery\.conf: TLS with 127\.0\.0\.1:19743 failed/m);
     } finally {
       srv.close();
       rmSync(web.dir, { recursive: true, force: true });
