@@ -6,7 +6,9 @@ import { registerSecret } from '../host/redact.js';
 import { pauseImageFor, UnknownKubernetesMinor } from '../runtime/images.js';
 import { parseDuration, TOKEN_RE } from './formats.js';
 import { checkDiscoveryMethod } from './discovery-method.js';
+import { kubeletSettings } from './kubelet.js';
 import { networkingProblems } from './networking.js';
+import { checkKubeletConfig } from './patches.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
 import { position, report, walk, type Problem, type WalkContext } from './walk.js';
@@ -174,6 +176,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     }
   }
   for (const p of networkingProblems(agent)) report(ctx, p.path, ctx.nodes.get(p.path), p.message, p.severity);
+  await checkKubeletConfig(ctx, joinCtx, agent, join);
   const statusHost = agent.status.address.replace(/:\d+$/, '');
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(statusHost)) {
     report(ctx, 'status.address', ctx.nodes.get('status.address'), `status is served on ${agent.status.address}, beyond loopback: anyone who can reach it sees this node's state`, 'warning');
@@ -208,6 +211,7 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
     images: { repository: g('images.repository', 'registry.k8s.io'), archives: g<string | undefined>('images.archives', undefined) },
     nodeIP: g('nodeIP', 'auto'),
     networking: { podSubnet: g<string | undefined>('networking.podSubnet', undefined), serviceSubnet: g<string | undefined>('networking.serviceSubnet', undefined) },
+    kubelet: kubeletSettings(getPath(raw, 'kubelet')),
     join: {
       tokenFile: g<string | undefined>('join.tokenFile', undefined),
       resetOnFailure: g('join.resetOnFailure', false),
@@ -236,6 +240,7 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
     unsafeSkipCAVerification: bt.unsafeSkipCAVerification === true,
     criSocket: (getPath(raw, 'nodeRegistration.criSocket') as string) ?? 'unix:///run/containerd/containerd.sock',
     nodeName: getPath(raw, 'nodeRegistration.name') as string | undefined,
+    patchesDir: getPath(raw, 'patches.directory') as string | undefined,
     kubeletExtraArgs,
   };
 }

@@ -1,4 +1,5 @@
 import * as f from './formats.js';
+import { kubeletSpec } from './kubelet.js';
 import { checkSubnets } from './networking.js';
 import type { Spec } from './walk.js';
 
@@ -46,6 +47,7 @@ export const agentSpec: Spec = {
     repositories: { t: 'object', fields: { kubernetes: repo, docker: repo } },
     images: { t: 'object', fields: { repository: str(f.checkImageRepository), archives: str(f.checkAbsPath) } },
     nodeIP: str(f.checkNodeIP),
+    kubelet: kubeletSpec,
     networking: { t: 'object', fields: { podSubnet: str((v) => checkSubnets(v, 'pod')), serviceSubnet: str((v) => checkSubnets(v, 'service')) } },
     join: {
       t: 'object',

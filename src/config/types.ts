@@ -1,4 +1,6 @@
 // The validated configuration as the rest of joinagent sees it (defaults applied).
+import type { KubeletSettings } from './kubelet.js';
+
 export type FirewallMode = 'disable' | 'open-ports' | 'leave';
 
 export interface HostEntry {
@@ -35,6 +37,8 @@ export interface AgentConfig {
   nodeIP: string;
   /** The cluster's pod and service ranges as kubeadm writes them (see networking.ts). */
   networking: { podSubnet?: string; serviceSubnet?: string };
+  /** KubeletConfiguration settings handed to kubeadm as a patch (see kubelet.ts). */
+  kubelet: KubeletSettings;
   join: {
     tokenFile?: string;
     resetOnFailure: boolean;
@@ -66,6 +70,8 @@ export interface JoinDocument {
   unsafeSkipCAVerification: boolean;
   criSocket: string;
   nodeName?: string;
+  /** patches.directory as written (kubeadm's patches). */
+  patchesDir?: string;
   kubeletExtraArgs: KubeletArg[];
 }
 

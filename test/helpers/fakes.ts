@@ -92,6 +92,7 @@ export function testConfig(over: Partial<LoadedConfig['agent']> = {}): LoadedCon
       images: { repository: 'registry.k8s.io' },
       nodeIP: 'auto',
       networking: {},
+      kubelet: {},
       join: { resetOnFailure: false, timeout: 600_000, waitForReady: 0 },
       status: { address: '127.0.0.1:9797' },
       reconcile: { interval: 300_000, mode: 'repair' },

@@ -1,3 +1,4 @@
+import { DEFAULT_CGROUP_DRIVER } from '../../config/kubelet.js';
 import type { Change, StepContext } from '../../engine/step.js';
 import { StepError } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
@@ -27,7 +28,7 @@ export const CONFIG_HEADER = '# containerd configuration, kept by joinagent (CRI
 
 export function criWanted(ctx: StepContext): CriWanted {
   try {
-    return { sandboxImage: workerImages(ctx.config.agent).pause, certsDir: paths.containerdCertsDir };
+    return { sandboxImage: workerImages(ctx.config.agent).pause, certsDir: paths.containerdCertsDir, systemdCgroup: (ctx.config.agent.kubelet.cgroupDriver ?? DEFAULT_CGROUP_DRIVER) === 'systemd' };
   } catch (e) {
     if (e instanceof UnknownKubernetesMinor) throw new StepError(e.message, 'use a supported kubernetesVersion, or add the minor to PAUSE_VERSIONS after checking kubeadm\'s PauseVersion');
     throw e;

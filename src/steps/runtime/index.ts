@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../../config/types.js';
 import type { Step } from '../../engine/step.js';
 import type { HostFacts } from '../../host/facts.js';
+import { cgroupDriverStep } from './cgroup-driver.js';
 import { containerdConfigStep } from './containerd-config.js';
 import { containerdRunningStep } from './containerd-running.js';
 import { imagesStep } from './images.js';
@@ -23,5 +24,6 @@ export function containerdSteps(_config: LoadedConfig, _facts: HostFacts, opts: 
     containerdConfigStep({ after: packages, readyTimeoutMs }),
     containerdRunningStep({ after: [...packages, 'containerd-config'], readyTimeoutMs }),
     imagesStep({ after: ['containerd-running', ...hosts], readyTimeoutMs }),
+    cgroupDriverStep(['containerd-running']),
   ];
 }
