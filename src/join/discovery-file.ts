@@ -1,4 +1,5 @@
 import { joinHostPort } from '../config/formats.js';
+import { registerSecret } from '../host/redact.js';
 import { caPin, parsePemCertificates } from './capin.js';
 import { probeApiServer, runChecks, safeJson, type Checks, type DiscoveryResult } from './discovery-core.js';
 import { CLUSTER_INFO_PATH } from './discovery.js';
@@ -33,6 +34,8 @@ export function discoverFromFile(input: FileDiscoveryInput): Promise<DiscoveryRe
       if (e instanceof DiscoveryKubeconfigError) return c.fail('file', e.message, 'fix the discovery kubeconfig (kubeadm reads it the same way)', false);
       throw e;
     });
+    // a token inside a fetched kubeconfig is as secret as one in the config
+    if (kc.auth.token) registerSecret(kc.auth.token);
     const pins = kc.caPem ? parsePemCertificates(kc.caPem).map(caPin) : [];
     out.clusterCaPins = pins;
     const at = `cluster ${kc.clusterName ? `"${kc.clusterName}"` : '(unnamed)'} at ${kc.server}`;
@@ -54,7 +57,6 @@ export function discoverFromFile(input: FileDiscoveryInput): Promise<DiscoveryRe
       c.fail('credentials', `the API server refused the kubeconfig's credentials (401, user "${kc.auth.user}")`, 'the credentials in the discovery kubeconfig are wrong or expired', false);
     }
     c.add(auth!.check, 'pass', `the API server accepts ${auth!.what}`);
-    out.apiServer = joinHostPort(kc.host, kc.port);
   });
 }
 
