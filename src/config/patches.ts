@@ -7,13 +7,10 @@ import type { AgentConfig, JoinDocument } from './types.js';
 import { report, type WalkContext } from './walk.js';
 
 // The kubelet: section and kubeadm's patches.directory, checked together: the directory
-// as kubeadm would read it (every problem named with its file), no KubeletConfiguration
-// field set both here and in a patch file, and swap against failSwapOn.
+// as kubeadm would read it (every problem named with its file) and no KubeletConfiguration
+// field set both here and in a patch file.
 export async function checkKubeletConfig(ctx: WalkContext, joinCtx: WalkContext, agent: AgentConfig, join: JoinDocument): Promise<void> {
   for (const p of kubeletProblems(agent.kubelet)) report(ctx, p.path, ctx.nodes.get(p.path), p.message);
-  if (agent.kubelet.failSwapOn !== false && agent.host.swap === 'leave') {
-    report(ctx, 'host.swap', ctx.nodes.get('host.swap'), 'swap is left alone, and kubelet refuses to start while swap is on (failSwapOn, the default): set host.swap: disable, or kubelet.failSwapOn: false', 'warning');
-  }
   const dir = join.patchesDir;
   if (!dir) return;
   const node = joinCtx.nodes.get('patches.directory') as Node | undefined;

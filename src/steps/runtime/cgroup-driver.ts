@@ -18,7 +18,10 @@ export function cgroupDriverStep(after: string[]): Step {
     async check(ctx) {
       const k = ctx.config.agent.kubelet;
       const live = await liveStatus(ctx);
-      const eff = live?.status ? effectiveCriConfig(live.status.info) : null;
+      // the verdict is about kubelet beside a running containerd: before it runs (a plan on
+      // a fresh host) there is nothing to compare yet
+      if (live === null) return { state: 'skip', reason: 'containerd is not running yet: checked once it runs' };
+      const eff = live.status ? effectiveCriConfig(live.status.info) : null;
       const version = await ctx.proc.probe('containerd', ['--version'], { allowFailure: true });
       const kubeletFile = await ctx.files.read(paths.kubeletConfig);
       let fileDriver: string | undefined;

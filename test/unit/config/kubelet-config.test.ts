@@ -41,10 +41,4 @@ describe('config: kubelet settings and kubeadm patches', () => {
       writeFileSync(path.join(dir, 'kubeletconfiguration-pods.yaml'), '');
     }
   });
-  it('swap left alone while kubelet keeps failSwapOn: warned at host.swap', async () => {
-    const { warnings } = await loadConfig(write('swap.yaml', ok('host:\n  swap: leave\n')));
-    assert.ok(warnings.some((w) => w.path === 'host.swap' && /kubelet refuses to start while swap is on/.test(w.message)));
-    const off = await loadConfig(write('swap-off.yaml', ok('host:\n  swap: leave\nkubelet:\n  failSwapOn: false\n')));
-    assert.equal(off.warnings.filter((w) => w.path === 'host.swap').length, 0);
-  });
 });

@@ -38,3 +38,17 @@ describe('cgroup driver verdict', () => {
     assert.deepEqual(verdict({ containerdSystemdCgroup: undefined, kubeletFileDriver: 'cgroupfs' }).errors, []);
   });
 });
+
+describe('cgroup-driver step', () => {
+  it('before containerd runs (a plan on a fresh host) there is nothing to compare: skipped, not failed', async () => {
+    const { cgroupDriverStep } = await import('../../../src/steps/runtime/cgroup-driver.js');
+    const { FakeProc, stepContext, tempRoot } = await import('../../helpers/fakes.js');
+    const t = tempRoot();
+    try {
+      const r = await cgroupDriverStep(['containerd-running']).check(stepContext(t.files, new FakeProc()));
+      assert.deepEqual(r, { state: 'skip', reason: 'containerd is not running yet: checked once it runs' });
+    } finally {
+      t.cleanup();
+    }
+  });
+});
