@@ -32,6 +32,12 @@ export function splitHostPort(v: string): { host: string; port: number } | undef
   return { host: m[1], port };
 }
 
+// "[fd00::1]:6443" for IPv6, "192.168.10.100:6443" otherwise: what users and kubeadm write.
+export function joinHostPort(host: string, port: number): string {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return `${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
 export function checkHostPort(v: string): string | undefined {
   const hp = splitHostPort(v);
   if (!hp) return `"${v}" is not host:port (e.g. 192.168.10.100:6443; IPv6 as [fd00::1]:6443)`;
@@ -97,10 +103,15 @@ export function checkPortSpec(v: string): string | undefined {
   return undefined;
 }
 
+// auto | interface:NAME | an IP | "IPv4,IPv6" (kubelet's dual-stack --node-ip)
 export function checkNodeIP(v: string): string | undefined {
   if (v === 'auto' || isIP(v)) return undefined;
   if (/^interface:[A-Za-z0-9_.@-]{1,15}$/.test(v)) return undefined;
-  return `"${v}" is not auto, an IP address, or interface:NAME`;
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.length === 2 && parts.every((p) => isIP(p))) {
+    return isIP(parts[0]) !== isIP(parts[1]) ? undefined : `"${v}": two node IPs must be of different families (one IPv4, one IPv6)`;
+  }
+  return `"${v}" is not auto, an IP address, or interface:NAME (dual-stack: two addresses, "IPv4,IPv6")`;
 }
 
 export function checkImageRepository(v: string): string | undefined {
@@ -116,3 +127,13 @@ export function checkRegistryHost(v: string): string | undefined {
 export function checkPackageVersion(v: string): string | undefined {
   return /^[0-9][0-9A-Za-z.+~:-]*$/.test(v) ? undefined : `"${v}" is not a package version (e.g. 2.1.5 or 1.7.24-1)`;
 }
+
+// kubeadm's ValidateDiscoveryKubeConfigPath, plus: a file path must be absolute (a daemon
+// has no meaningful working directory).
+export function checkKubeConfigPath(v: string): string | undefined {
+  if (v.startsWith('/')) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(v)) return /^https:\/\//i.test(v) ? undefined : `"${v}": if a URL is used, the scheme must be https (kubeadm)`;
+  return `"${v}" is neither an absolute path nor an https:// URL`;
+}
+
+export const isHttpsUrl = (v: string): boolean => /^https:\/\//i.test(v);

@@ -5,6 +5,10 @@ import { DEFAULT_STATUS_ADDRESS } from '../host/paths.js';
 import { registerSecret } from '../host/redact.js';
 import { pauseImageFor, UnknownKubernetesMinor } from '../runtime/images.js';
 import { parseDuration, TOKEN_RE } from './formats.js';
+import { checkDiscoveryMethod } from './discovery-method.js';
+import { kubeletSettings } from './kubelet.js';
+import { networkingProblems } from './networking.js';
+import { checkKubeletConfig } from './patches.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
 import { position, report, walk, type Problem, type WalkContext } from './walk.js';
@@ -112,14 +116,19 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const join = normaliseJoin(joinRaw, joinNode?.version ?? 'v1beta4');
 
   // cross-field checks, each pointed at the node that is wrong
-  const tokenInline = (joinRaw.discovery as { bootstrapToken?: { token?: string } } | undefined)?.bootstrapToken?.token;
+  const method = joinNode ? await checkDiscoveryMethod(joinCtx, joinNode.node, join) : {};
+  const fileDiscovery = join.discovery?.kind === 'file';
+  // the TLS bootstrap's token: the bootstrap token, or with file discovery tlsBootstrapToken
+  const tokenKey = fileDiscovery ? 'discovery.tlsBootstrapToken' : 'discovery.bootstrapToken.token';
+  const disc = joinRaw.discovery as { bootstrapToken?: { token?: string }; tlsBootstrapToken?: string } | undefined;
+  const tokenInline = fileDiscovery ? disc?.tlsBootstrapToken : disc?.bootstrapToken?.token;
   if (tokenInline) registerSecret(tokenInline);
   let token: string | undefined = tokenInline;
   let tokenSource: TokenSource = tokenInline ? 'inline' : 'none';
   let tokenPath: string | undefined;
   const tokenFile = agent.join.tokenFile;
   if (tokenFile && tokenInline) {
-    report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken.token'), `token is given both inline and in join.tokenFile (${tokenFile}): keep one`);
+    report(joinCtx, tokenKey, joinCtx.nodes.get(tokenKey), `token is given both inline and in join.tokenFile (${tokenFile}): keep one`);
   } else if (tokenFile) {
     const r = await readTokenFile(tokenFile);
     // joinagent removes the token file after a successful join; a joined node's next
@@ -133,9 +142,11 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       const credPath = path.join(credDir, 'join-token');
       const r = await readTokenFile(credPath);
       if (!r.error) ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'credential', tokenPath: credPath });
-      else if (opts.requireToken) report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken'), `no inline token and the systemd credential failed: ${r.error}`);
-    } else if (opts.requireToken && joinNode) {
-      report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.keys?.get('discovery.bootstrapToken') ?? joinNode.node, 'no bootstrap token: set it here, or join.tokenFile, or pass it as the systemd credential "join-token"');
+      else if (opts.requireToken && method.fileCredentials !== true) report(joinCtx, tokenKey, joinCtx.nodes.get(fileDiscovery ? 'discovery.file' : 'discovery.bootstrapToken'), `no inline token and the systemd credential failed: ${r.error}`);
+    } else if (opts.requireToken && joinNode && !fileDiscovery) {
+      report(joinCtx, tokenKey, joinCtx.keys?.get('discovery.bootstrapToken') ?? joinNode.node, 'no bootstrap token: set it here, or join.tokenFile, or pass it as the systemd credential "join-token"');
+    } else if (opts.requireToken && joinNode && method.fileCredentials === false) {
+      report(joinCtx, tokenKey, joinCtx.keys?.get('discovery.file') ?? joinNode.node, 'the discovery kubeconfig has no credentials and there is no bootstrap token for the TLS bootstrap: set discovery.tlsBootstrapToken, join.tokenFile, or pass the systemd credential "join-token" (kubeadm: "couldn\'t find authentication credentials for the TLS bootstrap process")');
     }
   }
   if (joinNode && join.caCertHashes.length === 0 && !join.unsafeSkipCAVerification && joinCtx.nodes.has('discovery.bootstrapToken')) {
@@ -145,7 +156,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     report(joinCtx, 'discovery.bootstrapToken.unsafeSkipCAVerification', joinCtx.nodes.get('discovery.bootstrapToken.unsafeSkipCAVerification'), 'the control plane is not authenticated: anyone who can intercept the connection can impersonate it; pin the CA with caCertHashes (get the value with `joinagent ca-hash` on the control plane)', 'warning');
   }
   if (tokenInline && (stat!.mode & 0o077) !== 0) {
-    report(joinCtx, 'discovery.bootstrapToken.token', joinCtx.nodes.get('discovery.bootstrapToken.token'), `the file holds the bootstrap token and is readable by group/others (mode ${(stat!.mode & 0o777).toString(8)}): chmod 600 ${file}`, 'warning');
+    report(joinCtx, tokenKey, joinCtx.nodes.get(tokenKey), `the file holds the bootstrap token and is readable by group/others (mode ${(stat!.mode & 0o777).toString(8)}): chmod 600 ${file}`, 'warning');
   }
   for (const [p, kind] of [['images.archives', 'dir'], ['repositories.kubernetes.key', 'file'], ['repositories.docker.key', 'file']] as const) {
     const v = getPath(agentRaw, p);
@@ -164,6 +175,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       else throw e;
     }
   }
+  for (const p of networkingProblems(agent)) report(ctx, p.path, ctx.nodes.get(p.path), p.message, p.severity);
+  await checkKubeletConfig(ctx, joinCtx, agent, join);
   const statusHost = agent.status.address.replace(/:\d+$/, '');
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(statusHost)) {
     report(ctx, 'status.address', ctx.nodes.get('status.address'), `status is served on ${agent.status.address}, beyond loopback: anyone who can reach it sees this node's state`, 'warning');
@@ -197,6 +210,8 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
     repositories: g('repositories', {}),
     images: { repository: g('images.repository', 'registry.k8s.io'), archives: g<string | undefined>('images.archives', undefined) },
     nodeIP: g('nodeIP', 'auto'),
+    networking: { podSubnet: g<string | undefined>('networking.podSubnet', undefined), serviceSubnet: g<string | undefined>('networking.serviceSubnet', undefined) },
+    kubelet: kubeletSettings(getPath(raw, 'kubelet')),
     join: {
       tokenFile: g<string | undefined>('join.tokenFile', undefined),
       resetOnFailure: g('join.resetOnFailure', false),
@@ -215,14 +230,17 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
   let kubeletExtraArgs: KubeletArg[] = [];
   if (Array.isArray(extra)) kubeletExtraArgs = extra.filter(Boolean) as KubeletArg[];
   else if (extra && typeof extra === 'object') kubeletExtraArgs = Object.entries(extra).map(([name, value]) => ({ name, value: String(value) }));
+  const kubeConfigPath = getPath(raw, 'discovery.file.kubeConfigPath');
   return {
     apiVersion: `kubeadm.k8s.io/${version}`,
     raw,
+    discovery: typeof kubeConfigPath === 'string' ? { kind: 'file', kubeConfigPath } : { kind: 'token' },
     apiServerEndpoint: (bt.apiServerEndpoint as string) ?? '',
     caCertHashes: ((bt.caCertHashes as string[]) ?? []).filter(Boolean),
     unsafeSkipCAVerification: bt.unsafeSkipCAVerification === true,
     criSocket: (getPath(raw, 'nodeRegistration.criSocket') as string) ?? 'unix:///run/containerd/containerd.sock',
     nodeName: getPath(raw, 'nodeRegistration.name') as string | undefined,
+    patchesDir: getPath(raw, 'patches.directory') as string | undefined,
     kubeletExtraArgs,
   };
 }

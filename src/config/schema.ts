@@ -1,4 +1,6 @@
 import * as f from './formats.js';
+import { kubeletSpec } from './kubelet.js';
+import { checkSubnets } from './networking.js';
 import type { Spec } from './walk.js';
 
 const str = (check?: (v: string) => string | undefined): Spec => ({ t: 'string', check });
@@ -45,6 +47,8 @@ export const agentSpec: Spec = {
     repositories: { t: 'object', fields: { kubernetes: repo, docker: repo } },
     images: { t: 'object', fields: { repository: str(f.checkImageRepository), archives: str(f.checkAbsPath) } },
     nodeIP: str(f.checkNodeIP),
+    kubelet: kubeletSpec,
+    networking: { t: 'object', fields: { podSubnet: str((v) => checkSubnets(v, 'pod')), serviceSubnet: str((v) => checkSubnets(v, 'service')) } },
     join: {
       t: 'object',
       fields: {
@@ -84,7 +88,7 @@ export function joinSpec(version: 'v1beta3' | 'v1beta4'): Spec {
         unsafeSkipCAVerification: bool,
       },
     },
-    file: { t: 'object', fields: { kubeConfigPath: str() } },
+    file: { t: 'object', required: ['kubeConfigPath'], fields: { kubeConfigPath: str(f.checkKubeConfigPath) } },
     tlsBootstrapToken: str(f.checkToken),
   };
   if (version === 'v1beta3') discoveryFields.timeout = str(f.checkDuration);
@@ -92,7 +96,8 @@ export function joinSpec(version: 'v1beta3' | 'v1beta4'): Spec {
     apiVersion: en('kubeadm.k8s.io/v1beta4', 'kubeadm.k8s.io/v1beta3'),
     kind: en('JoinConfiguration'),
     caCertPath: str(f.checkAbsPath),
-    discovery: { t: 'object', required: ['bootstrapToken'], fields: discoveryFields },
+    // exactly one of bootstrapToken and file: checked in load.ts with kubeadm's words
+    discovery: { t: 'object', fields: discoveryFields },
     nodeRegistration: {
       t: 'object',
       fields: {

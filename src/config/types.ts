@@ -1,4 +1,6 @@
 // The validated configuration as the rest of joinagent sees it (defaults applied).
+import type { KubeletSettings } from './kubelet.js';
+
 export type FirewallMode = 'disable' | 'open-ports' | 'leave';
 
 export interface HostEntry {
@@ -33,6 +35,10 @@ export interface AgentConfig {
   repositories: { kubernetes?: RepoOverride; docker?: RepoOverride };
   images: { repository: string; archives?: string };
   nodeIP: string;
+  /** The cluster's pod and service ranges as kubeadm writes them (see networking.ts). */
+  networking: { podSubnet?: string; serviceSubnet?: string };
+  /** KubeletConfiguration settings handed to kubeadm as a patch (see kubelet.ts). */
+  kubelet: KubeletSettings;
   join: {
     tokenFile?: string;
     resetOnFailure: boolean;
@@ -56,11 +62,16 @@ export interface KubeletArg {
 export interface JoinDocument {
   apiVersion: 'kubeadm.k8s.io/v1beta4' | 'kubeadm.k8s.io/v1beta3';
   raw: Record<string, unknown>;
+  /** kubeadm's two discovery methods; absent = bootstrap token (older callers). */
+  discovery?: { kind: 'token' } | { kind: 'file'; kubeConfigPath: string };
+  /** host:port; for file discovery the kubeconfig's server ("" when it is an https:// URL). */
   apiServerEndpoint: string;
   caCertHashes: string[];
   unsafeSkipCAVerification: boolean;
   criSocket: string;
   nodeName?: string;
+  /** patches.directory as written (kubeadm's patches). */
+  patchesDir?: string;
   kubeletExtraArgs: KubeletArg[];
 }
 

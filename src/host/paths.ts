@@ -11,6 +11,8 @@ export const paths = {
   snapshotBefore: '/var/lib/joinagent/snapshots/before.json',
   snapshotAfter: '/var/lib/joinagent/snapshots/after.json',
   joinConfig: '/var/lib/joinagent/kubeadm-join.yaml',
+  /** The patches directory kubeadm join gets when kubelet: is set (joinagent's patch + the operator's). */
+  patchesDir: '/var/lib/joinagent/patches',
   /** Present only while joinagent's own `kubeadm join` runs: left behind = it was interrupted. */
   joinAttempt: '/var/lib/joinagent/join-attempt.json',
   runDir: '/run/joinagent',

@@ -4,9 +4,10 @@ import type { LoadedConfig } from '../config/types.js';
 import type { Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import type { Proc } from '../host/proc.js';
-import { discover } from './discovery.js';
+import { configuredEndpoint, discoverConfigured } from './discover-config.js';
 import { kubeletHealthy, kubeletJournal } from './kubelet.js';
 import { chooseNodeIP } from './nodeip.js';
+import { nodeFamilies } from '../config/networking.js';
 import type { CheckLine } from './report.js';
 import { lookup } from './https.js';
 
@@ -14,10 +15,10 @@ import { lookup } from './https.js';
 // when an earlier one fails, since the point is to see the whole picture at once.
 export async function diagnose(config: LoadedConfig, files: Files, proc: Proc): Promise<CheckLine[]> {
   const out: CheckLine[] = [];
-  const endpoint = config.join.apiServerEndpoint;
-  out.push(await addressCheck(config, proc));
+  const endpoint = await configuredEndpoint(config).catch(() => '');
+  out.push(await addressCheck(config, endpoint, proc));
   out.push(await routeCheck(endpoint, proc));
-  const r = await discover({ endpoint, token: config.token, caCertHashes: config.join.caCertHashes, unsafeSkipCAVerification: config.join.unsafeSkipCAVerification, kubeletVersion: config.agent.kubernetesVersion });
+  const r = await discoverConfigured(config);
   for (const c of r.checks) out.push({ ...c, name: c.name === 'clock' ? 'clock-skew' : c.name });
   // the token is the usual suspect: say explicitly when discovery never got that far
   if (!r.checks.some((c) => c.name === 'token')) out.push({ name: 'token', level: 'skip', message: `not checked: ${r.failure?.name ?? 'an earlier check'} failed` });
@@ -29,9 +30,9 @@ export async function diagnose(config: LoadedConfig, files: Files, proc: Proc): 
   return out;
 }
 
-async function addressCheck(config: LoadedConfig, proc: Proc): Promise<CheckLine> {
+async function addressCheck(config: LoadedConfig, endpoint: string, proc: Proc): Promise<CheckLine> {
   try {
-    const c = await chooseNodeIP(config.agent.nodeIP, config.join.apiServerEndpoint, proc);
+    const c = await chooseNodeIP(config.agent.nodeIP, endpoint, proc, nodeFamilies(config.agent));
     return c.warning ? { name: 'node-ip', level: 'warn', message: c.warning.message, hint: c.warning.hint } : { name: 'node-ip', level: 'pass', message: `${c.ip} (${c.how})` };
   } catch (e) {
     return { name: 'node-ip', level: 'fail', message: (e as Error).message, hint: 'set nodeIP, check `ip addr`' };

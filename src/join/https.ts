@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { joinHostPort } from '../config/formats.js';
 
 // Minimal HTTPS client for discovery and node status. It records how far a connection
 // got (TCP, TLS, HTTP) so a failure can be named precisely: "refused" (something
@@ -64,8 +65,8 @@ export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
       rejectUnauthorized: r.ca !== undefined,
       headers: { accept: 'application/json', 'user-agent': 'joinagent', ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers },
     });
-    const connectTimer = setTimeout(() => req.destroy(new NetError('timeout', `no answer from ${r.host}:${r.port} within ${(r.connectTimeoutMs ?? DEFAULT_CONNECT_MS) / 1000}s`, 'ETIMEDOUT')), r.connectTimeoutMs ?? DEFAULT_CONNECT_MS);
-    req.setTimeout(r.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => req.destroy(new NetError('timeout', `${r.host}:${r.port} stopped answering during ${stage === 'http' ? 'the HTTP request' : 'the TLS handshake'}`, 'ETIMEDOUT')));
+    const connectTimer = setTimeout(() => req.destroy(new NetError('timeout', `no answer from ${joinHostPort(r.host, r.port)} within ${(r.connectTimeoutMs ?? DEFAULT_CONNECT_MS) / 1000}s`, 'ETIMEDOUT')), r.connectTimeoutMs ?? DEFAULT_CONNECT_MS);
+    req.setTimeout(r.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => req.destroy(new NetError('timeout', `${joinHostPort(r.host, r.port)} stopped answering during ${stage === 'http' ? 'the HTTP request' : 'the TLS handshake'}`, 'ETIMEDOUT')));
     req.on('socket', (s: net.Socket) => {
       s.once('connect', () => {
         clearTimeout(connectTimer);
@@ -94,7 +95,7 @@ export function httpsRequest(r: HttpsRequest): Promise<HttpsResponse> {
 export function classify(e: unknown, stage: 'tcp' | 'tls' | 'http', r: { host: string; port: number }): NetError {
   const err = e as NodeJS.ErrnoException;
   const code = err?.code ?? '';
-  const where = `${r.host}:${r.port}`;
+  const where = joinHostPort(r.host, r.port);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NODATA') return new NetError('dns', `cannot resolve "${r.host}" (${code})`, code, { cause: e });
   if (code === 'ECONNREFUSED') return new NetError('refused', `connection to ${where} refused: nothing listens there, or a firewall rejects it`, code, { cause: e });
   if (code === 'ETIMEDOUT') return new NetError('timeout', `connection to ${where} timed out`, code, { cause: e });
@@ -111,7 +112,7 @@ export function tcpProbe(host: string, port: number, timeoutMs = DEFAULT_CONNECT
     const s = net.connect({ host: host.replace(/^\[|\]$/g, ''), port });
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new NetError('timeout', `connection to ${host}:${port} timed out after ${timeoutMs / 1000}s: packets are dropped (a firewall, e.g. firewalld on the control plane)`, 'ETIMEDOUT'));
+      reject(new NetError('timeout', `connection to ${joinHostPort(host, port)} timed out after ${timeoutMs / 1000}s: packets are dropped (a firewall, e.g. firewalld on the control plane)`, 'ETIMEDOUT'));
     }, timeoutMs);
     s.once('connect', () => {
       clearTimeout(timer);

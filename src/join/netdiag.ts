@@ -1,9 +1,10 @@
+import { joinHostPort } from '../config/formats.js';
 import type { NetError } from './https.js';
 
 // Turns a network failure toward the API server into the one sentence and next action
 // an operator needs (the runbook's troubleshooting appendix, case by case).
 export function netDiagnosis(e: NetError, host: string, port: number): { message: string; hint: string; retryable: boolean } {
-  const where = `${host}:${port}`;
+  const where = joinHostPort(host, port);
   switch (e.kind) {
     case 'dns':
       return { message: `cannot resolve "${host}": ${e.message}`, hint: `add it to host.hosts (kept in /etc/hosts) or fix DNS; or use the control plane's IP in apiServerEndpoint`, retryable: true };

@@ -4,17 +4,25 @@ import type { JoinDocument } from '../config/types.js';
 export const TOKEN_PLACEHOLDER = '<redacted>';
 
 // The JoinConfiguration kubeadm gets: what the user wrote, plus the token (injected from
-// join.tokenFile or the systemd credential), the node IP as kubelet's node-ip unless the
+// join.tokenFile or the systemd credential; discovery.tlsBootstrapToken with file discovery), the node IP as kubelet's node-ip unless the
 // user set one, and the CRI socket made explicit. token undefined = the copy kept after
 // the join, with the token removed.
-export function renderJoinConfig(join: JoinDocument, token: string | undefined, nodeIP: string | undefined, source: string): string {
+export function renderJoinConfig(join: JoinDocument, token: string | undefined, nodeIP: string | undefined, source: string, patchesDir?: string): string {
   const doc = structuredClone(join.raw) as Record<string, unknown>;
   doc.apiVersion = join.apiVersion;
   doc.kind = 'JoinConfiguration';
   const discovery = obj(doc, 'discovery');
-  const bt = obj(discovery, 'bootstrapToken');
-  if (token) bt.token = token;
-  else delete bt.token;
+  if (join.discovery?.kind === 'file') {
+    // file discovery: kubeadm's TLS bootstrap takes the token from tlsBootstrapToken
+    if (token) discovery.tlsBootstrapToken = token;
+    else delete discovery.tlsBootstrapToken;
+  } else {
+    const bt = obj(discovery, 'bootstrapToken');
+    if (token) bt.token = token;
+    else delete bt.token;
+  }
+  // kubelet: settings are a patch in joinagent's directory, beside copies of the operator's
+  if (patchesDir) doc.patches = { directory: patchesDir };
   const reg = obj(doc, 'nodeRegistration');
   reg.criSocket ??= join.criSocket;
   if (nodeIP && !userNodeIP(join)) {

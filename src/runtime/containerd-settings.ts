@@ -9,6 +9,8 @@ export interface CriWanted {
   sandboxImage: string;
   /** Where per-registry hosts.toml files live (config_path). */
   certsDir: string;
+  /** runc's SystemdCgroup: the kubelet's cgroup driver is systemd (the default, kubeadm's). */
+  systemdCgroup?: boolean;
 }
 
 // Plugin ids of the CRI settings, per config version: containerd 1.6/1.7 write version 2
@@ -101,9 +103,11 @@ export function ensureCriConfig(input: TomlTable, wanted: CriWanted, runtime?: R
   const runc = tableAt(doc, ['plugins', ids.runtime, 'containerd', 'runtimes', 'runc']);
   if (runc.runtime_type === undefined) runc.runtime_type = 'io.containerd.runc.v2';
   const options = tableAt(runc, ['options']);
-  if (options.SystemdCgroup !== true) {
-    changes.push(`SystemdCgroup = true on the runc runtime (was ${options.SystemdCgroup === undefined ? 'absent' : String(options.SystemdCgroup)})`);
-    options.SystemdCgroup = true;
+  // the kubelet's cgroup driver decides (kubelet.cgroupDriver; systemd unless set)
+  const systemd = wanted.systemdCgroup ?? true;
+  if (options.SystemdCgroup !== systemd) {
+    changes.push(`SystemdCgroup = ${systemd} on the runc runtime (was ${options.SystemdCgroup === undefined ? 'absent' : String(options.SystemdCgroup)})`);
+    options.SystemdCgroup = systemd;
   }
 
   const sandboxPath = version === 3 ? ['plugins', ids.images, 'pinned_images'] : ['plugins', ids.runtime];

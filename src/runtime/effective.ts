@@ -31,7 +31,8 @@ export function effectiveCriConfig(info: Record<string, string>): EffectiveCri |
 // that does not report them) are not counted as differences.
 export function effectiveDifferences(eff: EffectiveCri, wanted: CriWanted): { name: string; live: string; wanted: string }[] {
   const out: { name: string; live: string; wanted: string }[] = [];
-  if (eff.systemdCgroup === false) out.push({ name: 'containerd SystemdCgroup (live)', live: 'false', wanted: 'true' });
+  const systemd = wanted.systemdCgroup ?? true;
+  if (eff.systemdCgroup !== undefined && eff.systemdCgroup !== systemd) out.push({ name: 'containerd SystemdCgroup (live)', live: String(eff.systemdCgroup), wanted: String(systemd) });
   if (eff.sandboxImage !== undefined && eff.sandboxImage !== wanted.sandboxImage) out.push({ name: 'containerd sandbox image (live)', live: eff.sandboxImage, wanted: wanted.sandboxImage });
   return out;
 }

@@ -49,3 +49,17 @@ export function desiredHostsFiles(certsDir: string, configured: Record<string, s
 export function mirrorsFor(host: string, configured: Record<string, string[]>): string[] {
   return configured[host] ?? [];
 }
+
+// Mirrors given by an IPv6 address ("http://[fd00::5]:5000"). containerd 1.x cannot load
+// a hosts.toml naming one: its TOML parser (go-toml v1) stops at the ']' inside the quoted
+// table key [host."http://[fd00::5]:5000"] and the whole file is ignored, so every pull
+// goes to the registry itself (containerd issue #10055); 2.x parses it (go-toml v2).
+export function ipv6LiteralMirrors(configured: Record<string, string[]>): string[] {
+  return Object.values(configured).flat().filter((m) => {
+    try {
+      return new URL(m).hostname.startsWith('[');
+    } catch {
+      return false;
+    }
+  });
+}

@@ -24,7 +24,7 @@ export type AgentPhase = 'starting' | Phase | 'prepared' | 'ready' | 'failed' | 
 
 export interface StatusDocument {
   agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string; configReloadedAt?: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } };
-  node: { hostname: string; nodeIP?: string; os: string; family?: string; kernel: string; arch: string; cpus: number; memoryBytes: number };
+  node: { hostname: string; /** The primary node IP. */ nodeIP?: string; /** kubelet's node IPs, one per family (dual-stack: two, primary first). */ nodeIPs?: string[]; os: string; family?: string; kernel: string; arch: string; cpus: number; memoryBytes: number };
   phase: AgentPhase;
   ready: boolean;
   joined: boolean;
@@ -77,7 +77,7 @@ export class StatusModel {
       drift: { steps: [], detected: 0, repairs: 0, recent: [] },
       previousRun: previous?.lastRun,
     };
-    if (typeof this.doc.published.nodeIP === 'string') this.doc.node.nodeIP = this.doc.published.nodeIP;
+    if (typeof this.doc.published.nodeIP === 'string') setNodeIPs(this.doc, this.doc.published.nodeIP);
     bus.on((e) => {
       this.apply(e);
       this.invalidate();
@@ -170,7 +170,7 @@ export class StatusModel {
         break;
       case 'published':
         d.published[e.key] = e.value;
-        if (e.key === 'nodeIP' && typeof e.value === 'string') d.node.nodeIP = e.value;
+        if (e.key === 'nodeIP' && typeof e.value === 'string') setNodeIPs(d, e.value);
         if (e.key === 'joined') d.joined = e.value === true;
         break;
       case 'drift': {
@@ -250,6 +250,12 @@ export class StatusModel {
     const at = text.indexOf(mark);
     return [text.slice(0, at), text.slice(at + mark.length)];
   }
+}
+
+// The published node IP is kubelet's --node-ip value: "IPv4,IPv6" on a dual-stack node.
+function setNodeIPs(d: StatusDocument, value: string): void {
+  d.node.nodeIPs = value.split(',');
+  d.node.nodeIP = d.node.nodeIPs[0];
 }
 
 // Where live values are spliced in: a key of our own agent object, which holds no other.

@@ -91,6 +91,8 @@ export function testConfig(over: Partial<LoadedConfig['agent']> = {}): LoadedCon
       repositories: {},
       images: { repository: 'registry.k8s.io' },
       nodeIP: 'auto',
+      networking: {},
+      kubelet: {},
       join: { resetOnFailure: false, timeout: 600_000, waitForReady: 0 },
       status: { address: '127.0.0.1:9797' },
       reconcile: { interval: 300_000, mode: 'repair' },

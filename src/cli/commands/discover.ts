@@ -1,30 +1,33 @@
 import type { Command } from 'commander';
-import { discover } from '../../join/discovery.js';
+import { discoverConfigured, discoveryMethod } from '../../join/discover-config.js';
 import { formatCheck } from '../../join/report.js';
 import { redact } from '../../host/redact.js';
 import { EXIT } from '../exit.js';
 import { globals, loadOrExit } from '../globals.js';
 
-// `joinagent discover`: kubeadm's token discovery, read-only, one line per stage, so an
-// operator learns whether endpoint, token and CA pin are right before joining.
+// `joinagent discover`: kubeadm's discovery (token or file), read-only, one line per stage,
+// so an operator learns whether endpoint, token and CA are right before joining.
 export function registerDiscover(program: Command): void {
   program
     .command('discover')
-    .description('read-only: check the API server, bootstrap token (JWS) and CA pin like kubeadm join would (exit 0 ok, 1 failed)')
+    .description('read-only: check the API server, bootstrap token and CA (pin, or the discovery file\'s) like kubeadm join would (exit 0 ok, 1 failed)')
     .option('--json', 'print the checks as JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const { config } = await loadOrExit(g, { requireToken: false });
       const j = config.join;
-      const r = await discover({ endpoint: j.apiServerEndpoint, token: config.token, caCertHashes: j.caCertHashes, unsafeSkipCAVerification: j.unsafeSkipCAVerification, kubeletVersion: config.agent.kubernetesVersion });
+      const r = await discoverConfigured(config);
       if (o.json) {
         process.stdout.write(redact(JSON.stringify(r, null, 2)) + '\n');
       } else {
         for (const c of r.checks) process.stdout.write(formatCheck(c) + '\n');
         const tokenId = config.token?.split('.')[0];
+        const file = j.discovery?.kind === 'file';
+        const trust = file ? `CA ${r.clusterCaPins?.[0] ?? '(none: insecure-skip-tls-verify)'} from the discovery file` : `CA ${r.clusterCaPins?.[0]}${j.caCertHashes.length ? ' pinned' : ' NOT pinned'}`;
+        const who = tokenId ? `, token "${tokenId}" valid` : file ? ', the kubeconfig\'s credentials accepted' : ', no token checked';
         process.stdout.write(
           r.ok
-            ? `discovery ok: API server ${r.serverVersion} at ${j.apiServerEndpoint}${tokenId ? `, token "${tokenId}" valid` : ', no token checked'}, CA ${r.clusterCaPins?.[0]}${j.caCertHashes.length ? ' pinned' : ' NOT pinned'}\n`
+            ? `discovery ok: API server ${r.serverVersion} at ${r.apiServer ?? j.apiServerEndpoint}${file ? ` (${discoveryMethod(config)})` : ''}${who}, ${trust}\n`
             : `discovery failed at ${r.failure?.name}: ${r.failure?.message}\n`,
         );
       }

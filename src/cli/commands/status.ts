@@ -94,7 +94,7 @@ export function fetchStatus(address: string, timeoutMs = 3000): Promise<StatusDo
 // The human table: phase and reason first, then one line per step.
 export function renderStatus(doc: StatusDocument): string {
   const lines: string[] = [];
-  lines.push(`node     ${doc.node.hostname}${doc.node.nodeIP ? ` (${doc.node.nodeIP})` : ''}  ${doc.node.os}`);
+  lines.push(`node     ${doc.node.hostname}${doc.node.nodeIP ? ` (${(doc.node.nodeIPs ?? [doc.node.nodeIP]).join(', ')})` : ''}  ${doc.node.os}`);
   lines.push(`agent    ${doc.agent.version}  pid ${doc.agent.pid}  since ${doc.agent.startedAt}`);
   lines.push(`phase    ${doc.phase}${doc.ready ? '  READY' : ''}${doc.reason ? `  (${doc.reason})` : ''}`);
   const node = doc.published.node as { ready?: boolean; podCIDR?: string; reason?: string } | undefined;

@@ -9,9 +9,11 @@ export function registerValidate(program: Command): void {
       const g = globals(cmd);
       const { config } = await loadOrExit(g, { requireToken: true });
       const j = config.join;
+      const d = j.discovery;
+      const trust = d?.kind === 'file' ? `discovery file ${d.kubeConfigPath}` : `${j.caCertHashes.length} CA pin${j.caCertHashes.length === 1 ? '' : 's'}`;
       process.stdout.write(
-        `${g.config}: valid (Kubernetes ${config.agent.kubernetesVersion}, API server ${j.apiServerEndpoint}, ` +
-          `token ${config.tokenSource === 'none' ? 'not set' : `from ${config.tokenSource}`}, ${j.caCertHashes.length} CA pin${j.caCertHashes.length === 1 ? '' : 's'})\n`,
+        `${g.config}: valid (Kubernetes ${config.agent.kubernetesVersion}, API server ${j.apiServerEndpoint || '(from the discovery URL)'}, ` +
+          `token ${config.tokenSource === 'none' ? 'not set' : `from ${config.tokenSource}`}, ${trust})\n`,
       );
     });
 }

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { Change, Step, StepContext } from '../../engine/step.js';
+import { familiesInUse } from '../../config/networking.js';
+import type { LoadedConfig } from '../../config/types.js';
 import { paths } from '../../host/paths.js';
 import { commandChange, fileChange, runCommandChanges, warnOnce, writeFileChanges } from './file-change.js';
 
@@ -9,14 +11,27 @@ export const SYSCTLS: Record<string, string> = {
   'net.ipv4.ip_forward': '1',
 };
 
+// IPv6 pod traffic is routed like IPv4's. Writing all.forwarding also sets every
+// interface's and the default (kernel addrconf); default.forwarding is what kubeadm's
+// join preflight reads when the API server is IPv6, so the file names both.
+export const IPV6_FORWARDING: Record<string, string> = {
+  'net.ipv6.conf.all.forwarding': '1',
+  'net.ipv6.conf.default.forwarding': '1',
+};
+
+// Pure: the keys this node needs; IPv6 forwarding only where IPv6 is in use.
+export function wantedSysctls(config: Pick<LoadedConfig, 'agent' | 'join'>): Record<string, string> {
+  return familiesInUse(config.agent, config.join).includes('ipv6') ? { ...SYSCTLS, ...IPV6_FORWARDING } : SYSCTLS;
+}
+
 // Directories systemd-sysctl and `sysctl --system` read, highest precedence first for
 // files of the same name; all files are then applied in file-name order.
 export const SYSCTL_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d'];
 
 // /etc/sysctl.d/k8s.conf: the bridge keys make bridged pod traffic visible to iptables
 // (kube-proxy), ip_forward lets the node route pod traffic.
-export function renderSysctlConf(): string {
-  return '# joinagent: kube-proxy and the CNI need bridged traffic through iptables and IP forwarding\n' + Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
+export function renderSysctlConf(wanted: Record<string, string> = SYSCTLS): string {
+  return '# joinagent: kube-proxy and the CNI need bridged traffic through iptables and IP forwarding\n' + Object.entries(wanted).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
 }
 
 // key = value pairs of a sysctl.d file; "a/b/c" keys and the "-" (ignore errors) prefix
@@ -42,7 +57,7 @@ export interface SysctlFile {
 // Files applied after ours that set one of our keys to another value: at the next boot
 // (or `sysctl --system`) they silently win. Order: by file name across all directories
 // (same name: the first directory wins), then /etc/sysctl.conf last (procps reads it last).
-export function laterOverrides(files: SysctlFile[], ours = paths.sysctlConf): { path: string; key: string; value: string }[] {
+export function laterOverrides(files: SysctlFile[], ours: string = paths.sysctlConf, wanted: Record<string, string> = SYSCTLS): { path: string; key: string; value: string }[] {
   const byName = new Map<string, SysctlFile>();
   const rest: SysctlFile[] = [];
   for (const f of files) {
@@ -55,7 +70,7 @@ export function laterOverrides(files: SysctlFile[], ours = paths.sysctlConf): { 
   const after = ordered.slice(idx + 1);
   const out: { path: string; key: string; value: string }[] = [];
   for (const f of after) {
-    for (const [key, value] of parseSysctlFile(f.text)) if (key in SYSCTLS && value !== SYSCTLS[key]) out.push({ path: f.path, key, value });
+    for (const [key, value] of parseSysctlFile(f.text)) if (key in wanted && value !== wanted[key]) out.push({ path: f.path, key, value });
   }
   return out;
 }
@@ -68,23 +83,25 @@ export const sysctlStep: Step = {
   phase: 'host',
   after: ['modules'],
   async check(ctx) {
+    const wanted = wantedSysctls(ctx.config);
     const changes: Change[] = [];
-    const conf = await fileChange(ctx, paths.sysctlConf, renderSysctlConf());
+    const conf = await fileChange(ctx, paths.sysctlConf, renderSysctlConf(wanted));
     if (conf) changes.push(conf);
-    for (const [key, wanted] of Object.entries(SYSCTLS)) {
+    for (const [key, value] of Object.entries(wanted)) {
       const live = (await ctx.files.read(`/proc/sys/${key.replace(/\./g, '/')}`))?.trim() ?? 'absent';
-      if (live !== wanted) changes.push(commandChange(['sysctl', '-w', `${key}=${wanted}`]));
+      if (live !== value) changes.push(commandChange(['sysctl', '-w', `${key}=${value}`]));
     }
-    await reportOverrides(ctx);
-    return changes.length ? { state: 'change', changes } : { state: 'ok', message: Object.keys(SYSCTLS).join(', ') + ' = 1' };
+    await reportOverrides(ctx, wanted);
+    if ('net.ipv6.conf.all.forwarding' in wanted) await reportRouterAdvertisements(ctx);
+    return changes.length ? { state: 'change', changes } : { state: 'ok', message: Object.keys(wanted).join(', ') + ' = 1' };
   },
   async apply(ctx, changes) {
     await writeFileChanges(ctx, changes);
-    await runCommandChanges(ctx, 'sysctl', changes, (argv) => (argv[2].startsWith('net.bridge') ? 'the key exists only once br_netfilter is loaded: check the modules step' : 'inside a container /proc/sys may be read-only: set it on the host'));
+    await runCommandChanges(ctx, 'sysctl', changes, (argv) => (argv[2].startsWith('net.bridge') ? 'the key exists only once br_netfilter is loaded: check the modules step' : argv[2].startsWith('net.ipv6') ? 'IPv6 may be disabled on this host (ipv6.disable=1 on the kernel command line): enable it for an IPv6 cluster' : 'inside a container /proc/sys may be read-only: set it on the host'));
   },
 };
 
-async function reportOverrides(ctx: StepContext): Promise<void> {
+async function reportOverrides(ctx: StepContext, wanted: Record<string, string>): Promise<void> {
   const found: SysctlFile[] = [];
   for (const dir of SYSCTL_DIRS) {
     for (const name of await ctx.files.list(dir)) {
@@ -95,7 +112,26 @@ async function reportOverrides(ctx: StepContext): Promise<void> {
   }
   const main = await ctx.files.read('/etc/sysctl.conf');
   if (main !== null) found.push({ path: '/etc/sysctl.conf', text: main });
-  for (const o of laterOverrides(found)) {
-    warnOnce(ctx, `sysctl: ${o.path} sets ${o.key} = ${o.value} and is applied after ${paths.sysctlConf}: it wins at the next boot`, `remove ${o.key} from ${o.path} (or set it to ${SYSCTLS[o.key]})`);
+  for (const o of laterOverrides(found, paths.sysctlConf, wanted)) {
+    warnOnce(ctx, `sysctl: ${o.path} sets ${o.key} = ${o.value} and is applied after ${paths.sysctlConf}: it wins at the next boot`, `remove ${o.key} from ${o.path} (or set it to ${wanted[o.key]})`);
+  }
+}
+
+// With forwarding on, the kernel ignores router advertisements on interfaces whose
+// accept_ra is 1 (only 2 accepts them on a router): an IPv6 default route learned from
+// RAs then expires after its lifetime and the node loses IPv6 beyond its link.
+async function reportRouterAdvertisements(ctx: StepContext): Promise<void> {
+  const r = await ctx.proc.probe('ip', ['-6', '-j', 'route', 'show', 'default'], { allowFailure: true });
+  let routes: { dev?: string; protocol?: string }[] = [];
+  try {
+    routes = JSON.parse(r.stdout) as typeof routes;
+  } catch {
+    return;
+  }
+  for (const dev of new Set(routes.filter((x) => x.protocol === 'ra' && x.dev).map((x) => x.dev!))) {
+    const acceptRa = (await ctx.files.read(`/proc/sys/net/ipv6/conf/${dev}/accept_ra`))?.trim();
+    if (acceptRa === '1') {
+      warnOnce(ctx, `sysctl: IPv6 forwarding makes the kernel ignore router advertisements on ${dev} (accept_ra = 1), where this node's IPv6 default route comes from: it expires after its lifetime`, `set net.ipv6.conf.${dev}.accept_ra = 2 (a file in /etc/sysctl.d/), or give ${dev} a static IPv6 default route`);
+    }
   }
 }

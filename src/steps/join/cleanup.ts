@@ -5,6 +5,7 @@ import { paths } from '../../host/paths.js';
 import { clearJoinAttempt } from '../../join/attempt.js';
 import { inspectLocal } from '../../join/local.js';
 import { renderJoinConfig } from '../../join/render.js';
+import { joinPatchesDir } from './patches.js';
 
 const STRIP = `remove the bootstrap token from ${paths.joinConfig}`;
 const STALE = `remove ${paths.joinAttempt} (the join it records finished: kubelet.conf is there)`;
@@ -44,7 +45,7 @@ export const joinCleanupStep: Step = {
       } else if (c.kind === 'action' && c.description === STALE) {
         await clearJoinAttempt(ctx.files);
       } else if (c.kind === 'action' && c.description === STRIP) {
-        await ctx.files.write(paths.joinConfig, renderJoinConfig(ctx.config.join, undefined, ctx.published.nodeIP as string | undefined, ctx.config.file), { mode: 0o600, backup: false });
+        await ctx.files.write(paths.joinConfig, renderJoinConfig(ctx.config.join, undefined, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config)), { mode: 0o600, backup: false });
       } else if (c.kind === 'action') {
         const tf = tokenFile(ctx);
         // never back up a secret
@@ -65,9 +66,9 @@ function tokenFile(ctx: StepContext): { files: Files; path: string } | undefined
 function holdsToken(text: string | null): boolean {
   if (!text) return false;
   try {
-    const doc = parse(text) as { discovery?: { bootstrapToken?: { token?: unknown } } };
-    return doc?.discovery?.bootstrapToken?.token !== undefined;
+    const doc = parse(text) as { discovery?: { bootstrapToken?: { token?: unknown }; tlsBootstrapToken?: unknown } };
+    return doc?.discovery?.bootstrapToken?.token !== undefined || doc?.discovery?.tlsBootstrapToken !== undefined;
   } catch {
-    return /token:/.test(text);
+    return /[tT]oken:/.test(text);
   }
 }

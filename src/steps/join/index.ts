@@ -4,6 +4,7 @@ import type { HostFacts } from '../../host/facts.js';
 import { joinCleanupStep } from './cleanup.js';
 import { discoveryStep } from './discovery.js';
 import { joinStep } from './join.js';
+import { kubeletConfigStep } from './kubelet-config.js';
 import { nodeIPStep } from './nodeip.js';
 import { nodeReadyStep } from './node-ready.js';
 
@@ -19,6 +20,7 @@ export function buildJoinSteps(config: LoadedConfig, facts: HostFacts, prior: st
     { ...nodeIPStep, after: prior },
     { ...joinStep, after: [...prior, ...(joinStep.after ?? [])] },
     joinCleanupStep,
+    kubeletConfigStep,
     nodeReadyStep(config.agent.join.waitForReady, nodeName),
   ];
 }

@@ -3,6 +3,7 @@ import { paths } from '../../host/paths.js';
 import { clearJoinAttempt, interruptedByUs, readJoinAttempt, recordJoinAttempt } from '../../join/attempt.js';
 import { shortPin } from '../../join/capin.js';
 import { expectedPins } from './discovery.js';
+import { joinPatchesDir, patchFileChanges, writePatchFiles } from './patches.js';
 import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join/kubeadm-output.js';
 import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
@@ -46,9 +47,10 @@ export const joinStep: Step = {
     const changes: Change[] = [];
     if (ours) changes.push({ kind: 'action', description: `${RESET} (${RESUME}: joinagent started kubeadm join at ${attempt!.startedAt} and was stopped before it finished)` });
     else if (v.state !== 'fresh') changes.push({ kind: 'action', description: `${RESET} (${v.state === 'half' ? 'half-finished earlier join' : 'joined to another cluster'}; join.resetOnFailure)` });
+    changes.push(...(await patchFileChanges(ctx)));
     const before = await ctx.files.read(paths.joinConfig);
     const after = render(ctx, TOKEN_PLACEHOLDER);
-    if (before !== after) changes.push({ kind: 'file', path: paths.joinConfig, before: before === null ? null : before.replace(/token: .*/g, `token: ${TOKEN_PLACEHOLDER}`), after });
+    if (before !== after) changes.push({ kind: 'file', path: paths.joinConfig, before: before === null ? null : before.replace(/([tT]oken): .*/g, `$1: ${TOKEN_PLACEHOLDER}`), after });
     changes.push({ kind: 'action', description: `${JOIN}${ctx.dryRun ? ' (run --dry-run: kubeadm join --dry-run)' : ''}` });
     return { state: 'change', changes };
   },
@@ -58,6 +60,7 @@ export const joinStep: Step = {
     const resume = acts.find((a) => a.startsWith(RESET) && a.includes(RESUME));
     if (resume) ctx.warn(`join: the previous kubeadm join was interrupted (${resume.slice(resume.indexOf(':') + 2, -1)}); removing its leftovers with ${RESET} and joining again`, 'nothing to do; if this repeats, look for what stops the agent during the join (OOM kills, reboots, systemd timeouts)');
     if (acts.some((a) => a.startsWith(RESET))) await reset(ctx);
+    await writePatchFiles(ctx, changes);
     let r = await runJoin(ctx);
     if (r.failure?.resettable && ctx.config.agent.join.resetOnFailure) {
       ctx.progress(`kubeadm join failed (${r.failure.message}); ${RESET} and one more attempt (join.resetOnFailure)`);
@@ -73,7 +76,7 @@ export const joinStep: Step = {
 };
 
 function render(ctx: StepContext, token: string | undefined): string {
-  return renderJoinConfig(ctx.config.join, token, ctx.published.nodeIP as string | undefined, ctx.config.file);
+  return renderJoinConfig(ctx.config.join, token, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config));
 }
 
 // Renders with the token (0600, root-only directory), runs kubeadm, and always

@@ -1,4 +1,6 @@
 import { StepError, type Step } from '../../engine/step.js';
+import { nodeFamilies } from '../../config/networking.js';
+import { configuredEndpoint } from '../../join/discover-config.js';
 import { chooseNodeIP } from '../../join/nodeip.js';
 import { userNodeIP } from '../../join/render.js';
 
@@ -16,9 +18,9 @@ export const nodeIPStep: Step = {
     }
     let choice;
     try {
-      choice = await chooseNodeIP(ctx.config.agent.nodeIP, ctx.config.join.apiServerEndpoint, ctx.proc);
+      choice = await chooseNodeIP(ctx.config.agent.nodeIP, await configuredEndpoint(ctx.config), ctx.proc, nodeFamilies(ctx.config.agent));
     } catch (e) {
-      throw new StepError((e as Error).message, 'set nodeIP to this node\'s cluster-facing address, or interface:NAME', false, { cause: e });
+      throw new StepError((e as Error).message, 'set nodeIP to this node\'s cluster-facing address (dual-stack: "IPv4,IPv6"), or interface:NAME', false, { cause: e });
     }
     if (choice.warning) ctx.warn(choice.warning.message, choice.warning.hint);
     ctx.publish('nodeIP', choice.ip);

@@ -1,10 +1,11 @@
+import { DEFAULT_CGROUP_DRIVER } from '../../config/kubelet.js';
 import type { Change, StepContext } from '../../engine/step.js';
 import { StepError } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
 import { ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts, type CriWanted, type RuntimeVersion } from '../../runtime/containerd-settings.js';
 import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
 import { UnknownKubernetesMinor, workerImages } from '../../runtime/images.js';
-import { desiredHostsFiles, MANAGED_MARKER } from '../../runtime/registry-hosts.js';
+import { desiredHostsFiles, ipv6LiteralMirrors, MANAGED_MARKER } from '../../runtime/registry-hosts.js';
 import { parseContainerdVersion, pullPath, type PullPath } from '../../runtime/pull-path.js';
 import { parseToml, renderPreserving, sameToml, TomlSyntaxError, type TomlTable } from '../../runtime/toml.js';
 import { liveStatus } from './cri.js';
@@ -27,7 +28,7 @@ export const CONFIG_HEADER = '# containerd configuration, kept by joinagent (CRI
 
 export function criWanted(ctx: StepContext): CriWanted {
   try {
-    return { sandboxImage: workerImages(ctx.config.agent).pause, certsDir: paths.containerdCertsDir };
+    return { sandboxImage: workerImages(ctx.config.agent).pause, certsDir: paths.containerdCertsDir, systemdCgroup: (ctx.config.agent.kubelet.cgroupDriver ?? DEFAULT_CGROUP_DRIVER) === 'systemd' };
   } catch (e) {
     if (e instanceof UnknownKubernetesMinor) throw new StepError(e.message, 'use a supported kubernetesVersion, or add the minor to PAUSE_VERSIONS after checking kubeadm\'s PauseVersion');
     throw e;
@@ -84,6 +85,7 @@ export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> 
     changes.push({ kind: 'file', path: file, before, after: plan.configText });
   }
 
+  refuseIpv6MirrorsOnContainerd1(ctx, runtime);
   const hosts = desiredHostsFiles(wanted.certsDir, ctx.config.agent.containerd.registryMirrors, ensured.legacyMirrors);
   for (const [p, { content, moved }] of hosts) {
     const existing = await ctx.files.read(p);
@@ -133,6 +135,16 @@ async function liveDifferences(ctx: StepContext, wanted: CriWanted, plan: Contai
 async function containerdVersion(ctx: StepContext): Promise<RuntimeVersion | undefined> {
   const r = await ctx.proc.probe('containerd', ['--version'], { allowFailure: true, timeoutMs: 30_000 });
   return r.exitCode === 0 ? parseContainerdVersion(r.stdout) : undefined;
+}
+
+// See ipv6LiteralMirrors: on containerd 1.x such a mirror would be silently ignored.
+function refuseIpv6MirrorsOnContainerd1(ctx: StepContext, runtime: RuntimeVersion | undefined): void {
+  const literal = ipv6LiteralMirrors(ctx.config.agent.containerd.registryMirrors);
+  if (!literal.length || runtime === undefined || runtime.major >= 2) return;
+  throw new StepError(
+    `containerd ${runtime.major}.${runtime.minor} cannot use the registry mirror ${literal[0]}: containerd 1.x does not load a hosts.toml whose [host."..."] key holds an IPv6 address (its TOML parser stops at ']'; containerd issue #10055), and would pull from the registry itself`,
+    'give the mirror a name: add it to host.hosts (e.g. - { ip: <the IPv6 address>, names: [registry-mirror] }) and write the mirror as http://registry-mirror:PORT; or use containerd 2.x',
+  );
 }
 
 // `containerd config default` is a read-only query; null when containerd is not installed.

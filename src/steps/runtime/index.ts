@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../../config/types.js';
 import type { Step } from '../../engine/step.js';
 import type { HostFacts } from '../../host/facts.js';
+import { cgroupDriverStep } from './cgroup-driver.js';
 import { containerdConfigStep } from './containerd-config.js';
 import { containerdRunningStep } from './containerd-running.js';
 import { imagesStep } from './images.js';
@@ -17,9 +18,12 @@ export interface ContainerdStepsOptions {
 export function containerdSteps(_config: LoadedConfig, _facts: HostFacts, opts: ContainerdStepsOptions = {}): Step[] {
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const packages = (opts.existing ?? []).includes('packages') ? ['packages'] : [];
+  // a registry mirror may be named in host.hosts (IPv6 mirrors must be: registry-hosts.ts)
+  const hosts = (opts.existing ?? []).includes('hosts') ? ['hosts'] : [];
   return [
     containerdConfigStep({ after: packages, readyTimeoutMs }),
     containerdRunningStep({ after: [...packages, 'containerd-config'], readyTimeoutMs }),
-    imagesStep({ after: ['containerd-running'], readyTimeoutMs }),
+    imagesStep({ after: ['containerd-running', ...hosts], readyTimeoutMs }),
+    cgroupDriverStep(['containerd-running']),
   ];
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 export interface ScenarioConfig {
-  /** host side of the node's link: every service listens there */
+  /** the control plane's address on the node's link (IPv6 without brackets) */
   host: string;
   repoUrl: string;
   /** where the repository key is inside the node */
@@ -27,9 +27,13 @@ export function newToken(): string {
 // The agent config every scenario hands the node: the runbook's choices, pointed at the
 // harness's repository, registry mirror and control plane on the link.
 export function renderConfig(c: ScenarioConfig): string {
+  // containerd 1.x cannot read a hosts.toml mirror written as an IPv6 address (the agent
+  // refuses it): an IPv6 registry is named in host.hosts, as an operator would
+  const v6 = /^\[(.+)\]:(\d+)$/.exec(c.registry);
+  const mirror = v6 ? { name: 'registry-mirror', ip: v6[1], port: v6[2] } : { name: undefined, ip: '', port: '' };
   const discovery = [
     ...(c.tokenFile ? [] : [`    token: "${c.token}"`]),
-    `    apiServerEndpoint: "${c.host}:6443"`,
+    `    apiServerEndpoint: "${c.host.includes(':') ? `[${c.host}]` : c.host}:6443"`,
     ...(c.caCertHash ? [`    caCertHashes: ["${c.caCertHash}"]`] : ['    unsafeSkipCAVerification: true']),
   ];
   return [
@@ -42,10 +46,11 @@ export function renderConfig(c: ScenarioConfig): string {
     '  swap: disable',
     '  hosts:',
     `    - { ip: ${c.host}, names: [k8s-ctr] }`,
+    ...(mirror.name ? [`    - { ip: ${mirror.ip}, names: [${mirror.name}] }`] : []),
     'containerd:',
     `  source: ${c.docker ? 'docker' : 'distro'}`,
     '  registryMirrors:',
-    `    registry.k8s.io: ["http://${c.registry}"]`,
+    `    registry.k8s.io: ["http://${mirror.name ? `${mirror.name}:${mirror.port}` : c.registry}"]`,
     'repositories:',
     `  kubernetes: { url: "${c.repoUrl}", key: "${c.repoKeyPath}" }`,
     ...(c.docker ? [`  docker: { url: "${c.docker.url}", key: "${c.docker.keyPath}" }`] : []),

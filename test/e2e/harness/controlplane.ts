@@ -17,6 +17,10 @@ export interface K8sNode {
   name: string;
   ready: boolean;
   podCIDR?: string;
+  /** status.addresses of type InternalIP, in the kubelet's order */
+  internalIPs?: string[];
+  /** status.capacity.pods (kubelet's maxPods) */
+  podsCapacity?: string;
 }
 
 const FIXTURE = path.join(repoRoot, 'test/fixtures/controlplane.ts');
@@ -69,7 +73,10 @@ function getJson(url: string, ca: string, client: { certPem: string; keyPem: str
 
 // Accepts either a Kubernetes Node object or a flattened summary.
 function toNode(n: unknown): K8sNode {
-  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[] }; name?: string; ready?: boolean; podCIDR?: string };
-  if (o.metadata) return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, ready: Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) };
+  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[]; capacity?: { pods?: string } }; name?: string; ready?: boolean; podCIDR?: string };
+  if (o.metadata) {
+    const internalIPs = o.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address);
+    return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, ready: Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), internalIPs, podsCapacity: o.status?.capacity?.pods };
+  }
   return { name: o.name ?? '', ready: Boolean(o.ready), podCIDR: o.podCIDR };
 }

@@ -42,7 +42,7 @@ export async function serveDir(dir: string, host: string, port: number, prefix =
   const stop = (): Promise<void> => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
   await listen();
   return {
-    url: `http://${host}:${port}${prefix}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${prefix}`,
     requests,
     close: () => (server.listening ? stop() : Promise.resolve()),
     async setFault(f) {

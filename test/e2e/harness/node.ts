@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { onCleanup } from './cleanup.js';
-import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link } from './net.js';
+import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link, type LinkFamily } from './net.js';
 import { effectiveSlot, nodesDir, prefix } from './paths.js';
 import { copyRootfs, ensureRootfs, type RootfsVariant } from './rootfs.js';
 import { sh, waitFor, type ShOptions, type ShResult } from './sh.js';
@@ -11,6 +11,8 @@ export interface NodeOptions {
   /** Picks the node's /30 link and its names (paths.ts linkFor). */
   slot: number;
   variant?: RootfsVariant;
+  /** The link's families (default IPv4 only). */
+  family?: LinkFamily;
   hostname?: string;
   /** Runs on the copied root before the first boot (seed cloud-init, add files). */
   beforeBoot?: (root: string) => Promise<void>;
@@ -52,7 +54,7 @@ export class Node {
     const t = Date.now();
     await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`, opts.variant);
     log(`copied root filesystem in ${((Date.now() - t) / 1000).toFixed(1)}s`);
-    await configureNodeNetwork(n.root, opts.slot);
+    await configureNodeNetwork(n.root, opts.slot, opts.family);
     n.link = await createServiceAddress(opts.slot);
     if (opts.beforeBoot) await opts.beforeBoot(n.root);
     await n.boot();
@@ -73,7 +75,7 @@ export class Node {
     this.nspawn = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
     await fs.writeFile(path.join(this.dir, 'nspawn.pid'), String(child.pid));
-    await attachNode(this.opts.slot, () => child.exitCode === null && child.signalCode === null);
+    await attachNode(this.opts.slot, () => child.exitCode === null && child.signalCode === null, this.opts.family);
     void this.exited.then(async (code) => {
       if (code !== REBOOT_EXIT || this.stopping || this.nspawn !== child) return;
       await this.boot().catch((e: Error) => (this.opts.log ?? (() => {}))(`reboot failed: ${e.message}`));

@@ -26,11 +26,14 @@ export function effectiveSlot(slot: number): number {
 }
 
 /** Slot n owns the n-th /30 of 198.18.0.0/15 (RFC 2544's test range): the host side is
- * its first address, the node its second. */
-export function linkFor(scenarioSlot: number): { slot: number; host: string; node: string; machine: string; hostIf: string; nodeIf: string; serviceIf: string } {
+ * its first address, the node its second. For IPv6 it owns fd6a:6f69:6e00:<n>::/64 of a
+ * ULA prefix ("join" in hex) no other network here uses (this host's own ULA is fd00::/64):
+ * ::1 on the host side, ::2 the node. */
+export function linkFor(scenarioSlot: number): { slot: number; host: string; node: string; host6: string; node6: string; machine: string; hostIf: string; nodeIf: string; serviceIf: string } {
   const slot = effectiveSlot(scenarioSlot);
   const base = (198 << 24) + (18 << 16) + slot * 4; // unsigned arithmetic below (>>> 0)
   const ip = (n: number): string => [24, 16, 8, 0].map((sh) => ((n >>> 0) >>> sh) & 255).join('.');
   // nspawn names the host end of --network-veth "ve-" + the machine name (15 chars at most)
-  return { slot, host: ip(base + 1), node: ip(base + 2), machine: `jae${slot}`, hostIf: `ve-jae${slot}`, nodeIf: 'host0', serviceIf: `${prefix}-h${slot}` };
+  const net6 = `fd6a:6f69:6e00:${slot.toString(16)}`;
+  return { slot, host: ip(base + 1), node: ip(base + 2), host6: `${net6}::1`, node6: `${net6}::2`, machine: `jae${slot}`, hostIf: `ve-jae${slot}`, nodeIf: 'host0', serviceIf: `${prefix}-h${slot}` };
 }

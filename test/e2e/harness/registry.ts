@@ -1,8 +1,9 @@
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import { pushTinyImages, startRegistry as startFixtureRegistry } from '../../fixtures/registry.js';
 
 export interface Registry {
-  /** host:port, plain HTTP */
+  /** host:port (IPv6 as [addr]:port), plain HTTP */
   address: string;
   /** docker-registry's log: one line per request (proof that a pull went through the mirror). */
   log: string;
@@ -22,12 +23,32 @@ export async function startRegistry(host: string, port = 5000): Promise<Registry
     await fs.rm(dir, { recursive: true, force: true });
   };
   let handle: Awaited<ReturnType<typeof startFixtureRegistry>> | undefined;
+  const v6 = host.includes(':');
   try {
-    handle = await startFixtureRegistry({ host, port, dir });
-    await pushTinyImages({ registry: handle.address, images: WORKER_IMAGES });
+    handle = await startFixtureRegistry({ host: v6 ? `[${host}]` : host, port, dir });
+    // Debian 12's skopeo (1.9) refuses an IPv6 literal in an image reference ("invalid
+    // reference format"): push through a loopback forwarder to the same registry
+    if (v6) await viaLoopback(host, port, (address) => pushTinyImages({ registry: address, images: WORKER_IMAGES }));
+    else await pushTinyImages({ registry: handle.address, images: WORKER_IMAGES });
   } catch (e) {
     await close();
     throw e;
   }
   return { address: handle.address, log: handle.log, close };
+}
+
+// A TCP forwarder on 127.0.0.1 (ephemeral port) to host:port for the length of fn.
+async function viaLoopback<T>(host: string, port: number, fn: (address: string) => Promise<T>): Promise<T> {
+  const server = net.createServer((c) => {
+    const up = net.connect({ host, port });
+    c.pipe(up).pipe(c);
+    up.on('error', () => c.destroy());
+    c.on('error', () => up.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await fn(`127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+  } finally {
+    server.close();
+  }
 }

@@ -2,6 +2,7 @@ import { startAptRepo, startDockerAptRepo, type AptRepo } from './aptrepo.js';
 import { renderConfig, newToken } from './config.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { onCleanup } from './cleanup.js';
+import type { LinkFamily } from './net.js';
 import { Node } from './node.js';
 import { linkFor } from './paths.js';
 import type { RootfsVariant } from './rootfs.js';
@@ -19,6 +20,8 @@ export interface World {
   /** undefined when started with controlPlane: false */
   cp?: ControlPlane;
   token: string;
+  /** the control plane's address on the link (IPv6 unless the link is IPv4 only) */
+  apiHost: string;
   /** the scenario's agent config (token inline unless tokenFile was asked for) */
   config: string;
   close(): Promise<void>;
@@ -27,6 +30,9 @@ export interface World {
 export interface WorldOptions {
   slot: number;
   variant?: RootfsVariant;
+  /** The node link's families. IPv6: everything on the link's IPv6 address; dual: the
+   * repository and registry on IPv4, the control plane on IPv6 (the node needs both). */
+  family?: LinkFamily;
   controlPlane?: boolean;
   tokenFile?: string;
   /** 'docker': containerd.io 2.1 from a Docker-style repository (containerd.source: docker) */
@@ -52,14 +58,17 @@ export async function startWorld(o: WorldOptions): Promise<World> {
   const node = await Node.create({
     slot: o.slot,
     variant: o.variant,
+    family: o.family,
     log: o.log,
     beforeBoot: async (root) => {
-      const host = linkFor(o.slot).host;
+      const link = linkFor(o.slot);
+      const host = o.family === 'ipv6' ? link.host6 : link.host;
+      parts.apiHost = o.family === 'ipv6' || o.family === 'dual' ? link.host6 : link.host;
       parts.repo = await startAptRepo(host);
       if (o.containerd === 'docker') parts.dockerRepo = await startDockerAptRepo(host);
       parts.registry = await startRegistry(host);
-      if (o.controlPlane !== false) parts.cp = await startControlPlane(host, token);
-      parts.config = renderConfig({ host, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
+      if (o.controlPlane !== false) parts.cp = await startControlPlane(parts.apiHost, token);
+      parts.config = renderConfig({ host: parts.apiHost, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
       const { promises: fs } = await import('node:fs');
       await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
       await fs.copyFile(parts.repo.keyFile, `${root}${REPO_KEY_IN_NODE}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { laterOverrides, parseSysctlFile, renderSysctlConf, sysctlStep } from '../../../src/steps/host/sysctl.js';
-import { stepContext } from '../../helpers/fakes.js';
+import { laterOverrides, parseSysctlFile, renderSysctlConf, sysctlStep, wantedSysctls } from '../../../src/steps/host/sysctl.js';
+import { stepContext, testConfig } from '../../helpers/fakes.js';
 import { runTwice, warnings } from './run-twice.js';
 import { simulateHost } from './sim-host.js';
 
@@ -57,5 +57,41 @@ describe('sysctl step', () => {
     const r = await sysctlStep.check(ctx);
     assert.ok(r.state === 'change' && r.changes.some((c) => c.kind === 'action' && c.description === 'run: sysctl -w net.bridge.bridge-nf-call-iptables=1'));
     await assert.rejects(sysctlStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: Error & { hint?: string }) => /cannot stat/.test(e.message) && /br_netfilter/.test(e.hint ?? ''));
+  });
+});
+
+describe('sysctl: IPv6 forwarding where IPv6 is in use', () => {
+  const cfg = (endpoint: string, networking = {}) => {
+    const c = testConfig({ networking });
+    return { ...c, join: { ...c.join, apiServerEndpoint: endpoint } };
+  };
+  it('an IPv4-only cluster gets the runbook\'s three keys; IPv6 endpoint or subnet adds forwarding for all and default', () => {
+    assert.deepEqual(Object.keys(wantedSysctls(cfg('192.168.10.100:6443'))), ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables', 'net.ipv4.ip_forward']);
+    const v6 = ['net.ipv6.conf.all.forwarding', 'net.ipv6.conf.default.forwarding'];
+    assert.deepEqual(Object.keys(wantedSysctls(cfg('[fd00::1]:6443'))).slice(3), v6);
+    assert.deepEqual(Object.keys(wantedSysctls(cfg('192.168.10.100:6443', { podSubnet: '10.244.0.0/16,fd00:10:244::/56' }))).slice(3), v6);
+  });
+  it('sets both keys live and in k8s.conf, warns when an RA-learned default route would expire; second run ok', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    sim.config = { ...sim.config, join: { ...sim.config.join, apiServerEndpoint: '[fd00::1]:6443' } };
+    for (const k of ['all', 'default', 'eth0']) await sim.files.write(`/proc/sys/net/ipv6/conf/${k}/forwarding`, '0\n');
+    await sim.files.write('/proc/sys/net/ipv6/conf/eth0/accept_ra', '1\n');
+    await sim.files.write('/proc/sys/net/bridge/bridge-nf-call-iptables', '1\n');
+    await sim.files.write('/proc/sys/net/bridge/bridge-nf-call-ip6tables', '1\n');
+    await sim.files.write('/proc/sys/net/ipv4/ip_forward', '1\n');
+    sim.proc.on('ip -6 -j route show default', { stdout: '[{"dst":"default","gateway":"fe80::1","dev":"eth0","protocol":"ra","metric":1024}]' });
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const { first } = await runTwice(sysctlStep, ctx, sim.proc);
+    assert.deepEqual(first.state === 'change' && first.changes.map((c) => (c.kind === 'action' ? c.description : c.kind === 'file' ? c.path : '')), [
+      '/etc/sysctl.d/k8s.conf',
+      'run: sysctl -w net.ipv6.conf.all.forwarding=1',
+      'run: sysctl -w net.ipv6.conf.default.forwarding=1',
+    ]);
+    assert.match((await sim.files.read('/etc/sysctl.d/k8s.conf')) ?? '', /^net\.ipv6\.conf\.all\.forwarding = 1\nnet\.ipv6\.conf\.default\.forwarding = 1\n$/m);
+    assert.equal(await sim.files.read('/proc/sys/net/ipv6/conf/default/forwarding'), '1\n');
+    assert.deepEqual(warnings(ctx).filter((w) => /router advertisements/.test(w)), [
+      'sysctl: IPv6 forwarding makes the kernel ignore router advertisements on eth0 (accept_ra = 1), where this node\'s IPv6 default route comes from: it expires after its lifetime',
+    ]);
   });
 });

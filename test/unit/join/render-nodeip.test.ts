@@ -71,3 +71,11 @@ test('withNatWarning: 10.0.2.15 always; 10.0.2.x only on the 10.0.2.2-gateway in
   assert.equal(withNatWarning({ ip: '10.0.2.16', how: '', dev: 'eth1' }, { gateway: '10.0.2.2', dev: 'eth0' }).warning, undefined);
   assert.equal(withNatWarning({ ip: '192.168.10.101', how: '' }, { gateway: '10.0.2.2', dev: 'eth0' }).warning, undefined);
 });
+
+test('render, file discovery: the token goes to discovery.tlsBootstrapToken, no bootstrapToken appears; removed after the join', () => {
+  const file = join({ discovery: { kind: 'file', kubeConfigPath: '/etc/joinagent/discovery.conf' }, raw: { discovery: { file: { kubeConfigPath: '/etc/joinagent/discovery.conf' } } }, apiServerEndpoint: '[fd00::1]:6443', caCertHashes: [] });
+  const doc = parse(renderJoinConfig(file, 'abcdef.0123456789abcdef', 'fd00::101', 'c'));
+  assert.deepEqual(doc.discovery, { file: { kubeConfigPath: '/etc/joinagent/discovery.conf' }, tlsBootstrapToken: 'abcdef.0123456789abcdef' });
+  const kept = parse(renderJoinConfig(file, undefined, 'fd00::101', 'c'));
+  assert.deepEqual(kept.discovery, { file: { kubeConfigPath: '/etc/joinagent/discovery.conf' } });
+});

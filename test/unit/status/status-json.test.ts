@@ -47,3 +47,11 @@ test('json() never holds a registered secret nor a token secret', () => {
   assert.ok(!text.includes('0123456789abcdef') && !text.includes('s3cr3t-password-x'), text);
   assert.match(text, /abcdef\.<redacted>/);
 });
+
+test('node IPs: a dual-stack --node-ip shows as the primary nodeIP and both nodeIPs', () => {
+  const { bus, m } = model();
+  bus.emit({ type: 'published', key: 'nodeIP', value: '198.18.0.2,fd6a:6f69:6e00:1::2' });
+  const node = JSON.parse(m.json()).node;
+  assert.equal(node.nodeIP, '198.18.0.2');
+  assert.deepEqual(node.nodeIPs, ['198.18.0.2', 'fd6a:6f69:6e00:1::2']);
+});

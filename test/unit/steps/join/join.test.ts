@@ -7,6 +7,7 @@ import type { Files } from '../../../../src/host/files.js';
 import { interruptedByUs } from '../../../../src/join/attempt.js';
 import { joinCleanupStep } from '../../../../src/steps/join/cleanup.js';
 import { joinStep } from '../../../../src/steps/join/join.js';
+import { kubeletConfigStep } from '../../../../src/steps/join/kubelet-config.js';
 import { makePki } from '../../../fixtures/pki.js';
 import { FakeProc, stepContext, tempRoot, testConfig } from '../../../helpers/fakes.js';
 
@@ -217,6 +218,59 @@ test('join-cleanup removes a stale join-attempt record once joined', async () =>
     assert.equal(await converge(joinCleanupStep, ctx), 'changed');
     assert.equal(await files.exists('/var/lib/joinagent/join-attempt.json'), false);
     assert.equal(await converge(joinCleanupStep, ctx), 'ok');
+  } finally {
+    cleanup();
+  }
+});
+
+test('kubelet: settings: the join writes joinagent\'s patch beside copies of the operator\'s, kubeadm gets that directory; plan lists them', async () => {
+  const { files, cleanup, root } = tempRoot();
+  const userDir = `${root}-user-patches`;
+  mkdirSync(userDir, { recursive: true });
+  writeFileSync(`${userDir}/kubeletconfiguration+json.yaml`, '- op: add\n  path: /serializeImagePulls\n  value: false\n');
+  healthy = false;
+  try {
+    const proc = fakeKubeadm(files, new FakeProc());
+    const config = testConfig({ kubelet: { maxPods: 42, cgroupDriver: 'systemd' } });
+    config.join = { ...config.join, patchesDir: userDir };
+    const ctx = stepContext(files, proc, config);
+    // a file from an earlier run that is no longer wanted
+    await files.mkdir('/var/lib/joinagent/patches');
+    await files.write('/var/lib/joinagent/patches/kubeletconfiguration-old.yaml', 'maxPods: 1\n');
+    const c = await joinStep.check(ctx);
+    assert.ok(c.state === 'change');
+    assert.deepEqual(c.changes.filter((x) => x.kind === 'file').map((x) => `${x.path} ${x.kind === 'file' && x.after === null ? 'remove' : 'write'}`), [
+      '/var/lib/joinagent/patches/kubeletconfiguration-joinagent+merge.yaml write',
+      '/var/lib/joinagent/patches/kubeletconfiguration+json.yaml write',
+      '/var/lib/joinagent/patches/kubeletconfiguration-old.yaml remove',
+      '/var/lib/joinagent/kubeadm-join.yaml write',
+    ]);
+    await joinStep.apply(ctx, c.changes);
+    assert.equal(await files.read('/var/lib/joinagent/patches/kubeletconfiguration-joinagent+merge.yaml'), '# Written by joinagent from kubelet: in /etc/joinagent/config.yaml; kubeadm applies it to /var/lib/kubelet/config.yaml.\ncgroupDriver: systemd\nmaxPods: 42\n');
+    assert.equal(existsSync(files.resolve('/var/lib/joinagent/patches/kubeletconfiguration-old.yaml')), false);
+    assert.match((await files.read('/var/lib/joinagent/kubeadm-join.yaml'))!, /\npatches:\n {2}directory: \/var\/lib\/joinagent\/patches\n/);
+  } finally {
+    cleanup();
+    rmSync(userDir, { recursive: true, force: true });
+  }
+});
+
+test('kubelet-config: a setting changed after the join is merged into config.yaml and kubelet restarted; then ok', async () => {
+  const { files, cleanup } = tempRoot();
+  healthy = true;
+  try {
+    const proc = new FakeProc().on('systemctl restart kubelet', {});
+    const ctx = stepContext(files, proc, testConfig({ kubelet: { maxPods: 42 } }));
+    assert.equal((await kubeletConfigStep.check(ctx)).state, 'skip', 'not joined yet: kubeadm writes the file');
+    await files.write('/var/lib/kubelet/config.yaml', 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nmaxPods: 110\n');
+    const c = await kubeletConfigStep.check(ctx);
+    assert.ok(c.state === 'change');
+    assert.deepEqual(c.changes.filter((x) => x.kind === 'value'), [{ kind: 'value', name: 'kubelet maxPods', live: '110', wanted: '42' }]);
+    await kubeletConfigStep.apply(ctx, c.changes);
+    assert.match((await files.read('/var/lib/kubelet/config.yaml'))!, /^maxPods: 42$/m);
+    assert.deepEqual(proc.runs(), ['systemctl restart kubelet']);
+    assert.equal((await kubeletConfigStep.check(ctx)).state, 'ok');
+    assert.deepEqual((ctx.published.kubelet as { differs: string[] }).differs, []);
   } finally {
     cleanup();
   }

@@ -1,0 +1,30 @@
+import type { LoadedConfig } from '../config/types.js';
+import { hostFiles } from '../host/files.js';
+import type { DiscoveryResult } from './discovery-core.js';
+import { discoverFromFile, fileDiscoveryEndpoint } from './discovery-file.js';
+import { discover } from './discovery.js';
+
+// Files the config names are read at their real paths, like the config itself (the
+// loader does the same for join.tokenFile), whatever --root a command got.
+const readNamed = (p: string): Promise<string | null> => hostFiles('/', true).read(p).catch(() => null);
+
+// The configured discovery method, as `kubeadm join` would run it: token or file.
+export function discoverConfigured(config: LoadedConfig): Promise<DiscoveryResult> {
+  const j = config.join;
+  const kubeletVersion = config.agent.kubernetesVersion;
+  if (j.discovery?.kind === 'file') return discoverFromFile({ kubeConfigPath: j.discovery.kubeConfigPath, token: config.token, kubeletVersion, readFile: readNamed });
+  return discover({ endpoint: j.apiServerEndpoint, token: config.token, caCertHashes: j.caCertHashes, unsafeSkipCAVerification: j.unsafeSkipCAVerification, kubeletVersion });
+}
+
+// host:port of the API server; with file discovery from an https:// URL, fetched now.
+export async function configuredEndpoint(config: LoadedConfig): Promise<string> {
+  const j = config.join;
+  if (j.apiServerEndpoint || j.discovery?.kind !== 'file') return j.apiServerEndpoint;
+  return fileDiscoveryEndpoint(j.discovery.kubeConfigPath, readNamed);
+}
+
+// "token" or "file /etc/joinagent/discovery.conf", for messages and /status.
+export function discoveryMethod(config: LoadedConfig): string {
+  const d = config.join.discovery;
+  return d?.kind === 'file' ? `file ${d.kubeConfigPath}` : 'bootstrap token';
+}
