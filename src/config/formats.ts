@@ -116,3 +116,39 @@ export function checkRegistryHost(v: string): string | undefined {
 export function checkPackageVersion(v: string): string | undefined {
   return /^[0-9][0-9A-Za-z.+~:-]*$/.test(v) ? undefined : `"${v}" is not a package version (e.g. 2.1.5 or 1.7.24-1)`;
 }
+
+// A proxy URL as curl, apt and Go read it: http(s)://[user:password@]host:port. The
+// password is never echoed back (it is a secret like the bootstrap token).
+export function checkProxyUrl(v: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `"${maskUrlCredentials(v)}" is not a proxy URL (e.g. http://proxy.example:3128)`;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${maskUrlCredentials(v)}": a proxy URL is http:// or https:// (e.g. http://proxy.example:3128)`;
+  if (u.pathname !== '/' || u.search || u.hash) return `"${maskUrlCredentials(v)}": a proxy URL has no path or query, only scheme, host and port`;
+  return undefined;
+}
+
+// scheme://user:password@host -> scheme://user:<redacted>@host, for messages and diffs.
+export function maskUrlCredentials(v: string): string {
+  return v.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, '$1:<redacted>@');
+}
+
+// A NO_PROXY entry as Go's net/http/httpproxy understands it: a host name or domain
+// suffix (.corp.example), an IP, a CIDR, optionally with :port, or "*".
+export function checkNoProxyEntry(v: string): string | undefined {
+  if (v === '*' || checkCidr(v) === undefined || isIP(v)) return undefined;
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(v);
+  const host = m?.[1]?.replace(/^\[|\]$/g, '').replace(/^\*?\./, '');
+  if (host && (isIP(host) || !checkHostname(host))) return undefined;
+  return `"${v}" is not a noProxy entry (a host name, a .domain suffix, an IP, a CIDR such as 10.96.0.0/12, optionally :port)`;
+}
+
+export function checkCidr(v: string): string | undefined {
+  const m = /^(.+)\/(\d{1,3})$/.exec(v);
+  const fam = m ? isIP(m[1]) : 0;
+  if (m && fam && Number(m[2]) <= (fam === 4 ? 32 : 128)) return undefined;
+  return `"${v}" is not a CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`;
+}

@@ -57,6 +57,29 @@ export const agentSpec: Spec = {
     },
     status: { t: 'object', fields: { address: str(f.checkHostPort) } },
     reconcile: { t: 'object', fields: { interval: str(f.checkDuration), mode: en('repair', 'report') } },
+    proxy: {
+      t: 'object',
+      fields: { http: str(f.checkProxyUrl), https: str(f.checkProxyUrl), noProxy: strList(f.checkNoProxyEntry), clusterCIDRs: strList(f.checkCidr) },
+    },
+    registries: {
+      t: 'map',
+      key: f.checkRegistryHost,
+      values: {
+        t: 'object',
+        fields: {
+          ca: str(f.checkAbsPath),
+          clientCert: str(f.checkAbsPath),
+          clientKey: str(f.checkAbsPath),
+          username: str(),
+          // never echoed: no check that could quote the value
+          password: str(),
+          passwordFile: str(f.checkAbsPath),
+          token: str(),
+          tokenFile: str(f.checkAbsPath),
+          skipVerify: bool,
+        },
+      },
+    },
   },
 };
 

@@ -28,8 +28,9 @@ export const packagesStep: Step = {
   id: 'packages',
   title: 'packages: kubelet, kubeadm, kubectl, cri-tools, containerd',
   phase: 'host',
-  // a local mirror may be reachable only by a name the hosts step adds (air-gapped sites)
-  after: ['hosts'],
+  // a local mirror may be reachable only by a name the hosts step adds (air-gapped sites),
+  // or only through the proxy
+  after: ['hosts', 'proxy'],
   resources: ['package-manager'],
   retry: { attempts: 4, baseMs: 5_000, maxMs: 60_000 },
   async check(ctx) {
