@@ -28,6 +28,12 @@ export function tlsLines(r: RegistrySettings | undefined, indent = ''): string[]
 
 export function renderHostsToml(host: string, mirrors: string[], marker = MANAGED_MARKER, registries: Record<string, RegistrySettings> = {}): string {
   const lines = [marker, `server = ${JSON.stringify(upstreamServer(host))}`, ...tlsLines(registries[host]), ''];
+  // containerd 1.6 (Debian 12's) rejects a hosts.toml without any [host] table ("invalid
+  // `host` tree") and silently falls back to no settings: a registry with TLS settings and
+  // no mirror lists itself as its one host, with the same settings.
+  if (!mirrors.length && hasTls(registries[host])) {
+    lines.push(`[host.${JSON.stringify(upstreamServer(host))}]`, '  capabilities = ["pull", "resolve"]', ...tlsLines(registries[host], '  '), '');
+  }
   for (const m of mirrors) {
     lines.push(`[host.${JSON.stringify(m.replace(/\/+$/, ''))}]`, '  capabilities = ["pull", "resolve"]', ...tlsLines(registries[hostOf(m)], '  '), '');
   }

@@ -15,6 +15,10 @@ export interface ScenarioConfig {
   /** Docker's containerd.io from this repository (README default), else the distribution's containerd. */
   docker?: { url: string; keyPath: string };
   firewall?: 'disable' | 'open-ports' | 'leave';
+  /** More AgentConfiguration YAML (proxy:, registries:), appended to that document. */
+  extra?: string;
+  /** images.repository (default registry.k8s.io, served by the mirror) */
+  imageRepository?: string;
 }
 
 // A bootstrap token of kubeadm's shape ([a-z0-9]{6}.[a-z0-9]{16}), fresh per scenario.
@@ -49,10 +53,11 @@ export function renderConfig(c: ScenarioConfig): string {
     'repositories:',
     `  kubernetes: { url: "${c.repoUrl}", key: "${c.repoKeyPath}" }`,
     ...(c.docker ? [`  docker: { url: "${c.docker.url}", key: "${c.docker.keyPath}" }`] : []),
-    'images: { repository: registry.k8s.io }',
+    `images: { repository: ${c.imageRepository ?? 'registry.k8s.io'} }`,
     'nodeIP: auto',
     ...(c.tokenFile ? ['join:', `  tokenFile: ${c.tokenFile}`] : []),
     'status: { address: 127.0.0.1:9797 }',
+    ...(c.extra ? [c.extra.replace(/\n$/, '')] : []),
     '---',
     'apiVersion: kubeadm.k8s.io/v1beta4',
     'kind: JoinConfiguration',
