@@ -152,3 +152,18 @@ export function checkCidr(v: string): string | undefined {
   if (m && fam && Number(m[2]) <= (fam === 4 ? 32 : 128)) return undefined;
   return `"${v}" is not a CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`;
 }
+
+// A package repository: http(s), or a directory on this host (an unpacked joinagent
+// bundle, a local mirror) as file:///dir or /dir.
+export function checkRepoUrl(v: string): string | undefined {
+  if (localRepoDir(v) !== undefined) return undefined;
+  return checkUrl(v) ? `"${v}" is neither an http(s) URL nor a local directory (file:///path or /path)` : undefined;
+}
+
+// The directory of a local repository URL (always ending in "/"), or undefined for http(s).
+export function localRepoDir(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  const p = v.startsWith('file://') ? decodeURIComponent(v.slice('file://'.length)) : v;
+  if (!p.startsWith('/') || p.includes('/../') || p.endsWith('/..')) return undefined;
+  return p.endsWith('/') ? p : `${p}/`;
+}

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { registerSecret } from '../host/redact.js';
+import { localRepoDir } from './formats.js';
 import type { AgentConfig, ProxyConfig, RegistrySettings } from './types.js';
 import { report, type WalkContext } from './walk.js';
 
@@ -7,6 +8,12 @@ import { report, type WalkContext } from './walk.js';
 // (proxy, registries). Secrets found here (proxy and registry passwords, tokens) are
 // registered with redact() the moment they are read, and never quoted in a message.
 export async function checkSites(ctx: WalkContext, raw: Record<string, unknown>, agent: AgentConfig, configMode: number): Promise<void> {
+  for (const r of ['kubernetes', 'docker'] as const) {
+    const dir = localRepoDir(agent.repositories[r]?.url);
+    if (!dir) continue;
+    const st = await fs.stat(dir).catch(() => null);
+    if (!st?.isDirectory()) report(ctx, `repositories.${r}.url`, ctx.nodes.get(`repositories.${r}.url`), `${dir} is not a directory on this host (unpack the bundle there, or fix the path)`);
+  }
   const proxy = raw.proxy as Partial<ProxyConfig> | undefined;
   if (proxy) checkProxy(ctx, proxy, agent);
   const regs = (raw.registries ?? {}) as Record<string, Partial<RegistrySettings> | undefined>;

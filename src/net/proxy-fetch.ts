@@ -10,7 +10,7 @@ export interface ProxiedResponse {
   body: Buffer;
 }
 
-export async function getViaProxy(url: string, proxyUrl: string, signal: AbortSignal, redirects = 5): Promise<ProxiedResponse> {
+export async function getViaProxy(url: string, proxyUrl: string, signal: AbortSignal, redirects = 5, headers: Record<string, string> = {}): Promise<ProxiedResponse & { headers: Record<string, string | string[] | undefined> }> {
   const target = new URL(url);
   const proxy = new URL(proxyUrl);
   const auth: Record<string, string> = proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
@@ -18,20 +18,22 @@ export async function getViaProxy(url: string, proxyUrl: string, signal: AbortSi
   const http = process.getBuiltinModule('node:http');
   let res: IncomingMessage;
   if (target.protocol === 'http:') {
-    res = await request(() => http.request({ host: proxy.hostname, port: proxyPort, method: 'GET', path: target.href, headers: { host: target.host, ...auth }, agent: false, signal }));
+    res = await request(() => http.request({ host: proxy.hostname, port: proxyPort, method: 'GET', path: target.href, headers: { ...headers, host: target.host, ...auth }, agent: false, signal }));
   } else {
     const socket = await connectTunnel(proxy.hostname, proxyPort, target, auth, signal);
     const https = process.getBuiltinModule('node:https');
-    res = await request(() => https.request({ host: target.hostname, port: Number(target.port || 443), path: target.pathname + target.search, method: 'GET', servername: target.hostname.replace(/^\[|\]$/g, ''), createConnection: () => process.getBuiltinModule('node:tls').connect({ socket, servername: target.hostname }), agent: false, signal }));
+    res = await request(() => https.request({ host: target.hostname, port: Number(target.port || 443), path: target.pathname + target.search, method: 'GET', headers, servername: target.hostname.replace(/^\[|\]$/g, ''), createConnection: () => process.getBuiltinModule('node:tls').connect({ socket, servername: target.hostname }), agent: false, signal }));
   }
   const location = res.headers.location;
   if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location && redirects > 0) {
     res.resume();
-    return getViaProxy(new URL(location, target).href, proxyUrl, signal, redirects - 1);
+    // a redirect to blob storage must not carry the registry's Authorization
+    const { authorization: _a, ...rest } = headers;
+    return getViaProxy(new URL(location, target).href, proxyUrl, signal, redirects - 1, new URL(location, target).host === target.host ? headers : rest);
   }
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
-  return { status: res.statusCode ?? 0, body: Buffer.concat(chunks) };
+  return { status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers };
 }
 
 function request(make: () => import('node:http').ClientRequest): Promise<IncomingMessage> {

@@ -4,8 +4,8 @@ export interface ScenarioConfig {
   /** host side of the node's link: every service listens there */
   host: string;
   repoUrl: string;
-  /** where the repository key is inside the node */
-  repoKeyPath: string;
+  /** where the repository key is inside the node (none: a local directory repository) */
+  repoKeyPath?: string;
   registry: string;
   caCertHash?: string;
   /** inline in the JoinConfiguration, or read from join.tokenFile */
@@ -19,6 +19,8 @@ export interface ScenarioConfig {
   extra?: string;
   /** images.repository (default registry.k8s.io, served by the mirror) */
   imageRepository?: string;
+  /** images.archives */
+  imageArchives?: string;
 }
 
 // A bootstrap token of kubeadm's shape ([a-z0-9]{6}.[a-z0-9]{16}), fresh per scenario.
@@ -51,9 +53,9 @@ export function renderConfig(c: ScenarioConfig): string {
     '  registryMirrors:',
     `    registry.k8s.io: ["http://${c.registry}"]`,
     'repositories:',
-    `  kubernetes: { url: "${c.repoUrl}", key: "${c.repoKeyPath}" }`,
+    `  kubernetes: { url: "${c.repoUrl}"${c.repoKeyPath ? `, key: "${c.repoKeyPath}"` : ''} }`,
     ...(c.docker ? [`  docker: { url: "${c.docker.url}", key: "${c.docker.keyPath}" }`] : []),
-    `images: { repository: ${c.imageRepository ?? 'registry.k8s.io'} }`,
+    `images: { repository: ${c.imageRepository ?? 'registry.k8s.io'}${c.imageArchives ? `, archives: ${c.imageArchives}` : ''} }`,
     'nodeIP: auto',
     ...(c.tokenFile ? ['join:', `  tokenFile: ${c.tokenFile}`] : []),
     'status: { address: 127.0.0.1:9797 }',
