@@ -154,7 +154,7 @@ scenario('registry-auth: images from a registry with TLS from a private CA and b
   // containerd's own formats: hosts.toml with the CA, config.toml with the credentials (0600)
   assert.match((await node.exec(['cat', `/etc/containerd/certs.d/${REGY}/hosts.toml`])).stdout, /^ +ca = "\/etc\/joinagent\/site-ca\.pem"$/m);
   const toml = (await node.exec(['cat', '/etc/containerd/config.toml'])).stdout;
-  assert.match(toml, new RegExp(`\\[plugins\\."io\\.containerd\\.grpc\\.v1\\.cri"\\.registry\\.configs\\."${REGY.replaceAll('.', '\\.')}"\\.auth\\]\\nusername = "e2e"\\npassword = "${REGISTRY_PASSWORD}"`));
+  assert.match(toml, new RegExp(`^ *\\[plugins\\."io\\.containerd\\.grpc\\.v1\\.cri"\\.registry\\.configs\\."${REGY.replaceAll('.', '\\.')}"\\.auth\\]\\n *username = "e2e"\\n *password = "${REGISTRY_PASSWORD}"`, 'm'));
   assert.equal((await node.exec(['stat', '-c', '%a', '/etc/containerd/config.toml'])).stdout.trim(), '600');
 
   // the registry saw the user, over TLS, through the proxy's tunnel
