@@ -18,9 +18,9 @@ import { startWorld, type World } from '../harness/world.js';
 // A site whose nodes reach the package repository and the registries only through an
 // authenticating proxy (Debian's squid on the node's link; the node's own packets to
 // those ports are dropped, and only squid resolves their names), and whose own registry
-// serves TLS from a private CA with basic auth (Debian's docker-registry). The API server
-// is reached directly. The two scenarios share one node: the second re-points the images
-// at the private registry on the node the first one joined.
+// serves TLS from a private CA, wants a client certificate and basic auth (Debian's
+// docker-registry). The API server is reached directly. The two scenarios share one node:
+// the second re-points the images at the private registry on the node the first joined.
 const SLOT = 41;
 const CONFIG = '/root/joinagent.yaml';
 const PROXY_PASSWORD = `Pr0xy-${randomBytes(6).toString('hex')}`;
@@ -30,6 +30,7 @@ let w: World | undefined;
 let squid: SiteProxy | undefined;
 let regy: RegistryHandle | undefined;
 let caPem = '';
+let client = { certPem: '', keyPem: '' };
 let binary = '';
 
 before(async () => {
@@ -43,10 +44,16 @@ before(async () => {
   const pki = makePki('site registry CA', dir);
   const cert = pki.issue({ cn: 'regy.proxied.test', sans: ['DNS:regy.proxied.test'] });
   caPem = pki.caPem;
+  // mutual TLS as well: the registry takes only clients with a certificate from its CA
+  client = pki.issue({ cn: 'worker-node', client: true });
+  const certDir = path.join(dir, 'push-certs');
+  await fs.mkdir(certDir);
+  await fs.writeFile(path.join(certDir, 'client.cert'), client.certPem);
+  await fs.writeFile(path.join(certDir, 'client.key'), client.keyPem);
   await fs.writeFile(path.join(dir, 'htpasswd'), (await sh('htpasswd', ['-Bbn', 'e2e', REGISTRY_PASSWORD])).stdout);
-  regy = await startFixtureRegistry({ host, port: 5443, dir: path.join(dir, 'registry'), tls: { cert: cert.certFile, key: cert.keyFile }, htpasswd: path.join(dir, 'htpasswd') });
+  regy = await startFixtureRegistry({ host, port: 5443, dir: path.join(dir, 'registry'), tls: { cert: cert.certFile, key: cert.keyFile, clientCa: pki.caCert }, htpasswd: path.join(dir, 'htpasswd') });
   onCleanup('private registry', () => regy!.stop());
-  await pushTinyImages({ registry: `${host}:5443`, images: ['k8s/kube-proxy:v1.32.11', 'k8s/pause:3.10'], creds: `e2e:${REGISTRY_PASSWORD}` });
+  await pushTinyImages({ registry: `${host}:5443`, images: ['k8s/kube-proxy:v1.32.11', 'k8s/pause:3.10'], creds: `e2e:${REGISTRY_PASSWORD}`, certDir });
   await blockFromNode(SLOT, [8080, 5000, 5443]);
 });
 after(cleanupAll);
@@ -116,6 +123,12 @@ scenario('proxy: packages, the repository key and images come through an authent
   }
   assert.doesNotMatch(access, /:6443/, 'the API server is never proxied');
 
+  // the agent's own discovery with the proxy configured: straight to the API server
+  const d = await node.exec(['/root/joinagent', 'discover', '--config', CONFIG], { allowFailure: true, timeoutMs: 60_000 });
+  assert.equal(d.exitCode, 0, d.stdout + d.stderr);
+  assert.match(d.stdout.split('\n')[0], new RegExp(`^proxy: not used: the API server ${host.replaceAll('.', '\\.')}:6443 is in NO_PROXY`));
+  assert.doesNotMatch(await squid!.accessLog(), /:6443/, 'discovery did not go through the proxy');
+
   await node.exec(['systemd-run', '--unit=joinagent-adhoc', '/root/joinagent', 'run', '--config', CONFIG]);
   const s = await waitForStatus(node, 'ready', (d) => d.ready, 120_000);
   assert.deepEqual(s.steps.find((x) => x.id === 'proxy')?.state, 'ok');
@@ -126,11 +139,13 @@ scenario('proxy: packages, the repository key and images come through an authent
   await assertSecretKept(PROXY_PASSWORD, /^(\/etc\/systemd\/system\/(containerd|kubelet)\.service\.d\/http-proxy\.conf|\/etc\/apt\/apt\.conf\.d\/95joinagent-proxy|\/var\/lib\/joinagent\/backup\/.*)$/, [plan.stdout, plan.stderr, r.stdout, r.stderr, JSON.stringify(s)]);
 }, () => w?.node);
 
-scenario('registry-auth: images from a registry with TLS from a private CA and basic auth; wrong password named, then joined', async () => {
+scenario('registry-auth: images from a registry with TLS from a private CA, a client certificate and basic auth; wrong password named, then pulled', async () => {
   const { node } = w!;
   await node.writeFile('/etc/joinagent/site-ca.pem', caPem, 0o644);
   await node.writeFile('/etc/joinagent/registry-password', 'not-the-password\n', 0o600);
-  const registries = `\nregistries:\n  ${REGY}:\n    ca: /etc/joinagent/site-ca.pem\n    username: e2e\n    passwordFile: /etc/joinagent/registry-password`;
+  await node.writeFile('/etc/joinagent/node.crt', client.certPem, 0o644);
+  await node.writeFile('/etc/joinagent/node.key', client.keyPem, 0o600);
+  const registries = `\nregistries:\n  ${REGY}:\n    ca: /etc/joinagent/site-ca.pem\n    clientCert: /etc/joinagent/node.crt\n    clientKey: /etc/joinagent/node.key\n    username: e2e\n    passwordFile: /etc/joinagent/registry-password`;
   await node.writeFile(CONFIG, config(registries, `${REGY}/k8s`), 0o600);
 
   // skipVerify is accepted, with a warning
@@ -152,7 +167,14 @@ scenario('registry-auth: images from a registry with TLS from a private CA and b
   assert.match((await node.exec(['containerd', 'config', 'dump'])).stdout, new RegExp(`sandbox_image = "${REGY}/k8s/pause:3\\.10"`));
 
   // containerd's own formats: hosts.toml with the CA, config.toml with the credentials (0600)
-  assert.match((await node.exec(['cat', `/etc/containerd/certs.d/${REGY}/hosts.toml`])).stdout, /^ +ca = "\/etc\/joinagent\/site-ca\.pem"$/m);
+  const hostsToml = (await node.exec(['cat', `/etc/containerd/certs.d/${REGY}/hosts.toml`])).stdout;
+  assert.match(hostsToml, /^ +ca = "\/etc\/joinagent\/site-ca\.pem"$/m);
+  assert.match(hostsToml, /^ +client = \[\["\/etc\/joinagent\/node\.crt", "\/etc\/joinagent\/node\.key"\]\]$/m);
+  // the registry really demands the client certificate: without it the TLS handshake fails
+  const noCert = await node.exec(['curl', '-sS', '--max-time', '5', '--cacert', '/etc/joinagent/site-ca.pem', '-x', squid!.url, '-u', `e2e:${REGISTRY_PASSWORD}`, `https://${REGY}/v2/`], { allowFailure: true });
+  assert.notEqual(noCert.exitCode, 0, 'no client certificate, no answer');
+  const withCert = await node.exec(['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--cacert', '/etc/joinagent/site-ca.pem', '--cert', '/etc/joinagent/node.crt', '--key', '/etc/joinagent/node.key', '-x', squid!.url, '-u', `e2e:${REGISTRY_PASSWORD}`, `https://${REGY}/v2/`], { allowFailure: true });
+  assert.equal(withCert.stdout, '200', withCert.stderr);
   const toml = (await node.exec(['cat', '/etc/containerd/config.toml'])).stdout;
   assert.match(toml, new RegExp(`^ *\\[plugins\\."io\\.containerd\\.grpc\\.v1\\.cri"\\.registry\\.configs\\."${REGY.replaceAll('.', '\\.')}"\\.auth\\]\\n *username = "e2e"\\n *password = "${REGISTRY_PASSWORD}"`, 'm'));
   assert.equal((await node.exec(['stat', '-c', '%a', '/etc/containerd/config.toml'])).stdout.trim(), '600');
