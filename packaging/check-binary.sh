@@ -3,14 +3,15 @@
 # behind (the bare Node runtime, which starts and prints "v22.x"): started with an empty
 # environment, `version --json` must name this version and commit, and the V8 code cache
 # asset must be present and accepted. One line on stderr says what is wrong.
-# Usage: check-binary.sh BINARY VERSION COMMIT [RUNNER]   (RUNNER: e.g. qemu-aarch64-static)
+# Usage: check-binary.sh BINARY VERSION COMMIT [RUNNER]   (RUNNER: e.g. qemu-aarch64-static;
+# QEMU_LD_PREFIX, where qemu-user finds the arm64 libc, is passed through when set)
 set -uo pipefail
 bin=$1 version=$2 commit=$3 runner=${4:-}
 fail() { echo "check-binary: $bin: $*" >&2; exit 1; }
 
 [ -x "$bin" ] || fail "missing or not executable"
 [ -z "$runner" ] || runner=$(command -v "$runner") || fail "runner '$4' not found"
-out=$(timeout 30 env -i PATH=/nonexistent $runner "$bin" version --json 2>&1); rc=$?
+out=$(timeout 30 env -i PATH=/nonexistent ${QEMU_LD_PREFIX:+QEMU_LD_PREFIX=$QEMU_LD_PREFIX} $runner "$bin" version --json 2>&1); rc=$?
 first=$(printf '%s' "$out" | head -n 1)
 # The bare runtime takes `version` for a script to run, or answers --version with its own.
 if printf '%s' "$out" | grep -q "Cannot find module '.*/version'"; then

@@ -137,3 +137,54 @@ export function checkKubeConfigPath(v: string): string | undefined {
 }
 
 export const isHttpsUrl = (v: string): boolean => /^https:\/\//i.test(v);
+
+// A proxy URL as curl, apt and Go read it: http(s)://[user:password@]host:port. The
+// password is never echoed back (it is a secret like the bootstrap token).
+export function checkProxyUrl(v: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `"${maskUrlCredentials(v)}" is not a proxy URL (e.g. http://proxy.example:3128)`;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${maskUrlCredentials(v)}": a proxy URL is http:// or https:// (e.g. http://proxy.example:3128)`;
+  if (u.pathname !== '/' || u.search || u.hash) return `"${maskUrlCredentials(v)}": a proxy URL has no path or query, only scheme, host and port`;
+  return undefined;
+}
+
+// scheme://user:password@host -> scheme://user:<redacted>@host, for messages and diffs.
+export function maskUrlCredentials(v: string): string {
+  return v.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, '$1:<redacted>@');
+}
+
+// A NO_PROXY entry as Go's net/http/httpproxy understands it: a host name or domain
+// suffix (.corp.example), an IP, a CIDR, optionally with :port, or "*".
+export function checkNoProxyEntry(v: string): string | undefined {
+  if (v === '*' || checkCidr(v) === undefined || isIP(v)) return undefined;
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(v);
+  const host = m?.[1]?.replace(/^\[|\]$/g, '').replace(/^\*?\./, '');
+  if (host && (isIP(host) || !checkHostname(host))) return undefined;
+  return `"${v}" is not a noProxy entry (a host name, a .domain suffix, an IP, a CIDR such as 10.96.0.0/12, optionally :port)`;
+}
+
+export function checkCidr(v: string): string | undefined {
+  const m = /^(.+)\/(\d{1,3})$/.exec(v);
+  const fam = m ? isIP(m[1]) : 0;
+  if (m && fam && Number(m[2]) <= (fam === 4 ? 32 : 128)) return undefined;
+  return `"${v}" is not a CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`;
+}
+
+// A package repository: http(s), or a directory on this host (an unpacked joinagent
+// bundle, a local mirror) as file:///dir or /dir.
+export function checkRepoUrl(v: string): string | undefined {
+  if (localRepoDir(v) !== undefined) return undefined;
+  return checkUrl(v) ? `"${v}" is neither an http(s) URL nor a local directory (file:///path or /path)` : undefined;
+}
+
+// The directory of a local repository URL (always ending in "/"), or undefined for http(s).
+export function localRepoDir(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  const p = v.startsWith('file://') ? decodeURIComponent(v.slice('file://'.length)) : v;
+  if (!p.startsWith('/') || p.includes('/../') || p.endsWith('/..')) return undefined;
+  return p.endsWith('/') ? p : `${p}/`;
+}

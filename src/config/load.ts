@@ -10,6 +10,7 @@ import { kubeletSettings } from './kubelet.js';
 import { networkingProblems } from './networking.js';
 import { checkKubeletConfig } from './patches.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
+import { checkSites } from './sites.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
 import { position, report, walk, type Problem, type WalkContext } from './walk.js';
 
@@ -177,6 +178,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   for (const p of networkingProblems(agent)) report(ctx, p.path, ctx.nodes.get(p.path), p.message, p.severity);
   await checkKubeletConfig(ctx, joinCtx, agent, join);
+  await checkSites(ctx, agentRaw, agent, stat!.mode);
   const statusHost = agent.status.address.replace(/:\d+$/, '');
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(statusHost)) {
     report(ctx, 'status.address', ctx.nodes.get('status.address'), `status is served on ${agent.status.address}, beyond loopback: anyone who can reach it sees this node's state`, 'warning');
@@ -221,6 +223,8 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
     },
     status: { address: g('status.address', DEFAULT_STATUS_ADDRESS) },
     reconcile: { interval: parseDuration(g('reconcile.interval', '5m')) ?? 300_000, mode: g('reconcile.mode', 'repair') },
+    // proxy and registries are filled by checkSites (secrets resolved, files checked)
+    registries: {},
   };
 }
 

@@ -7,7 +7,7 @@ const str = (check?: (v: string) => string | undefined): Spec => ({ t: 'string',
 const en = (...values: string[]): Spec => ({ t: 'string', enum: values });
 const bool: Spec = { t: 'bool' };
 const strList = (check?: (v: string) => string | undefined): Spec => ({ t: 'array', items: str(check) });
-const repo: Spec = { t: 'object', fields: { url: str(f.checkUrl), key: str(f.checkUrlOrPath) } };
+const repo: Spec = { t: 'object', fields: { url: str(f.checkRepoUrl), key: str(f.checkUrlOrPath) } };
 
 // The worker ports kubelet and kube-proxy need plus Flannel's VXLAN port (the runbook's
 // CNI); override host.firewallPorts for another CNI (Calico BGP 179/tcp, etc.).
@@ -61,6 +61,29 @@ export const agentSpec: Spec = {
     },
     status: { t: 'object', fields: { address: str(f.checkHostPort) } },
     reconcile: { t: 'object', fields: { interval: str(f.checkDuration), mode: en('repair', 'report') } },
+    proxy: {
+      t: 'object',
+      fields: { http: str(f.checkProxyUrl), https: str(f.checkProxyUrl), noProxy: strList(f.checkNoProxyEntry), clusterCIDRs: strList(f.checkCidr) },
+    },
+    registries: {
+      t: 'map',
+      key: f.checkRegistryHost,
+      values: {
+        t: 'object',
+        fields: {
+          ca: str(f.checkAbsPath),
+          clientCert: str(f.checkAbsPath),
+          clientKey: str(f.checkAbsPath),
+          username: str(),
+          // never echoed: no check that could quote the value
+          password: str(),
+          passwordFile: str(f.checkAbsPath),
+          token: str(),
+          tokenFile: str(f.checkAbsPath),
+          skipVerify: bool,
+        },
+      },
+    },
   },
 };
 

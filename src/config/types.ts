@@ -13,6 +13,31 @@ export interface RepoOverride {
   key?: string;
 }
 
+/** proxy: how the node reaches repositories and registries (see src/net/proxy.ts). */
+export interface ProxyConfig {
+  http?: string;
+  https?: string;
+  /** Destinations that bypass the proxy, on top of the ones joinagent always adds. */
+  noProxy: string[];
+  /** The cluster's pod and service CIDRs (kubeadm's podSubnet, serviceSubnet): never proxied. */
+  clusterCIDRs: string[];
+}
+
+/** registries.<host>: TLS and credentials containerd uses for that registry host. */
+export interface RegistrySettings {
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
+  username?: string;
+  /** Resolved from password or passwordFile at load time; registered as a secret. */
+  password?: string;
+  passwordFile?: string;
+  /** An identity (refresh) token, CRI's identitytoken; from token or tokenFile. */
+  token?: string;
+  tokenFile?: string;
+  skipVerify: boolean;
+}
+
 export interface AgentConfig {
   kubernetesVersion: string;
   host: {
@@ -50,6 +75,9 @@ export interface AgentConfig {
   };
   status: { address: string };
   reconcile: { interval: number; mode: 'repair' | 'report' };
+  /** Absent = no proxy: every destination is reached directly. */
+  proxy?: ProxyConfig;
+  registries: Record<string, RegistrySettings>;
 }
 
 export interface KubeletArg {

@@ -13,8 +13,12 @@ export function registerSecret(value: string | undefined): void {
   if (m) secrets.add(m[2]);
 }
 
+// Credentials in a URL (a proxy's http://user:password@host): the password part, however
+// short, never shows.
+const URL_CREDENTIALS_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"']*):[^@/\s"']*@/gi;
+
 export function redact(text: string): string {
-  let out = text.replace(TOKEN_RE, (_all, id: string) => `${id}.<redacted>`);
+  let out = text.replace(TOKEN_RE, (_all, id: string) => `${id}.<redacted>`).replace(URL_CREDENTIALS_RE, '$1:<redacted>@');
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join('<redacted>');
   }

@@ -13,6 +13,22 @@ const UNREACHABLE = /connection refused|no such host|network is unreachable|i\/o
 
 export function explainPullFailure(ref: string, upstream: string, mirrors: string[], detail: string): PullFailure {
   const tail = detail.replace(/\s+/g, ' ').trim().slice(-400);
+  // the host containerd was talking to when it failed (a mirror or the registry itself)
+  const host = /https?:\/\/([^/\s"]+)\/v2\//.exec(detail)?.[1] ?? upstream;
+  if (/401 Unauthorized|authorization failed|no basic auth credentials|403 Forbidden/i.test(detail)) {
+    return {
+      message: `pulling ${ref}: registry ${host} refused the credentials: ${tail}`,
+      hint: `check registries."${host}" in the config (username with password/passwordFile, or token); the registry's own log says which user it saw`,
+      retryable: false,
+    };
+  }
+  if (/x509|certificate signed by unknown authority|certificate is not valid|failed to verify certificate/i.test(detail)) {
+    return {
+      message: `pulling ${ref}: the TLS certificate of ${host} is not trusted: ${tail}`,
+      hint: `set registries."${host}".ca to the CA bundle that signed it (skipVerify: true only to try, it turns verification off)`,
+      retryable: false,
+    };
+  }
   const failedMirror = mirrors.find((m) => detail.includes(hostPort(m)));
   const via = mirrors.length ? ` (mirrors: ${mirrors.join(', ')})` : '';
   if (failedMirror && UNREACHABLE.test(detail)) {

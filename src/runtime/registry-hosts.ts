@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { RegistrySettings } from '../config/types.js';
 
 // containerd's per-registry host files (<config_path>/<registry>/hosts.toml): one per
 // entry of containerd.registryMirrors. Mirrors are tried in order for pull and resolve,
@@ -14,12 +15,42 @@ export function upstreamServer(host: string): string {
   return host === 'docker.io' ? 'https://registry-1.docker.io' : `https://${host}`;
 }
 
-export function renderHostsToml(host: string, mirrors: string[], marker = MANAGED_MARKER): string {
-  const lines = [marker, `server = ${JSON.stringify(upstreamServer(host))}`, ''];
+// TLS settings of one registry host as hosts.toml writes them (registries.<host>): the CA
+// bundle, the client certificate and key, and skip_verify.
+export function tlsLines(r: RegistrySettings | undefined, indent = ''): string[] {
+  if (!r) return [];
+  const out: string[] = [];
+  if (r.ca) out.push(`${indent}ca = ${JSON.stringify(r.ca)}`);
+  if (r.clientCert && r.clientKey) out.push(`${indent}client = [[${JSON.stringify(r.clientCert)}, ${JSON.stringify(r.clientKey)}]]`);
+  if (r.skipVerify) out.push(`${indent}skip_verify = true`);
+  return out;
+}
+
+export function renderHostsToml(host: string, mirrors: string[], marker = MANAGED_MARKER, registries: Record<string, RegistrySettings> = {}): string {
+  const lines = [marker, `server = ${JSON.stringify(upstreamServer(host))}`, ...tlsLines(registries[host]), ''];
+  // containerd 1.6 (Debian 12's) rejects a hosts.toml without any [host] table ("invalid
+  // `host` tree") and silently falls back to no settings: a registry with TLS settings and
+  // no mirror lists itself as its one host, with the same settings.
+  if (!mirrors.length && hasTls(registries[host])) {
+    lines.push(`[host.${JSON.stringify(upstreamServer(host))}]`, '  capabilities = ["pull", "resolve"]', ...tlsLines(registries[host], '  '), '');
+  }
   for (const m of mirrors) {
-    lines.push(`[host.${JSON.stringify(m.replace(/\/+$/, ''))}]`, '  capabilities = ["pull", "resolve"]', '');
+    lines.push(`[host.${JSON.stringify(m.replace(/\/+$/, ''))}]`, '  capabilities = ["pull", "resolve"]', ...tlsLines(registries[hostOf(m)], '  '), '');
   }
   return lines.join('\n');
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+// A registry with TLS settings of its own: it gets a hosts.toml even without mirrors.
+function hasTls(r: RegistrySettings | undefined): boolean {
+  return tlsLines(r).length > 0;
 }
 
 export function hostsTomlPath(certsDir: string, host: string): string {
@@ -34,13 +65,15 @@ export interface HostsFile {
 
 // Every hosts.toml this node should have: the configured mirrors win over mirrors moved
 // out of an old config's registry.mirrors for the same registry.
-export function desiredHostsFiles(certsDir: string, configured: Record<string, string[]>, legacy: Record<string, string[]> = {}): Map<string, HostsFile> {
+export function desiredHostsFiles(certsDir: string, configured: Record<string, string[]>, legacy: Record<string, string[]> = {}, registries: Record<string, RegistrySettings> = {}): Map<string, HostsFile> {
   const out = new Map<string, HostsFile>();
-  for (const host of Object.keys({ ...legacy, ...configured }).sort()) {
+  const tlsHosts = Object.keys(registries).filter((h) => hasTls(registries[h]));
+  for (const host of [...new Set([...Object.keys({ ...legacy, ...configured }), ...tlsHosts])].sort()) {
     const fromConfig = configured[host]?.length ? configured[host] : undefined;
-    const mirrors = fromConfig ?? legacy[host];
-    if (!mirrors?.length) continue;
-    out.set(hostsTomlPath(certsDir, host), { content: renderHostsToml(host, mirrors, fromConfig ? MANAGED_MARKER : MOVED_MARKER), moved: !fromConfig });
+    const mirrors = fromConfig ?? legacy[host] ?? [];
+    if (!mirrors.length && !hasTls(registries[host])) continue;
+    const moved = !fromConfig && mirrors.length > 0 && !hasTls(registries[host]);
+    out.set(hostsTomlPath(certsDir, host), { content: renderHostsToml(host, mirrors, moved ? MOVED_MARKER : MANAGED_MARKER, registries), moved });
   }
   return out;
 }

@@ -96,6 +96,7 @@ export function testConfig(over: Partial<LoadedConfig['agent']> = {}): LoadedCon
       join: { resetOnFailure: false, timeout: 600_000, waitForReady: 0 },
       status: { address: '127.0.0.1:9797' },
       reconcile: { interval: 300_000, mode: 'repair' },
+      registries: {},
       ...over,
     },
     join: { apiVersion: 'kubeadm.k8s.io/v1beta4', raw: {}, apiServerEndpoint: '192.168.10.100:6443', caCertHashes: [], unsafeSkipCAVerification: true, criSocket: 'unix:///run/containerd/containerd.sock', kubeletExtraArgs: [] },

@@ -68,3 +68,31 @@ test('.rpm: file list, scriptlets; installs into a temp root and the binary stil
   rpmr('-e', '--noscripts', 'joinagent');
   assert.equal(existsSync(path.join(root, 'usr/bin/joinagent')), false);
 });
+
+// The arm64 packages carry dist/joinagent-arm64 under the same layout; the packaged binary
+// still runs (under qemu-user: this machine is x86-64).
+test('arm64 .deb and .rpm: architecture fields, the arm64 binary inside, runs under qemu', (t) => {
+  const qemu = spawnSync('sh', ['-c', 'command -v qemu-aarch64-static'], { encoding: 'utf8' }).stdout.trim();
+  if (!qemu || !existsSync('dist/joinagent-arm64')) {
+    if (process.env.CI === 'true') assert.fail('dist/joinagent-arm64 or qemu-aarch64-static missing (build.sh builds it; .ci/apt-packages.txt has qemu-user-static)');
+    return t.skip('no dist/joinagent-arm64 or qemu-aarch64-static');
+  }
+  const r = spawnSync('bash', ['packaging/build-packages.sh', VERSION, out], { encoding: 'utf8', env: { ...process.env, JOINAGENT_BIN: 'dist/joinagent-arm64', JOINAGENT_ARCH: 'arm64' } });
+  assert.equal(r.status, 0, r.stderr);
+  const armDeb = path.join(out, 'joinagent_1.2.3~rc1_arm64.deb');
+  const armRpm = path.join(out, 'joinagent-1.2.3~rc1-1.aarch64.rpm');
+  assert.match(sh('dpkg-deb', ['-I', armDeb]), /^ Architecture: arm64$/m);
+  assert.match(sh('rpm', ['-qp', '--qf', '%{NAME} %{VERSION} %{ARCH}\n', armRpm]), /^joinagent 1\.2\.3~rc1 aarch64$/m);
+  const root = path.join(out, 'arm64-root');
+  mkdirSync(root);
+  sh('dpkg-deb', ['-x', armDeb, root]);
+  const run = spawnSync(qemu, [path.join(root, 'usr/bin/joinagent'), '--version'], { encoding: 'utf8', env: { QEMU_LD_PREFIX: '/usr/aarch64-linux-gnu' } });
+  assert.equal(run.stdout.trim(), sh('dist/joinagent', ['--version']).trim(), run.stderr);
+  const rpmRoot = path.join(out, 'arm64-rpm-root');
+  mkdirSync(rpmRoot);
+  const rpmr = (...a: string[]) => sh('rpm', ['--root', rpmRoot, '--dbpath', '/var/lib/rpm', ...a]);
+  rpmr('--initdb');
+  // --ignorearch: this machine's rpm would refuse an aarch64 package
+  rpmr('-i', '--ignorearch', '--nodeps', '--noscripts', armRpm);
+  assert.equal(readFileSync(path.join(rpmRoot, 'usr/bin/joinagent')).subarray(18, 20).readUInt16LE(0), 183, 'the rpm holds the arm64 (EM_AARCH64) binary');
+});

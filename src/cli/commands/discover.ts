@@ -17,9 +17,12 @@ export function registerDiscover(program: Command): void {
       const { config } = await loadOrExit(g, { requireToken: false });
       const j = config.join;
       const r = await discoverConfigured(config);
+      // the API server is always in NO_PROXY: discovery, kubeadm and kubelet reach it directly
+      const proxy = config.agent.proxy ? { used: false, reason: `the API server ${r.apiServer ?? j.apiServerEndpoint} is in NO_PROXY (always): reached directly` } : undefined;
       if (o.json) {
-        process.stdout.write(redact(JSON.stringify(r, null, 2)) + '\n');
+        process.stdout.write(redact(JSON.stringify({ ...r, ...(proxy ? { proxy } : {}) }, null, 2)) + '\n');
       } else {
+        if (proxy) process.stdout.write(`proxy: not used: ${proxy.reason}\n`);
         for (const c of r.checks) process.stdout.write(formatCheck(c) + '\n');
         const tokenId = config.token?.split('.')[0];
         const file = j.discovery?.kind === 'file';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBundle } from './bundle.js';
 import { registerCaHash } from './ca-hash.js';
 import { registerDiagnose } from './diagnose.js';
 import { registerDiscover } from './discover.js';
@@ -21,5 +22,6 @@ export const commands: ((program: Command) => void)[] = [
   registerInstall,
   registerSnapshot,
   registerReset,
+  registerBundle,
   registerVersion,
 ];

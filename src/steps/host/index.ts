@@ -6,6 +6,7 @@ import { firewallStep } from './firewall.js';
 import { hostsStep } from './hosts.js';
 import { modulesStep } from './modules.js';
 import { packagesStep } from './packages/index.js';
+import { proxyStep } from './proxy.js';
 import { selinuxStep } from './selinux.js';
 import { swapStep } from './swap.js';
 import { sysctlStep } from './sysctl.js';
@@ -16,5 +17,5 @@ export { containerdPackage, wantedPackages } from './packages/index.js';
 // The runbook's host preparation, in its order. Every step decides from config and facts
 // whether it applies (e.g. `host.swap: leave` is a skip), so the list is fixed.
 export function hostPreparationSteps(_config: LoadedConfig, _facts: HostFacts): Step[] {
-  return [timeStep, selinuxStep, firewallStep, swapStep, modulesStep, sysctlStep, hostsStep, packagesStep, crictlStep];
+  return [timeStep, selinuxStep, firewallStep, swapStep, modulesStep, sysctlStep, hostsStep, proxyStep, packagesStep, crictlStep];
 }

@@ -4,6 +4,7 @@ import { clearJoinAttempt, interruptedByUs, readJoinAttempt, recordJoinAttempt }
 import { shortPin } from '../../join/capin.js';
 import { expectedPins } from './discovery.js';
 import { joinPatchesDir, patchFileChanges, writePatchFiles } from './patches.js';
+import { proxyEnv, proxyView } from '../../net/proxy.js';
 import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join/kubeadm-output.js';
 import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
@@ -87,7 +88,11 @@ async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
   await ctx.files.write(paths.joinConfig, render(ctx, ctx.config.token), { mode: 0o600, backup: false });
   await recordJoinAttempt(ctx.files, { startedAt: new Date().toISOString(), pid: process.pid, apiServer: ctx.config.join.apiServerEndpoint, pins: expectedPins(ctx) });
   const output: string[] = [];
+  const proxy = proxyView(ctx.config, [], ctx.facts.hostname);
   const r = await ctx.proc.run('kubeadm', ['join', '--config', ctx.files.resolve(paths.joinConfig)], {
+    // kubeadm reads the proxy from its environment: with the configured one (and the API
+    // server in NO_PROXY) it talks to the API server directly whatever the agent inherited
+    ...(proxy ? { env: proxyEnv(proxy) } : {}),
     allowFailure: true,
     timeoutMs: ctx.config.agent.join.timeout,
     onLine: (line) => {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
 import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
+import { warnOnce } from '../host/file-change.js';
 import { criWanted, planContainerd, type ContainerdPlan } from './containerd-plan.js';
 import { waitForCriReady, withCri } from './cri.js';
 
@@ -17,10 +18,11 @@ export interface RuntimeStepOptions {
 export function containerdConfigStep(opts: RuntimeStepOptions): Step {
   return {
     id: 'containerd-config',
-    title: 'containerd config (CRI on, SystemdCgroup, pause image, registry mirrors)',
+    title: 'containerd config (CRI on, SystemdCgroup, pause image, registry mirrors and credentials)',
     phase: 'runtime',
     after: opts.after,
     async check(ctx) {
+      publishRegistries(ctx);
       const plan = await planContainerd(ctx);
       const pull = describePull(plan);
       if (plan.runtime) ctx.publish('containerd', { version: `${plan.runtime.major}.${plan.runtime.minor}`, pullPath: plan.pull?.mode, pullPathReason: plan.pull?.reason });
@@ -34,7 +36,7 @@ export function containerdConfigStep(opts: RuntimeStepOptions): Step {
         else await writeOrExplain(ctx, h.path, h.content);
       }
       if (plan.configText !== undefined) {
-        await writeOrExplain(ctx, paths.containerdConfig, plan.configText);
+        await writeOrExplain(ctx, paths.containerdConfig, plan.configText, plan.configMode);
         const back = await ctx.files.read(paths.containerdConfig);
         if (back !== plan.configText) {
           throw new StepError(`${paths.containerdConfig} was changed back right after joinagent wrote it`, 'another tool manages this file (config management, a package hook): make it set disabled_plugins without "cri", SystemdCgroup = true and the sandbox image, or let joinagent own the file');
@@ -53,12 +55,23 @@ function describePull(plan: ContainerdPlan): string | undefined {
   return plan.pull.mode === 'transfer' ? `${v}: CRI pulls through the transfer service (registry hosts from ${paths.containerdCertsDir})` : `${v}: CRI pulls with the local pull: ${plan.pull.reason}`;
 }
 
+// registries.<host> as /status shows them (paths and kinds, never a credential), and the
+// skip_verify warning where the operator looks.
+function publishRegistries(ctx: StepContext): void {
+  const regs = ctx.config.agent.registries;
+  if (!Object.keys(regs).length) return;
+  ctx.publish('registries', Object.fromEntries(Object.entries(regs).map(([h, r]) => [h, { ca: r.ca, clientCert: r.clientCert, auth: r.token ? 'token' : r.username ? `user ${r.username}` : 'none', skipVerify: r.skipVerify }])));
+  for (const [h, r] of Object.entries(regs)) {
+    if (r.skipVerify) warnOnce(ctx, `registries.${h}.skipVerify: containerd does not verify the TLS certificate of ${h}`, `give the registry's CA with registries."${h}".ca and drop skipVerify`);
+  }
+}
+
 // A write refused by the filesystem means the file is protected on purpose (chattr +i,
 // read-only bind mount): say so instead of surfacing a bare EPERM.
-async function writeOrExplain(ctx: StepContext, file: string, content: string): Promise<void> {
+async function writeOrExplain(ctx: StepContext, file: string, content: string, mode?: number): Promise<void> {
   try {
     await ctx.files.mkdir(path.posix.dirname(file));
-    await ctx.files.write(file, content);
+    await ctx.files.write(file, content, mode === undefined ? {} : { mode });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EPERM' || code === 'EACCES' || code === 'EROFS') {

@@ -5,6 +5,7 @@ import { paths } from '../../host/paths.js';
 import { ensureCriConfig, mergeOverDefault, needsDefaultConfig, tlsConflicts, type CriWanted, type RuntimeVersion } from '../../runtime/containerd-settings.js';
 import { effectiveCriConfig, effectiveDifferences } from '../../runtime/effective.js';
 import { UnknownKubernetesMinor, workerImages } from '../../runtime/images.js';
+import { ensureRegistryAuth, maskRegistrySecrets, registryAuths } from '../../runtime/registry-auth.js';
 import { desiredHostsFiles, ipv6LiteralMirrors, MANAGED_MARKER } from '../../runtime/registry-hosts.js';
 import { parseContainerdVersion, pullPath, type PullPath } from '../../runtime/pull-path.js';
 import { parseToml, renderPreserving, sameToml, TomlSyntaxError, type TomlTable } from '../../runtime/toml.js';
@@ -16,6 +17,8 @@ export interface ContainerdPlan {
   changes: Change[];
   /** New config.toml content, when it changes. */
   configText?: string;
+  /** config.toml's mode: 0600 once it holds registry credentials. */
+  configMode?: number;
   hosts: { path: string; content: string | null }[];
   restart: boolean;
   notes: string[];
@@ -66,6 +69,8 @@ export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> 
     if (merged.regenerated) [baseText, regenerated] = [defaults.text, true];
   }
   const ensured = ensureCriConfig(base!, wanted, runtime);
+  const auths = registryAuths(ctx.config.agent.registries);
+  ensured.changes.push(...ensureRegistryAuth(ensured.doc, auths));
   const conflicts = tlsConflicts(ensured.doc);
   if (conflicts.length) {
     throw new StepError(
@@ -76,17 +81,23 @@ export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> 
   const changes: Change[] = [];
   const pull = runtime ? pullPath(ensured.doc, runtime) : undefined;
   const plan: ContainerdPlan = { changes, hosts: [], restart: false, notes: [...notes, ...ensured.changes], runtime, pull };
+  const secret = Object.keys(auths).length > 0;
+  if (secret) plan.configMode = 0o600;
   if (current === null || regenerated || !sameToml(current, ensured.doc)) {
     // an edit of the file as it is: comments, quoting and order kept, only the settings change
     const r = renderPreserving(baseText, ensured.doc);
     if (!r.preserved) plan.notes.push(`${file} rewritten whole: its layout could not be kept for this change`);
     plan.configText = regenerated ? CONFIG_HEADER + r.text : r.text;
     plan.restart = true;
-    changes.push({ kind: 'file', path: file, before, after: plan.configText });
+    // the diff others see never holds the registry credentials (apply writes configText)
+    changes.push({ kind: 'file', path: file, before: before && maskRegistrySecrets(before), after: maskRegistrySecrets(plan.configText) });
+  } else if (secret && (await ctx.files.stat(file))?.mode !== 0o600) {
+    plan.configText = before!;
+    changes.push({ kind: 'value', name: `mode of ${file} (holds registry credentials)`, live: ((await ctx.files.stat(file))?.mode ?? 0).toString(8), wanted: '600' });
   }
 
   refuseIpv6MirrorsOnContainerd1(ctx, runtime);
-  const hosts = desiredHostsFiles(wanted.certsDir, ctx.config.agent.containerd.registryMirrors, ensured.legacyMirrors);
+  const hosts = desiredHostsFiles(wanted.certsDir, ctx.config.agent.containerd.registryMirrors, ensured.legacyMirrors, ctx.config.agent.registries);
   for (const [p, { content, moved }] of hosts) {
     const existing = await ctx.files.read(p);
     if (moved && existing !== null) {

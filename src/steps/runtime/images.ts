@@ -4,6 +4,7 @@ import type { CriClient } from '../../runtime/cri/client.js';
 import { CriError } from '../../runtime/cri/errors.js';
 import { registryHost, workerImages } from '../../runtime/images.js';
 import { explainPullFailure } from '../../runtime/pull-errors.js';
+import { verifyBundleDir } from '../../bundle/checksums.js';
 import { mirrorsFor } from '../../runtime/registry-hosts.js';
 import { criWanted } from './containerd-plan.js';
 import { criEndpoint, withCri, type CriEndpoint } from './cri.js';
@@ -94,6 +95,9 @@ function socketAbsent(ep: CriEndpoint): StepError {
 // same containerd; done only while an image is still missing.
 async function importArchives(ctx: StepContext, ep: CriEndpoint, dir: string, refs: string[], states: Record<string, ImageState>): Promise<void> {
   const files = (await ctx.files.list(dir)).filter((f) => /\.tar$/.test(f));
+  // an unpacked joinagent bundle: every archive checked against its SHA256SUMS first
+  const verified = await verifyBundleDir(ctx.files, dir.endsWith('/') ? dir : `${dir}/`, 'image archives');
+  if (verified !== null) ctx.publish('bundle', { ...((ctx.published.bundle as object) ?? {}), images: { dir, verified } });
   if (!files.length) {
     ctx.warn(`images.archives ${dir} holds no .tar files`, 'put image archives there (ctr images export / docker save / skopeo copy oci-archive:)');
     return;

@@ -4,8 +4,8 @@ export interface ScenarioConfig {
   /** the control plane's address on the node's link (IPv6 without brackets) */
   host: string;
   repoUrl: string;
-  /** where the repository key is inside the node */
-  repoKeyPath: string;
+  /** where the repository key is inside the node (none: a local directory repository) */
+  repoKeyPath?: string;
   registry: string;
   caCertHash?: string;
   /** inline in the JoinConfiguration, or read from join.tokenFile */
@@ -15,6 +15,12 @@ export interface ScenarioConfig {
   /** Docker's containerd.io from this repository (README default), else the distribution's containerd. */
   docker?: { url: string; keyPath: string };
   firewall?: 'disable' | 'open-ports' | 'leave';
+  /** More AgentConfiguration YAML (proxy:, registries:), appended to that document. */
+  extra?: string;
+  /** images.repository (default registry.k8s.io, served by the mirror) */
+  imageRepository?: string;
+  /** images.archives */
+  imageArchives?: string;
 }
 
 // A bootstrap token of kubeadm's shape ([a-z0-9]{6}.[a-z0-9]{16}), fresh per scenario.
@@ -52,12 +58,13 @@ export function renderConfig(c: ScenarioConfig): string {
     '  registryMirrors:',
     `    registry.k8s.io: ["http://${mirror.name ? `${mirror.name}:${mirror.port}` : c.registry}"]`,
     'repositories:',
-    `  kubernetes: { url: "${c.repoUrl}", key: "${c.repoKeyPath}" }`,
+    `  kubernetes: { url: "${c.repoUrl}"${c.repoKeyPath ? `, key: "${c.repoKeyPath}"` : ''} }`,
     ...(c.docker ? [`  docker: { url: "${c.docker.url}", key: "${c.docker.keyPath}" }`] : []),
-    'images: { repository: registry.k8s.io }',
+    `images: { repository: ${c.imageRepository ?? 'registry.k8s.io'}${c.imageArchives ? `, archives: ${c.imageArchives}` : ''} }`,
     'nodeIP: auto',
     ...(c.tokenFile ? ['join:', `  tokenFile: ${c.tokenFile}`] : []),
     'status: { address: 127.0.0.1:9797 }',
+    ...(c.extra ? [c.extra.replace(/\n$/, '')] : []),
     '---',
     'apiVersion: kubeadm.k8s.io/v1beta4',
     'kind: JoinConfiguration',

@@ -54,6 +54,7 @@ export async function attachNode(slot: number, isRunning: () => boolean, family:
 export async function deleteLink(slot: number): Promise<void> {
   const l = linkFor(slot);
   await dropPort(slot, false);
+  await blockFromNode(slot, []);
   await sh('ip', ['link', 'del', l.hostIf], { allowFailure: true });
   await sh('ip', ['link', 'del', l.serviceIf], { allowFailure: true });
 }
@@ -81,5 +82,19 @@ export async function dropPort(slot: number, on: boolean, port = 6443): Promise<
   if (!on) return;
   await sh('nft', ['-f', '-'], {
     input: `table netdev ${table} {\n  chain ingress {\n    type filter hook ingress device "${l.hostIf}" priority 0; policy accept;\n    ip daddr ${l.host} tcp dport ${port} drop\n  }\n}\n`,
+  });
+}
+
+// Sites without a direct route: the node's packets to these TCP ports of the services'
+// address are dropped on its veth, so the repository and registry are reachable only
+// through a proxy on the same host (the proxy connects locally, not through the veth),
+// or not at all (air-gapped). [] lifts it.
+export async function blockFromNode(slot: number, ports: number[]): Promise<void> {
+  const l = linkFor(slot);
+  const table = `ja_e2e_block_${l.slot}`;
+  await sh('nft', ['delete', 'table', 'netdev', table], { allowFailure: true });
+  if (!ports.length) return;
+  await sh('nft', ['-f', '-'], {
+    input: `table netdev ${table} {\n  chain ingress {\n    type filter hook ingress device "${l.hostIf}" priority 0; policy accept;\n    ip daddr ${l.host} tcp dport { ${ports.join(', ')} } drop\n  }\n}\n`,
   });
 }

@@ -36,6 +36,7 @@ for (const family of ['debian', 'rhel'] as const) {
         modules: 'changed',
         sysctl: 'changed',
         hosts: 'changed',
+        proxy: 'skipped',
         packages: 'changed',
         crictl: 'changed',
       });

@@ -1,4 +1,6 @@
 import { StepError, type Change, type StepContext } from '../../../engine/step.js';
+import { proxyFor, proxyView } from '../../../net/proxy.js';
+import { getViaProxy } from '../../../net/proxy-fetch.js';
 import { armorKey, type RepoKey } from './repos.js';
 
 const KEY_PREFIX = 'download key ';
@@ -31,17 +33,25 @@ export async function writeDownloadedKeys(ctx: StepContext, changes: Change[]): 
   return wrote;
 }
 
-// node's fetch with a timeout; 5xx and network errors are retryable, 4xx are not.
+// node's fetch with a timeout, or through the configured proxy (fetch does not read the
+// proxy environment); 5xx and network errors are retryable, 4xx are not.
 async function download(ctx: StepContext, url: string): Promise<Buffer> {
-  ctx.progress(`downloading ${url}`);
-  let res: Response;
+  const proxy = proxyFor(url, proxyView(ctx.config, [], ctx.facts.hostname));
+  ctx.progress(`downloading ${url}${proxy ? ' through the proxy' : ''}`);
+  let status: number;
+  let body: Buffer;
   try {
-    res = await fetch(url, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(60_000)]), redirect: 'follow' });
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(60_000)]);
+    if (proxy) ({ status, body } = await getViaProxy(url, proxy, signal));
+    else {
+      const res = await fetch(url, { signal, redirect: 'follow' });
+      status = res.status;
+      body = Buffer.from(await res.arrayBuffer());
+    }
   } catch (e) {
-    throw new StepError(`packages: cannot download repository key ${url}: ${(e as Error).cause ?? (e as Error).message}`, 'check the network and proxy, or give the key as a local file (repositories.*.key: /path)', true, { cause: e });
+    throw new StepError(`packages: cannot download repository key ${url}${proxy ? ' through the proxy' : ''}: ${(e as Error).cause ?? (e as Error).message}`, 'check the network and proxy, or give the key as a local file (repositories.*.key: /path)', true, { cause: e });
   }
-  if (!res.ok) throw new StepError(`packages: repository key ${url}: HTTP ${res.status}`, res.status >= 500 ? 'the server failed; joinagent retries' : 'check repositories.*.key / url in the config', res.status >= 500);
-  const body = Buffer.from(await res.arrayBuffer());
+  if (status < 200 || status > 299) throw new StepError(`packages: repository key ${url}: HTTP ${status}`, status >= 500 ? 'the server failed; joinagent retries' : status === 407 ? 'the proxy wants credentials: check the user and password in proxy.http/https' : 'check repositories.*.key / url in the config', status >= 500);
   if (!body.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') && body[0] !== undefined && (body[0] & 0x80) === 0) {
     throw new StepError(`packages: ${url} is not an OpenPGP key (got ${body.length} bytes starting "${body.subarray(0, 20).toString('latin1')}")`, 'check repositories.*.key in the config');
   }

@@ -1,3 +1,4 @@
+import { localRepoDir } from '../../../config/formats.js';
 import type { LoadedConfig } from '../../../config/types.js';
 import type { HostFacts } from '../../../host/facts.js';
 import { kubeVersion } from './wanted.js';
@@ -27,6 +28,8 @@ export const RPM_KEYS = '/etc/pki/rpm-gpg';
 // it for mirrors (same flat layout: `deb URL /`, rpm baseurl=URL).
 export function kubernetesRepoUrl(config: LoadedConfig, family: 'rhel' | 'debian'): string {
   const over = config.agent.repositories.kubernetes?.url;
+  const local = localRepoDir(over);
+  if (local) return `file://${local}`;
   if (over) return over.endsWith('/') ? over : over + '/';
   return `https://pkgs.k8s.io/core:/stable:/v${kubeVersion(config).minor}/${family === 'debian' ? 'deb' : 'rpm'}/`;
 }
@@ -34,6 +37,8 @@ export function kubernetesRepoUrl(config: LoadedConfig, family: 'rhel' | 'debian
 // Docker's repository root for this distribution (download.docker.com/linux/<distro>).
 export function dockerRepoUrl(config: LoadedConfig, os: OsInfo): string {
   const over = config.agent.repositories.docker?.url;
+  const local = localRepoDir(over);
+  if (local) return `file://${local.replace(/\/$/, '')}`;
   if (over) return over.replace(/\/$/, '');
   const distro = os.id === 'ubuntu' ? 'ubuntu' : os.id === 'debian' ? 'debian' : os.id === 'fedora' ? 'fedora' : 'centos';
   return `https://download.docker.com/linux/${distro}`;
@@ -46,30 +51,38 @@ const DEB_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ppc64: 
 // moves kubelet past the control plane; we install with --disableexcludes=kubernetes.
 export function repositoryPlan(config: LoadedConfig, facts: Pick<HostFacts, 'family' | 'arch'>, os: OsInfo): RepoPlan {
   const family = facts.family ?? 'debian';
+  const repos = config.agent.repositories;
   const kubeUrl = kubernetesRepoUrl(config, family);
-  const docker = config.agent.containerd.source === 'docker';
+  // a local directory (an unpacked joinagent bundle) carries containerd.io too: no
+  // Docker repository unless one is configured
+  const kubeLocal = localRepoDir(repos.kubernetes?.url) !== undefined;
+  const docker = config.agent.containerd.source === 'docker' && !(kubeLocal && !repos.docker?.url);
   const dockerUrl = dockerRepoUrl(config, os);
   const keyDir = family === 'debian' ? APT_KEYRINGS : RPM_KEYS;
-  const kubeKey: RepoKey = { path: `${keyDir}/kubernetes.asc`, source: config.agent.repositories.kubernetes?.key ?? (family === 'debian' ? `${kubeUrl}Release.key` : `${kubeUrl}repodata/repomd.xml.key`) };
-  const dockerKey: RepoKey = { path: `${keyDir}/docker.asc`, source: config.agent.repositories.docker?.key ?? `${dockerUrl}/gpg` };
-  const plan: RepoPlan = { files: [], keys: [kubeKey, ...(docker ? [dockerKey] : [])] };
+  // a local repository without a key is trusted as it is: joinagent checks the bundle's
+  // SHA256SUMS before installing from it (the bundle file itself is checked by its sha256)
+  const kubeKey: RepoKey | undefined = kubeLocal && !repos.kubernetes?.key ? undefined : { path: `${keyDir}/kubernetes.asc`, source: repos.kubernetes?.key ?? (family === 'debian' ? `${kubeUrl}Release.key` : `${kubeUrl}repodata/repomd.xml.key`) };
+  const dockerKey: RepoKey | undefined = localRepoDir(repos.docker?.url) && !repos.docker?.key ? undefined : { path: `${keyDir}/docker.asc`, source: repos.docker?.key ?? `${dockerUrl}/gpg` };
+  const plan: RepoPlan = { files: [], keys: [...(kubeKey ? [kubeKey] : []), ...(docker && dockerKey ? [dockerKey] : [])] };
   const { minor } = kubeVersion(config);
+  const aptTrust = (k: RepoKey | undefined): string => (k ? `signed-by=${k.path}` : 'trusted=yes');
+  const rpmTrust = (k: RepoKey | undefined): string[] => (k ? ['gpgcheck=1', `gpgkey=file://${k.path}`] : ['gpgcheck=0']);
   if (family === 'debian') {
-    plan.files.push({ path: '/etc/apt/sources.list.d/kubernetes.list', content: `# joinagent: Kubernetes v${minor} packages\ndeb [signed-by=${kubeKey.path}] ${kubeUrl} /\n` });
+    plan.files.push({ path: '/etc/apt/sources.list.d/kubernetes.list', content: `# joinagent: Kubernetes v${minor} packages\ndeb [${aptTrust(kubeKey)}] ${kubeUrl.replace(/^file:\/\//, 'file:')} /\n` });
     if (docker) {
       const arch = DEB_ARCH[facts.arch] ?? facts.arch;
-      plan.files.push({ path: '/etc/apt/sources.list.d/docker.list', content: `# joinagent: containerd.io from Docker\ndeb [arch=${arch} signed-by=${dockerKey.path}] ${dockerUrl} ${os.codename ?? 'stable'} stable\n` });
+      plan.files.push({ path: '/etc/apt/sources.list.d/docker.list', content: `# joinagent: containerd.io from Docker\ndeb [arch=${arch} ${aptTrust(dockerKey)}] ${dockerUrl.replace(/^file:\/\//, 'file:')} ${os.codename ?? 'stable'} stable\n` });
     }
     return plan;
   }
   plan.files.push({
     path: '/etc/yum.repos.d/kubernetes.repo',
-    content: ['# joinagent: Kubernetes packages, held by the exclude line', '[kubernetes]', `name=Kubernetes v${minor}`, `baseurl=${kubeUrl}`, 'enabled=1', 'gpgcheck=1', `gpgkey=file://${kubeKey.path}`, 'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni', ''].join('\n'),
+    content: ['# joinagent: Kubernetes packages, held by the exclude line', '[kubernetes]', `name=Kubernetes v${minor}`, `baseurl=${kubeUrl}`, 'enabled=1', ...rpmTrust(kubeKey), 'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni', ''].join('\n'),
   });
   if (docker) {
     plan.files.push({
       path: '/etc/yum.repos.d/docker-ce.repo',
-      content: ['# joinagent: containerd.io from Docker', '[docker-ce-stable]', 'name=Docker CE Stable - $basearch', `baseurl=${dockerUrl}/$releasever/$basearch/stable`, 'enabled=1', 'gpgcheck=1', `gpgkey=file://${dockerKey.path}`, ''].join('\n'),
+      content: ['# joinagent: containerd.io from Docker', '[docker-ce-stable]', 'name=Docker CE Stable - $basearch', `baseurl=${dockerUrl}/$releasever/$basearch/stable`, 'enabled=1', ...rpmTrust(dockerKey), ''].join('\n'),
     });
   }
   return plan;

@@ -6,6 +6,8 @@ import { commandChange, fileChange } from '../file-change.js';
 import { apt } from './apt.js';
 import type { PackageManager } from './backend.js';
 import { dnf } from './dnf.js';
+import { localRepoDir } from '../../../config/formats.js';
+import { SUMS, verifyBundleDir } from '../../../bundle/checksums.js';
 import { keyChange, writeDownloadedKeys } from './keys.js';
 import { repositoryPlan } from './repos.js';
 import { isDnf5 } from './versionlock.js';
@@ -28,8 +30,9 @@ export const packagesStep: Step = {
   id: 'packages',
   title: 'packages: kubelet, kubeadm, kubectl, cri-tools, containerd',
   phase: 'host',
-  // a local mirror may be reachable only by a name the hosts step adds (air-gapped sites)
-  after: ['hosts'],
+  // a local mirror may be reachable only by a name the hosts step adds (air-gapped sites),
+  // or only through the proxy
+  after: ['hosts', 'proxy'],
   resources: ['package-manager'],
   retry: { attempts: 4, baseMs: 5_000, maxMs: 60_000 },
   async check(ctx) {
@@ -69,7 +72,10 @@ export const packagesStep: Step = {
     const refresh: Refresh = !pm.refreshAfterRepoChange ? null : sources.length ? sources : keysChanged ? 'all' : null;
     const wanted = wantedPackages(ctx.config, ctx.facts, { dnf5: ctx.facts.family === 'rhel' && (await isDnf5(ctx)) });
     const toInstall = wanted.filter((w) => changes.some((c) => c.kind === 'value' && c.name === PKG + w.name));
-    if (toInstall.length) await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, refresh));
+    if (toInstall.length) {
+      await verifyLocalRepos(ctx);
+      await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, refresh));
+    }
     const toHold = changes.filter((c) => c.kind === 'value' && c.name.startsWith(HOLD)).map((c) => (c.kind === 'value' ? c.name.slice(HOLD.length) : ''));
     if (toHold.length) await pm.hold(ctx, toHold);
     if (changes.some((c) => c.kind === 'action' && c.description.endsWith(ENABLE_KUBELET.join(' ')))) {
@@ -81,6 +87,19 @@ export const packagesStep: Step = {
 };
 
 type Refresh = string[] | 'all' | null;
+
+// A repository that is an unpacked joinagent bundle is checked against its SHA256SUMS
+// before apt or dnf reads anything from it: a damaged or altered file stops the run
+// before the package manager sees it.
+async function verifyLocalRepos(ctx: StepContext): Promise<void> {
+  for (const r of ['kubernetes', 'docker'] as const) {
+    const dir = localRepoDir(ctx.config.agent.repositories[r]?.url);
+    if (!dir) continue;
+    ctx.progress(`checking ${dir}${SUMS}`);
+    const n = await verifyBundleDir(ctx.files, dir, 'packages');
+    if (n !== null) ctx.publish('bundle', { ...((ctx.published.bundle as object) ?? {}), packages: { dir, verified: n } });
+  }
+}
 
 // Exact versions to install. apt re-reads the sources joinagent just wrote (not every
 // mirror of the host: seconds on a cloud image), and everything only when a wanted
