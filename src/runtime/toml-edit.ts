@@ -158,6 +158,8 @@ export function renderValue(v: unknown, literal: boolean): string {
   if (typeof v === 'string') return literal && !/['\p{Cc}]/u.test(v) ? `'${v}'` : JSON.stringify(v).replace(/\u007f/g, '\\u007f');
   if (Array.isArray(v)) return `[${v.map((x) => renderValue(x, literal)).join(', ')}]`;
   if (isPlainTable(v)) return `{ ${Object.entries(v).map(([k, x]) => `${renderKey(k, literal)} = ${renderValue(x, literal)}`).join(', ')} }`;
+  // smol-toml writes -0 as 0.0: TOML's -0.0 keeps the sign, so the file reads back as desired
+  if (Object.is(v, -0)) return '-0.0';
   return stringify({ v }, { numbersAsFloat: true }).replace(/^v = /, '').trim();
 }
 

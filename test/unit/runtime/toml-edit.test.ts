@@ -82,6 +82,13 @@ describe('containerd config edits keep the file as the operator wrote it', () =>
     assert.ok(sameToml(parseToml(out.text), desired));
   });
 
+  it('a float -0 keeps its sign and the file its comments (fast-check found [[[0,-0,null]]] fell back to a whole render)', () => {
+    const out = renderPreserving('# keep\na = 1\n', { a: -0, b: [[-0]] });
+    assert.equal(out.preserved, true);
+    assert.match(out.text, /^# keep\na = -0\.0\n/);
+    assert.ok(Object.is((parseToml(out.text).b as number[][])[0][0], -0));
+  });
+
   it('any set of value changes on the 2.1.9 default reads back as exactly the desired document', () => {
     const base = parseToml(original);
     const keys: string[][] = [];
