@@ -60,12 +60,15 @@ describe('packages: repositories', () => {
     assert.equal(plan.files[0].content.split('\n')[1], 'deb [signed-by=/etc/apt/keyrings/kubernetes.asc] https://pkgs.k8s.io/core:/stable:/v1.32/deb/ /');
     assert.equal(plan.files[1].content.split('\n')[1], 'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable');
   });
-  it('rpm: gpgcheck and the exclude line; overrides for a mirror', () => {
+  it('rpm: upstream\'s repo files (gpgcheck, gpgkey, exclude; no repo_gpgcheck); overrides for a mirror', () => {
     const c = testConfig({ repositories: { kubernetes: { url: 'http://mirror.test/k8s/rpm', key: '/etc/pki/k8s.key' } }, containerd: { source: 'distro', registryMirrors: {} } });
     const plan = repositoryPlan(c, rockyFacts, { id: 'rocky' });
     assert.equal(plan.files.length, 1, 'no docker repo for distro containerd');
-    assert.equal(plan.files[0].content, '# joinagent: Kubernetes packages, held by the exclude line\n[kubernetes]\nname=Kubernetes v1.32\nbaseurl=http://mirror.test/k8s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/kubernetes.asc\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n');
+    assert.equal(plan.files[0].content, '# joinagent: Kubernetes packages (pkgs.k8s.io\'s repo file; held by versionlock)\n[kubernetes]\nname=Kubernetes v1.32\nbaseurl=http://mirror.test/k8s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/kubernetes.asc\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n');
     assert.deepEqual(plan.keys, [{ path: '/etc/pki/rpm-gpg/kubernetes.asc', source: '/etc/pki/k8s.key' }]);
+    const docker = repositoryPlan(conf('docker'), rockyFacts, { id: 'rocky' }).files[1];
+    // download.docker.com/linux/centos/docker-ce.repo's enabled section, key kept locally
+    assert.equal(docker.content, '# joinagent: containerd.io from Docker\n[docker-ce-stable]\nname=Docker CE Stable - $basearch\nbaseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/docker.asc\n');
   });
   it('armors a binary key so gpg reads it back byte for byte', () => {
     const bin = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 0x99) & 0xff));
@@ -272,7 +275,8 @@ describe('packages step', () => {
       sim.config.agent.repositories.kubernetes = { key: `http://127.0.0.1:19700${path}` };
       const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
       const r = await packagesStep.check(ctx);
-      await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => e.retryable === retryable && e.message.includes(path));
+      await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => e.retryable === retryable && e.message.startsWith(`packages: repositories.kubernetes.key: repository key http://127.0.0.1:19700${path}: HTTP `));
+      assert.equal(await sim.files.exists('/etc/apt/sources.list.d/kubernetes.list'), false, 'nothing written');
     }
   });
 
