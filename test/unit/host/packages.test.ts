@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { LoadedConfig } from '../../../src/config/types.js';
@@ -169,6 +170,23 @@ describe('packages step', () => {
     assert.match((await sim.files.read('/etc/yum.repos.d/docker-ce.repo'))!, /^baseurl=https:\/\/download\.docker\.com\/linux\/centos\/\$releasever\/\$basearch\/stable$/m);
   });
 
+  it('rhel: a new patch release drops the old versionlocks for the install and locks the new build', async () => {
+    const sim = simulateHost('rhel');
+    after(sim.cleanup);
+    await runTwice(packagesStep, stepContext(sim.files, sim.proc, sim.config, sim.facts), sim.proc);
+    for (const p of ['kubelet', 'kubeadm', 'kubectl']) sim.repo[p].push('1.32.12-150500.1.1');
+    const ctx12 = stepContext(sim.files, sim.proc, testConfig({ ...sim.config.agent, kubernetesVersion: 'v1.32.12' }), sim.facts);
+    const r = await packagesStep.check(ctx12);
+    sim.proc.reset();
+    await packagesStep.apply(ctx12, r.state === 'change' ? r.changes : []);
+    assert.deepEqual(sim.proc.runs(), [
+      'dnf versionlock delete -q kubelet kubeadm kubectl',
+      'dnf install -y -q --setopt=install_weak_deps=False --setopt=disable_excludes=kubernetes kubelet-1.32.12-150500.1.1 kubeadm-1.32.12-150500.1.1 kubectl-1.32.12-150500.1.1',
+      'dnf versionlock add -q kubelet-1.32.12-150500.1.1 kubeadm-1.32.12-150500.1.1 kubectl-1.32.12-150500.1.1',
+    ]);
+    assert.equal((await packagesStep.check(ctx12)).state, 'ok', 'held again: nothing left to do');
+  });
+
   it('a version the repository does not have fails, listing what it has (not retried)', async () => {
     const sim = simulateHost('debian');
     after(sim.cleanup);
@@ -321,5 +339,16 @@ describe('packages: dnf holds (versionlock) for dnf 4 and dnf5', () => {
   });
   it('dnf5 has versionlock built in: no plugin package wanted', () => {
     assert.ok(!wantedPackages(conf('docker'), { family: 'rhel' }, { dnf5: true }).some((w) => w.name.includes('versionlock')));
+  });
+  it('a lock in the other dnf\'s file holds nothing: dnf5 reads only versionlock.toml', async () => {
+    const sim = simulateHost('rhel');
+    after(sim.cleanup);
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    await runTwice(packagesStep, ctx, sim.proc);
+    assert.equal((await packagesStep.check(ctx)).state, 'ok', 'dnf 4: held by its list');
+    await sim.files.write('/usr/bin/dnf5', '');
+    symlinkSync('dnf5', sim.files.resolve('/usr/bin/dnf'));
+    const r = await packagesStep.check(ctx);
+    assert.deepEqual(r.state === 'change' && r.changes.map((c) => (c.kind === 'value' ? c.name : c.kind)), ['hold kubelet', 'hold kubeadm', 'hold kubectl', 'hold cri-tools']);
   });
 });

@@ -2,7 +2,7 @@ import type { StepContext, StepError } from '../../../engine/step.js';
 import type { RunOptions, RunResult } from '../../../host/proc.js';
 import { packageError, type PackageManager } from './backend.js';
 import { parseSignatureFailure, rpmKeys, signatureError, undoSignatureAttempt } from './dnf-signature.js';
-import { lockedVersions, VERSIONLOCK_FILES } from './versionlock.js';
+import { DNF4_LOCKLIST, DNF5_LOCKFILE, isDnf5, lockedVersions } from './versionlock.js';
 
 const DNF_OPTS: RunOptions = { allowFailure: true, timeoutMs: 15 * 60_000 };
 // The kube packages are excluded in their repo file (upstream's own repo file does it);
@@ -47,8 +47,10 @@ export const dnf: PackageManager = {
     return new Map(names.map((n) => [n, [...new Set(rows.filter((f) => f[0] === n && f[1]).map((f) => f[1].trim()))]]));
   },
   async install(ctx, pkgs) {
-    // a lock on another version hides the wanted one from the install: drop it first
-    // (the hold is put back at the wanted version afterwards)
+    // a lock on another version hides the wanted one from the install: drop it first,
+    // and put it back on what is installed afterwards, also when the install failed
+    // (the step holds only what its check found unheld: a kubernetesVersion bump moved
+    // 1.32.11 to 1.32.13 and left it unheld, seen on the Rocky node)
     const locks = await readLocks(ctx);
     const relock = pkgs.filter((p) => locks.has(p.name) && locks.get(p.name) !== p.version).map((p) => p.name);
     if (relock.length) {
@@ -61,7 +63,12 @@ export const dnf: PackageManager = {
     // no weak dependencies: kubelet recommends iptables, which on RHEL 10 pulls in
     // kernel-modules-extra (kubernetes/release#4518, and the kubeadm docs since then)
     const r = await ctx.proc.run('dnf', ['install', ASSUME_YES, '-q', '--setopt=install_weak_deps=False', DISABLE_EXCLUDES, ...pkgs.map((p) => `${p.name}-${p.version}`)], { ...DNF_OPTS, onLine: (l) => progressLine(ctx, l) });
-    if (r.exitCode !== 0) throw await failure(ctx, 'dnf install', r, keysBefore);
+    if (r.exitCode !== 0) {
+      const e = await failure(ctx, 'dnf install', r, keysBefore);
+      if (relock.length) await dnf.hold(ctx, relock).catch(() => undefined);
+      throw e;
+    }
+    if (relock.length) await dnf.hold(ctx, relock);
   },
   async hold(ctx, names) {
     const installed = parseRpmQuery((await ctx.proc.probe('rpm', ['-q', '--qf', '%{NAME}\t%{VERSION}-%{RELEASE}\n', ...names], { allowFailure: true })).stdout);
@@ -82,14 +89,13 @@ async function failure(ctx: StepContext, what: string, r: RunResult, keysBefore:
   return signatureError(ctx, what, sig, await undoSignatureAttempt(ctx, sig, keysBefore));
 }
 
-// name -> locked version-release, from whichever lock file this dnf keeps.
+// name -> locked version-release, from the lock file of the dnf this host runs: dnf5
+// reads only versionlock.toml and dnf 4's plugin only its list, so a lock in the other
+// file holds nothing.
 async function readLocks(ctx: StepContext): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const f of VERSIONLOCK_FILES) {
-    const text = await ctx.files.read(f);
-    if (text !== null) for (const [k, v] of lockedVersions(text, f)) out.set(k, v);
-  }
-  return out;
+  const file = (await isDnf5(ctx)) ? DNF5_LOCKFILE : DNF4_LOCKLIST;
+  const text = await ctx.files.read(file);
+  return text === null ? new Map() : lockedVersions(text, file);
 }
 
 function progressLine(ctx: StepContext, line: string): void {
