@@ -13,15 +13,22 @@ export interface SigningKey {
 }
 
 const ARGS = ['--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', ''];
-const USER_IDS = { repo: 'joinagent e2e repository <e2e@joinagent.invalid>', other: 'joinagent e2e unrelated key <other@joinagent.invalid>' };
+// One key per signer, as upstream has: pkgs.k8s.io's (also every apt test repository),
+// Docker's, the distribution's, and one that signed nothing.
+const USER_IDS = {
+  repo: 'joinagent e2e repository <e2e@joinagent.invalid>',
+  docker: 'joinagent e2e Docker-style repository <docker@joinagent.invalid>',
+  distro: 'joinagent e2e distribution repository <distro@joinagent.invalid>',
+  other: 'joinagent e2e unrelated key <other@joinagent.invalid>',
+};
 export type KeyName = keyof typeof USER_IDS;
 
 export function keyUserId(name: KeyName): string {
   return USER_IDS[name];
 }
 
-// A cached OpenPGP key pair: 'repo' signs every test repository; 'other' is a valid key
-// that signed nothing (a repository configured with the wrong key). Made once under
+// A cached OpenPGP key pair ('other' is a valid key that signed nothing: a repository
+// configured with the wrong key). Made once under
 // withCacheLock: two runs making it at once would each wipe the other's half-made home.
 export async function cachedKey(name: KeyName = 'repo'): Promise<SigningKey> {
   const home = path.join(cacheDir, name === 'repo' ? 'gnupg' : `gnupg-${name}`);
