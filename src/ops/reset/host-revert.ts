@@ -72,7 +72,15 @@ async function packages({ files, proc }: ResetContext, plan: ResetPlan, state: P
       },
     });
   } else if (family === 'rhel') {
-    plan.actions.push({ title: `remove the packages joinagent installed: dnf remove -y ${names.join(' ')}`, run: async () => void (await proc.run('dnf', ['remove', '-y', ...names])) });
+    // the versionlock entries go first, as apt's holds do: a lock outlives the package
+    // and would pin a later install to the old version
+    plan.actions.push({
+      title: `remove the packages joinagent installed: dnf remove -y ${names.join(' ')}`,
+      async run() {
+        await proc.run('dnf', ['versionlock', 'delete', '-q', ...names], { allowFailure: true });
+        await proc.run('dnf', ['remove', '-y', ...names]);
+      },
+    });
   } else plan.warnings.push(`--purge-packages: unknown distribution in ${paths.osRelease}: not removing ${names.join(' ')}`);
 }
 

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { containerdIoDeb } from './containerd-io.js';
 import { buildDeb, distroDebs, kubePackages } from './debs.js';
 import { serveDir, type StaticServer } from './http.js';
-import { cacheDir } from './paths.js';
+import { cachedKey, withSigningKey, type SigningKey } from './gpgkey.js';
 import { sh } from './sh.js';
 
 export interface AptRepo extends StaticServer {
@@ -61,13 +61,13 @@ export async function startDockerAptRepo(host: string, port = 8081): Promise<Apt
 // Release (with the hashes apt verifies), InRelease and Release.gpg, signed by the test key.
 async function signedRelease(dir: string, files: string[], fields: string[]): Promise<{ publicKey: string }> {
   await fs.writeFile(path.join(dir, 'Release'), await releaseFile(dir, files, fields));
-  const gpg = await repoKey();
   await fs.rm(path.join(dir, 'InRelease'), { force: true });
   await fs.rm(path.join(dir, 'Release.gpg'), { force: true });
-  await sh('gpg', [...gpg.args, '--clearsign', '-o', path.join(dir, 'InRelease'), path.join(dir, 'Release')], { env: gpg.env });
-  await sh('gpg', [...gpg.args, '--armor', '--detach-sign', '-o', path.join(dir, 'Release.gpg'), path.join(dir, 'Release')], { env: gpg.env });
-  await sh('gpgconf', ['--kill', 'gpg-agent'], { env: gpg.env, allowFailure: true });
-  return gpg;
+  return withSigningKey(async (gpg) => {
+    await sh('gpg', [...gpg.args, '--clearsign', '-o', path.join(dir, 'InRelease'), path.join(dir, 'Release')], { env: gpg.env });
+    await sh('gpg', [...gpg.args, '--armor', '--detach-sign', '-o', path.join(dir, 'Release.gpg'), path.join(dir, 'Release')], { env: gpg.env });
+    return gpg;
+  });
 }
 
 // Release with the hashes apt verifies; Date is required by apt, Valid-Until left out.
@@ -86,19 +86,7 @@ async function releaseFile(dir: string, files: string[], fields: string[]): Prom
   ].join('\n');
 }
 
-// The test signing key, made once with gpg --batch in a private GNUPGHOME and cached.
-export async function repoKey(): Promise<{ args: string[]; env: Record<string, string>; publicKey: string }> {
-  const home = path.join(cacheDir, 'gnupg');
-  const publicKey = path.join(cacheDir, 'repo-key.asc');
-  const env = { GNUPGHOME: home };
-  const args = ['--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', ''];
-  if (!existsSync(publicKey)) {
-    await fs.rm(home, { recursive: true, force: true });
-    await fs.mkdir(home, { recursive: true, mode: 0o700 });
-    await sh('gpg', [...args, '--quick-gen-key', 'joinagent e2e repository <e2e@joinagent.invalid>', 'rsa3072', 'sign', 'never'], { env });
-    const pub = (await sh('gpg', ['--batch', '--armor', '--export'], { env })).stdout;
-    await fs.writeFile(publicKey + '.tmp', pub);
-    await fs.rename(publicKey + '.tmp', publicKey);
-  }
-  return { args, env, publicKey };
+// The test signing key (made once, cached); sign with withSigningKey() (gpgkey.ts).
+export async function repoKey(): Promise<SigningKey> {
+  return cachedKey('repo');
 }

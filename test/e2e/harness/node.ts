@@ -4,7 +4,7 @@ import path from 'node:path';
 import { onCleanup } from './cleanup.js';
 import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link, type LinkFamily } from './net.js';
 import { effectiveSlot, nodesDir, prefix } from './paths.js';
-import { copyRootfs, ensureRootfs, type RootfsVariant } from './rootfs.js';
+import { copyRootfs, ensureRootfs, suiteOf, type RootfsVariant } from './rootfs.js';
 import { sh, waitFor, type ShOptions, type ShResult } from './sh.js';
 
 export interface NodeOptions {
@@ -68,7 +68,9 @@ export class Node {
     const child = spawn(
       'systemd-nspawn',
       ['-q', '-D', this.root, '--boot', '--register=no', '--keep-unit', `--machine=${this.link.machine}`, `--network-veth`, '--console=read-only'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // sid's systemd (the Fedora-like node) refuses this host's cgroup v1 hierarchy: give it
+      // a cgroup2 of its own, as a Fedora host has
+      { stdio: ['ignore', 'pipe', 'pipe'], env: suiteOf(this.opts.variant ?? 'base') === 'sid' ? { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } : process.env },
     );
     child.stdout!.pipe(console);
     child.stderr!.pipe(console);

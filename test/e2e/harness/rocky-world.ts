@@ -20,8 +20,9 @@ export interface RockyWorld {
 
 // The Rocky-like node's world: its BaseOS, pkgs.k8s.io-style and docker-ce.repo-style
 // repositories, the registry mirror and the simulated control plane on its link; the
-// agent config is the runbook's (containerd.io from Docker, firewall as asked).
-export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 'open-ports'; log?: (m: string) => void }): Promise<RockyWorld> {
+// agent config is the runbook's (containerd.io from Docker, firewall as asked); `hardened`
+// turns on repo_gpgcheck in dnf.conf.
+export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 'open-ports'; log?: (m: string) => void; hardened?: boolean }): Promise<RockyWorld> {
   const token = newToken();
   const parts: Partial<RockyWorld> = { token };
   const closeServices = async (): Promise<void> => {
@@ -41,7 +42,10 @@ export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 
       parts.cp = await startControlPlane(host, token);
       parts.config = renderConfig({ host, repoUrl: parts.repos.kubeUrl, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp.caCertHash, token, docker: { url: parts.repos.dockerUrl, keyPath: DOCKER_KEY_IN_NODE }, firewall: o.firewall ?? 'disable' });
       await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
-      for (const k of [REPO_KEY_IN_NODE, DOCKER_KEY_IN_NODE, '/etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10']) await fs.copyFile(parts.repos.keyFile, `${root}${k}`);
+      const { keys } = parts.repos;
+      for (const [k, src] of [[REPO_KEY_IN_NODE, keys.kube], [DOCKER_KEY_IN_NODE, keys.docker], ['/etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', keys.distro]]) await fs.copyFile(src, `${root}${k}`);
+      // a hardened host (CIS benchmarks): repository metadata signatures checked everywhere
+      if (o.hardened) await fs.appendFile(`${root}/etc/dnf/dnf.conf`, 'repo_gpgcheck=1\n');
       // Rocky's own BaseOS repository file, as the distribution ships it
       await fs.writeFile(`${root}/etc/yum.repos.d/rocky.repo`, ['[baseos]', 'name=Rocky Linux $releasever - BaseOS', `baseurl=${parts.repos.baseosUrl.replace('/10/', '/$releasever/').replace('/x86_64/', '/$basearch/')}`, 'gpgcheck=1', 'enabled=1', 'countme=1', 'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', ''].join('\n'));
     },

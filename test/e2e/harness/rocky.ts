@@ -5,6 +5,7 @@ import { CONTAINERD2_UPSTREAM, containerdIoFiles } from './containerd-io.js';
 import { kubePackages } from './debs.js';
 import { KUBE_DEB_VERSION, NEWER_DEB_VERSION } from './aptrepo.js';
 import { serveDir, type StaticServer } from './http.js';
+import { cachedKey } from './gpgkey.js';
 import { cacheDir, repoRoot } from './paths.js';
 import { buildRpm, createSignedRepo, kubeRpmFromDeb, signRpms, type RpmSpec } from './rpms.js';
 import { sh } from './sh.js';
@@ -74,8 +75,13 @@ export interface RpmRepos extends StaticServer {
   dockerUrl: string;
   /** Rocky's BaseOS (python3-dnf-plugin-versionlock) */
   baseosUrl: string;
-  keyFile: string;
+  /** the public keys on this host: pkgs.k8s.io's layout, Docker's, Rocky's BaseOS (each signs only its own) */
+  keys: { kube: string; docker: string; distro: string };
+  /** a valid OpenPGP key that signed nothing here, served at /keys/other.asc */
+  otherKeyUrl: string;
   dir: string;
+  /** Publishes another patch release into the kube repository (signed, metadata rebuilt). */
+  publish(debVersion: string): Promise<void>;
 }
 
 // Builds and serves the three repositories at http://host:port/.
@@ -87,15 +93,27 @@ export async function startRpmRepos(host: string, port = 8082): Promise<RpmRepos
   for (const d of [path.join(kube, 'x86_64'), path.join(docker, 'Packages'), path.join(baseos, 'Packages')]) await fs.mkdir(d, { recursive: true });
   const built: string[] = [];
   for (const v of [KUBE_DEB_VERSION, NEWER_DEB_VERSION]) for (const deb of kubePackages(v)) built.push(await buildRpm(kubeRpmFromDeb(deb), path.join(kube, 'x86_64')));
-  built.push(await buildRpm(versionlockRpm(), path.join(baseos, 'Packages')));
-  await signRpms(built);
+  await signRpms(built, 'repo');
+  await signRpms([await buildRpm(versionlockRpm(), path.join(baseos, 'Packages'))], 'distro');
   await fs.copyFile(await containerdIoRpm(), path.join(docker, 'Packages', `containerd.io-${CONTAINERD_IO_RPM}.x86_64.rpm`));
-  for (const d of [kube, docker, baseos]) await createSignedRepo(d);
-  const key = path.join(cacheDir, 'repo-key.asc');
-  await fs.copyFile(key, path.join(dir, 'linux/centos/gpg'));
+  await createSignedRepo(kube, 'repo');
+  await createSignedRepo(docker, 'docker');
+  await createSignedRepo(baseos, 'distro');
+  const keys = { kube: (await cachedKey('repo')).publicKey, docker: (await cachedKey('docker')).publicKey, distro: (await cachedKey('distro')).publicKey };
+  await fs.copyFile(keys.docker, path.join(dir, 'linux/centos/gpg'));
+  await fs.mkdir(path.join(dir, 'keys'));
+  await fs.copyFile((await cachedKey('other')).publicKey, path.join(dir, 'keys/other.asc'));
   const server = await serveDir(dir, host, port, '/');
   const root = server.url.replace(/\/$/, '');
-  return { ...server, kubeUrl: `${root}/core:/stable:/v1.32/rpm/`, dockerUrl: `${root}/linux/centos`, baseosUrl: `${root}/rocky/10/BaseOS/x86_64/os/`, keyFile: key, dir, close: async () => { await server.close(); await fs.rm(dir, { recursive: true, force: true }); } };
+  const publish = async (v: string): Promise<void> => {
+    // only what is new: a package whose version-release is already published stays as it was
+    const specs = kubePackages(v).map(kubeRpmFromDeb).filter((r) => !existsSync(path.join(kube, 'x86_64', `${r.name}-${r.version}-${r.release}.${r.arch}.rpm`)));
+    const built: string[] = [];
+    for (const spec of specs) built.push(await buildRpm(spec, path.join(kube, 'x86_64')));
+    await signRpms(built);
+    await createSignedRepo(kube);
+  };
+  return { ...server, kubeUrl: `${root}/core:/stable:/v1.32/rpm/`, dockerUrl: `${root}/linux/centos`, baseosUrl: `${root}/rocky/10/BaseOS/x86_64/os/`, keys, otherKeyUrl: `${root}/keys/other.asc`, dir, publish, close: async () => { await server.close(); await fs.rm(dir, { recursive: true, force: true }); } };
 }
 
 // Rocky's python3-dnf-plugin-versionlock: the plugin (dnf-plugins-core's own file, taken
@@ -117,9 +135,9 @@ function versionlockRpm(): RpmSpec {
 }
 
 // Docker's containerd.io rpm with the same real containerd 2.1.9 and runc as the .deb,
-// built once into the cache (its payload is ~100 MB) and signed.
-async function containerdIoRpm(): Promise<string> {
-  const out = path.join(cacheDir, 'rpms-built', `containerd.io-${CONTAINERD_IO_RPM}.x86_64.rpm`);
+// built once into the cache (its payload is ~100 MB) and signed with Docker's key.
+export async function containerdIoRpm(): Promise<string> {
+  const out = path.join(cacheDir, 'rpms-built', `containerd.io-${CONTAINERD_IO_RPM}.x86_64.docker-key.rpm`);
   if (existsSync(out)) return out;
   const files = await containerdIoFiles();
   return withCacheLock('containerd-io-rpm', async () => {
@@ -137,7 +155,7 @@ async function containerdIoRpm(): Promise<string> {
         obsoletes: ['containerd', 'runc'],
         files: files.map(([p, src, mode]) => ({ path: p.replace('/lib/systemd/system/', '/usr/lib/systemd/system/'), src, mode, config: p.startsWith('/etc/') })),
       }, work);
-      await signRpms([rpm]);
+      await signRpms([rpm], 'docker');
       await fs.rename(rpm, out);
       return out;
     } finally {

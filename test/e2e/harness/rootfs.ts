@@ -4,6 +4,7 @@ import path from 'node:path';
 import { withCacheLock } from './cache-lock.js';
 import { hostDebianMirror } from './mirror.js';
 import { cacheDir } from './paths.js';
+import { FEDORA_LAYOUT, FEDORA_PACKAGES, fedorify } from './fedora.js';
 import { ROCKY_LAYOUT, ROCKY_PACKAGES, rockify } from './rocky.js';
 import { sh } from './sh.js';
 
@@ -11,28 +12,36 @@ import { sh } from './sh.js';
 // openssl, busybox httpd/nc), nftables and gnupg (apt keyrings). Nothing Kubernetes.
 export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'procps', 'kmod', 'curl', 'ca-certificates', 'openssl', 'nftables', 'busybox', 'gnupg', 'tzdata'];
 
-export type RootfsVariant = 'base' | 'cloud-init' | 'rocky';
+export type RootfsVariant = 'base' | 'cloud-init' | 'rocky' | 'fedora';
+
+// The Debian suite a variant is built from: bookworm, except the Fedora-like node, whose
+// dnf5 needs sid's glibc (>= 2.38).
+export function suiteOf(variant: RootfsVariant): string {
+  return variant === 'fedora' ? 'sid' : 'bookworm';
+}
 
 // The cached root filesystem for a variant, built once with debootstrap (~1-2 min) and
 // reused; the hash of the package list names it, so changing the list rebuilds it.
 export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: string) => void = () => {}): Promise<string> {
   // debootstrap does not resolve virtual packages: python3-cryptography needs the
   // provider of python3-cffi-backend-api-* named explicitly.
-  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : BASE_PACKAGES;
-  // the rocky root is also reshaped by rockify(): bump ROCKY_LAYOUT when that changes
-  const extra = variant === 'rocky' ? ` ${ROCKY_LAYOUT}` : '';
-  const hash = createHash('sha256').update(`bookworm minbase ${pkgs.join(',')}${extra}`).digest('hex').slice(0, 12);
+  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : variant === 'fedora' ? FEDORA_PACKAGES : BASE_PACKAGES;
+  // the rocky and fedora roots are also reshaped (rockify, fedorify): bump their LAYOUT when that changes
+  const extra = variant === 'rocky' ? ` ${ROCKY_LAYOUT}` : variant === 'fedora' ? ` ${FEDORA_LAYOUT}` : '';
+  const suite = suiteOf(variant);
+  const hash = createHash('sha256').update(`${suite} minbase ${pkgs.join(',')}${extra}`).digest('hex').slice(0, 12);
   const dir = path.join(cacheDir, `rootfs-${hash}`);
   if (existsSync(path.join(dir, '.complete'))) return dir;
   return withCacheLock(`rootfs-${hash}`, async () => {
     if (existsSync(path.join(dir, '.complete'))) return dir; // built by the run we waited for
     const mirror = hostDebianMirror();
-    log(`building the ${variant} Debian 12 root filesystem with debootstrap from ${mirror} (once; cached in ${dir})`);
+    log(`building the ${variant} root filesystem (Debian ${suite}) with debootstrap from ${mirror} (once; cached in ${dir})`);
     const tmp = `${dir}.tmp`;
     await fs.rm(tmp, { recursive: true, force: true });
-    await sh('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, 'bookworm', tmp, mirror], { timeoutMs: 20 * 60_000 });
+    await sh('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, suite, tmp, mirror], { timeoutMs: 20 * 60_000 });
     await isolate(tmp, variant);
     if (variant === 'rocky') await rockify(tmp);
+    if (variant === 'fedora') await fedorify(tmp);
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rename(tmp, dir);
     await fs.writeFile(path.join(dir, '.complete'), `${pkgs.join(',')}\n`);

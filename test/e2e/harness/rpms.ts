@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { repoKey } from './aptrepo.js';
+import { keyUserId, withSigningKey, type KeyName } from './gpgkey.js';
 import type { DebSpec } from './debs.js';
 import { sh } from './sh.js';
 
@@ -15,6 +15,8 @@ export interface RpmSpec {
   arch: 'x86_64' | 'noarch';
   summary: string;
   requires?: string[];
+  /** Weak dependencies: dnf installs them unless install_weak_deps=False. */
+  recommends?: string[];
   provides?: string[];
   /** Docker's containerd.io obsoletes the distribution's containerd and runc. */
   obsoletes?: string[];
@@ -87,6 +89,7 @@ export async function buildRpm(spec: RpmSpec, outDir: string): Promise<string> {
       // the rpm database of a test node holds only what the base rpm stands for
       'AutoReqProv: no',
       ...(spec.requires ?? []).map((r) => `Requires: ${r}`),
+      ...(spec.recommends ?? []).map((r) => `Recommends: ${r}`),
       ...(spec.provides ?? []).map((r) => `Provides: ${r}`),
       ...(spec.obsoletes ?? []).map((r) => `Obsoletes: ${r}`),
       '',
@@ -111,21 +114,22 @@ export async function buildRpm(spec: RpmSpec, outDir: string): Promise<string> {
   }
 }
 
-// Signs rpms in place with the test key (what gpgcheck=1 verifies).
-export async function signRpms(files: string[]): Promise<void> {
+// Signs rpms in place with a test key (what gpgcheck=1 verifies): the repository key,
+// or 'other' for packages that must fail the check.
+export async function signRpms(files: string[], key: KeyName = 'repo'): Promise<void> {
   if (!files.length) return;
-  const gpg = await repoKey();
-  const name = 'joinagent e2e repository <e2e@joinagent.invalid>';
   // Debian's rpm names gpg2 (%__gpg), which Debian 12 no longer ships: name gpg itself
-  await sh('rpmsign', ['--define', `_gpg_name ${name}`, '--define', `_gpg_path ${gpg.env.GNUPGHOME}`, '--define', '__gpg /usr/bin/gpg', '--define', '_gpg_sign_cmd_extra_args --pinentry-mode loopback --passphrase ""', '--addsign', ...files], { env: gpg.env, timeoutMs: 5 * 60_000 });
+  await withSigningKey((gpg) => sh('rpmsign', ['--define', `_gpg_name ${keyUserId(key)}`, '--define', `_gpg_path ${gpg.env.GNUPGHOME}`, '--define', '__gpg /usr/bin/gpg', '--define', '_gpg_sign_cmd_extra_args --pinentry-mode loopback --passphrase ""', '--addsign', ...files], { env: gpg.env, timeoutMs: 5 * 60_000 }), key);
 }
 
-// repodata/ for dir (createrepo_c), repomd.xml signed (repomd.xml.asc, what
-// repo_gpgcheck=1 verifies) and the key beside it as pkgs.k8s.io serves it (repomd.xml.key).
-export async function createSignedRepo(dir: string): Promise<void> {
+// repodata/ for dir (createrepo_c), repomd.xml signed by `key` (repomd.xml.asc, what
+// repo_gpgcheck=1 verifies) and that key beside it as pkgs.k8s.io serves it (repomd.xml.key).
+export async function createSignedRepo(dir: string, key: KeyName = 'repo'): Promise<void> {
   await sh('createrepo_c', ['-q', '--general-compress-type=gz', dir], { timeoutMs: 5 * 60_000 });
-  const gpg = await repoKey();
   const repomd = path.join(dir, 'repodata/repomd.xml');
-  await sh('gpg', [...gpg.args, '--armor', '--detach-sign', '-o', `${repomd}.asc`, repomd], { env: gpg.env });
-  await fs.copyFile(gpg.publicKey, `${repomd}.key`);
+  await fs.rm(`${repomd}.asc`, { force: true });
+  await withSigningKey(async (gpg) => {
+    await sh('gpg', [...gpg.args, '--armor', '--detach-sign', '-o', `${repomd}.asc`, repomd], { env: gpg.env });
+    await fs.copyFile(gpg.publicKey, `${repomd}.key`);
+  }, key);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { LoadedConfig } from '../../../src/config/types.js';
@@ -60,12 +61,15 @@ describe('packages: repositories', () => {
     assert.equal(plan.files[0].content.split('\n')[1], 'deb [signed-by=/etc/apt/keyrings/kubernetes.asc] https://pkgs.k8s.io/core:/stable:/v1.32/deb/ /');
     assert.equal(plan.files[1].content.split('\n')[1], 'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable');
   });
-  it('rpm: gpgcheck and the exclude line; overrides for a mirror', () => {
+  it('rpm: upstream\'s repo files (gpgcheck, gpgkey, exclude; no repo_gpgcheck); overrides for a mirror', () => {
     const c = testConfig({ repositories: { kubernetes: { url: 'http://mirror.test/k8s/rpm', key: '/etc/pki/k8s.key' } }, containerd: { source: 'distro', registryMirrors: {} } });
     const plan = repositoryPlan(c, rockyFacts, { id: 'rocky' });
     assert.equal(plan.files.length, 1, 'no docker repo for distro containerd');
-    assert.equal(plan.files[0].content, '# joinagent: Kubernetes packages, held by the exclude line\n[kubernetes]\nname=Kubernetes v1.32\nbaseurl=http://mirror.test/k8s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/kubernetes.asc\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n');
+    assert.equal(plan.files[0].content, '# joinagent: Kubernetes packages (pkgs.k8s.io\'s repo file; held by versionlock)\n[kubernetes]\nname=Kubernetes v1.32\nbaseurl=http://mirror.test/k8s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/kubernetes.asc\nexclude=kubelet kubeadm kubectl cri-tools kubernetes-cni\n');
     assert.deepEqual(plan.keys, [{ path: '/etc/pki/rpm-gpg/kubernetes.asc', source: '/etc/pki/k8s.key' }]);
+    const docker = repositoryPlan(conf('docker'), rockyFacts, { id: 'rocky' }).files[1];
+    // download.docker.com/linux/centos/docker-ce.repo's enabled section, key kept locally
+    assert.equal(docker.content, '# joinagent: containerd.io from Docker\n[docker-ce-stable]\nname=Docker CE Stable - $basearch\nbaseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/docker.asc\n');
   });
   it('armors a binary key so gpg reads it back byte for byte', () => {
     const bin = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 0x99) & 0xff));
@@ -164,6 +168,23 @@ describe('packages step', () => {
     assert.equal(await sim.files.read('/etc/dnf/plugins/versionlock.list'), 'kubelet-0:1.32.11-150500.1.1.*\nkubeadm-0:1.32.11-150500.1.1.*\nkubectl-0:1.32.11-150500.1.1.*\ncri-tools-0:1.32.0-150500.1.1.*\n');
     await runTwice(packagesStep, ctx, sim.proc);
     assert.match((await sim.files.read('/etc/yum.repos.d/docker-ce.repo'))!, /^baseurl=https:\/\/download\.docker\.com\/linux\/centos\/\$releasever\/\$basearch\/stable$/m);
+  });
+
+  it('rhel: a new patch release drops the old versionlocks for the install and locks the new build', async () => {
+    const sim = simulateHost('rhel');
+    after(sim.cleanup);
+    await runTwice(packagesStep, stepContext(sim.files, sim.proc, sim.config, sim.facts), sim.proc);
+    for (const p of ['kubelet', 'kubeadm', 'kubectl']) sim.repo[p].push('1.32.12-150500.1.1');
+    const ctx12 = stepContext(sim.files, sim.proc, testConfig({ ...sim.config.agent, kubernetesVersion: 'v1.32.12' }), sim.facts);
+    const r = await packagesStep.check(ctx12);
+    sim.proc.reset();
+    await packagesStep.apply(ctx12, r.state === 'change' ? r.changes : []);
+    assert.deepEqual(sim.proc.runs(), [
+      'dnf versionlock delete -q kubelet kubeadm kubectl',
+      'dnf install -y -q --setopt=install_weak_deps=False --setopt=disable_excludes=kubernetes kubelet-1.32.12-150500.1.1 kubeadm-1.32.12-150500.1.1 kubectl-1.32.12-150500.1.1',
+      'dnf versionlock add -q kubelet-1.32.12-150500.1.1 kubeadm-1.32.12-150500.1.1 kubectl-1.32.12-150500.1.1',
+    ]);
+    assert.equal((await packagesStep.check(ctx12)).state, 'ok', 'held again: nothing left to do');
   });
 
   it('a version the repository does not have fails, listing what it has (not retried)', async () => {
@@ -272,7 +293,8 @@ describe('packages step', () => {
       sim.config.agent.repositories.kubernetes = { key: `http://127.0.0.1:19700${path}` };
       const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
       const r = await packagesStep.check(ctx);
-      await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => e.retryable === retryable && e.message.includes(path));
+      await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => e.retryable === retryable && e.message.startsWith(`packages: repositories.kubernetes.key: repository key http://127.0.0.1:19700${path}: HTTP `));
+      assert.equal(await sim.files.exists('/etc/apt/sources.list.d/kubernetes.list'), false, 'nothing written');
     }
   });
 
@@ -317,5 +339,16 @@ describe('packages: dnf holds (versionlock) for dnf 4 and dnf5', () => {
   });
   it('dnf5 has versionlock built in: no plugin package wanted', () => {
     assert.ok(!wantedPackages(conf('docker'), { family: 'rhel' }, { dnf5: true }).some((w) => w.name.includes('versionlock')));
+  });
+  it('a lock in the other dnf\'s file holds nothing: dnf5 reads only versionlock.toml', async () => {
+    const sim = simulateHost('rhel');
+    after(sim.cleanup);
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    await runTwice(packagesStep, ctx, sim.proc);
+    assert.equal((await packagesStep.check(ctx)).state, 'ok', 'dnf 4: held by its list');
+    await sim.files.write('/usr/bin/dnf5', '');
+    symlinkSync('dnf5', sim.files.resolve('/usr/bin/dnf'));
+    const r = await packagesStep.check(ctx);
+    assert.deepEqual(r.state === 'change' && r.changes.map((c) => (c.kind === 'value' ? c.name : c.kind)), ['hold kubelet', 'hold kubeadm', 'hold kubectl', 'hold cri-tools']);
   });
 });

@@ -26,11 +26,21 @@ export async function writeDownloadedKeys(ctx: StepContext, changes: Change[]): 
   for (const c of changes) {
     if (c.kind !== 'action' || !c.description.startsWith(KEY_PREFIX)) continue;
     const [url, target] = c.description.slice(KEY_PREFIX.length).split(' -> ');
-    const body = await download(ctx, url);
+    const body = await download(ctx, url).catch((e: unknown) => {
+      throw forRepository(e, target);
+    });
     await ctx.files.write(target, armorKey(body), { mode: 0o644 });
     wrote = true;
   }
   return wrote;
+}
+
+// Names the repository whose key failed (kubernetes.asc -> repositories.kubernetes.key):
+// nothing was written yet, and the operator fixes that one setting.
+function forRepository(e: unknown, keyPath: string): unknown {
+  if (!(e instanceof StepError)) return e;
+  const name = keyPath.replace(/^.*\//, '').replace(/\.asc$/, '');
+  return new StepError(e.message.replace(/^packages: /, `packages: repositories.${name}.key: `), e.hint?.replace('repositories.*', `repositories.${name}`), e.retryable, { cause: e });
 }
 
 // node's fetch with a timeout, or through the configured proxy (fetch does not read the

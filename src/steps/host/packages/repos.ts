@@ -46,9 +46,12 @@ export function dockerRepoUrl(config: LoadedConfig, os: OsInfo): string {
 
 const DEB_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ppc64: 'ppc64el', s390x: 's390x' };
 
-// The repository files and keys the wanted packages come from. The kube rpm repo's
-// exclude= line is the dnf equivalent of apt-mark hold: a plain `dnf upgrade` never
-// moves kubelet past the control plane; we install with --disableexcludes=kubernetes.
+// The repository files and keys the wanted packages come from. The rpm files are the
+// ones upstream documents: pkgs.k8s.io's kubernetes.repo (kubernetes/website, "Changing
+// the Kubernetes package repository") and Docker's docker-ce.repo set gpgcheck=1 and a
+// gpgkey, and no repo_gpgcheck, so neither do we (a dnf.conf that turns it on still works:
+// both sign repomd.xml, and dnf.ts answers the key import). The exclude= line keeps a
+// plain `dnf upgrade` off the kube packages; the hold itself is a versionlock (dnf.ts).
 export function repositoryPlan(config: LoadedConfig, facts: Pick<HostFacts, 'family' | 'arch'>, os: OsInfo): RepoPlan {
   const family = facts.family ?? 'debian';
   const repos = config.agent.repositories;
@@ -77,7 +80,7 @@ export function repositoryPlan(config: LoadedConfig, facts: Pick<HostFacts, 'fam
   }
   plan.files.push({
     path: '/etc/yum.repos.d/kubernetes.repo',
-    content: ['# joinagent: Kubernetes packages, held by the exclude line', '[kubernetes]', `name=Kubernetes v${minor}`, `baseurl=${kubeUrl}`, 'enabled=1', ...rpmTrust(kubeKey), 'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni', ''].join('\n'),
+    content: ['# joinagent: Kubernetes packages (pkgs.k8s.io\'s repo file; held by versionlock)', '[kubernetes]', `name=Kubernetes v${minor}`, `baseurl=${kubeUrl}`, 'enabled=1', ...rpmTrust(kubeKey), 'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni', ''].join('\n'),
   });
   if (docker) {
     plan.files.push({

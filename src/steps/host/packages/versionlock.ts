@@ -6,7 +6,6 @@ import type { StepContext } from '../../../engine/step.js';
 // keeps /etc/dnf/versionlock.toml ([[packages]] name + conditions evr = ...).
 export const DNF4_LOCKLIST = '/etc/dnf/plugins/versionlock.list';
 export const DNF5_LOCKFILE = '/etc/dnf/versionlock.toml';
-export const VERSIONLOCK_FILES = [DNF4_LOCKLIST, DNF5_LOCKFILE];
 
 // Rocky/RHEL ship dnf 4's versionlock as its own package; dnf5 needs none.
 export const DNF4_VERSIONLOCK_PACKAGE = 'python3-dnf-plugin-versionlock';
