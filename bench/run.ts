@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { footprint } from './footprint.js';
 import { firstRun, noopRerun, withCleanup } from './nodes.js';
 import { statusLoad } from './status-load.js';
+import { fleet } from './fleet.js';
 import { renderTable } from './table.js';
 
 // `npm run bench`: every section against its baseline in the same run; results to
@@ -20,7 +21,8 @@ const sections: Record<string, Section> = {
   noopRerun: () => withCleanup(() => noopRerun(quick ? 3 : 5, quick ? 10 : 60)),
   firstRun: () => withCleanup(() => firstRun(quick ? 1 : 3)),
   footprint: (w) => footprint(BINARY, w),
-  statusLoad: (w) => statusLoad(BINARY, w, quick ? 3 : 10),
+  statusLoad: (w) => withCleanup(() => statusLoad(BINARY, w, quick ? 3 : 10)),
+  fleet: () => withCleanup(() => fleet(Number(process.env.BENCH_FLEET_NODES ?? 20))),
 };
 
 async function main(): Promise<void> {

@@ -13,6 +13,9 @@ export interface NodeOptions {
   variant?: RootfsVariant;
   /** The link's families (default IPv4 only). */
   family?: LinkFamily;
+  /** A prepared root to copy instead of the cached variant (the fleet bench's golden
+   *  image); its /usr is hard-linked, not copied, to boot many nodes from it quickly. */
+  rootfs?: string;
   hostname?: string;
   /** Runs on the copied root before the first boot (seed cloud-init, add files). */
   beforeBoot?: (root: string) => Promise<void>;
@@ -47,12 +50,12 @@ export class Node {
   static async create(opts: NodeOptions): Promise<Node> {
     const n = new Node(opts);
     const log = opts.log ?? (() => {});
-    const cached = await ensureRootfs(opts.variant ?? 'base', log);
+    const cached = opts.rootfs ?? (await ensureRootfs(opts.variant ?? 'base', log));
     await raiseInotifyLimits();
     n.undo = onCleanup(`node ${n.name}`, () => n.destroy());
     await n.killLeftover();
     const t = Date.now();
-    await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`, opts.variant);
+    await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`, opts.variant, opts.rootfs ? ['usr'] : []);
     log(`copied root filesystem in ${((Date.now() - t) / 1000).toFixed(1)}s`);
     await configureNodeNetwork(n.root, opts.slot, opts.family);
     n.link = await createServiceAddress(opts.slot);
