@@ -75,8 +75,11 @@ export class Node {
       // a cgroup2 of its own, as a Fedora host has
       { stdio: ['ignore', 'pipe', 'pipe'], env: suiteOf(this.opts.variant ?? 'base') === 'sid' ? { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } : process.env },
     );
-    child.stdout!.pipe(console);
-    child.stderr!.pipe(console);
+    // both streams into one file: neither may end it (nspawn can write to stderr after its
+    // stdout closed: "write after end" crashed a run booting 20 nodes)
+    child.stdout!.pipe(console, { end: false });
+    child.stderr!.pipe(console, { end: false });
+    child.once('exit', () => console.end());
     this.nspawn = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
     await fs.writeFile(path.join(this.dir, 'nspawn.pid'), String(child.pid));
