@@ -79,7 +79,7 @@ export class Node {
     // stdout closed: "write after end" crashed a run booting 20 nodes)
     child.stdout!.pipe(console, { end: false });
     child.stderr!.pipe(console, { end: false });
-    child.once('exit', () => console.end());
+    child.once('close', () => console.end());
     this.nspawn = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
     await fs.writeFile(path.join(this.dir, 'nspawn.pid'), String(child.pid));
