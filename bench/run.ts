@@ -6,6 +6,7 @@ import { footprint } from './footprint.js';
 import { firstRun, noopRerun, withCleanup } from './nodes.js';
 import { statusLoad } from './status-load.js';
 import { fleet } from './fleet.js';
+import { summarize, type Summary } from './summary.js';
 import { renderTable } from './table.js';
 
 // `npm run bench`: every section against its baseline in the same run; results to
@@ -31,12 +32,18 @@ async function main(): Promise<void> {
   const wanted = (process.env.BENCH_SECTIONS ?? Object.keys(sections).join(',')).split(',');
   const work = mkdtempSync(path.join(os.tmpdir(), 'ja-bench-'));
   const resultsFile = path.join(ROOT, 'bench/results.json');
-  const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { sections?: Record<string, unknown> }) : {};
+  const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { sections?: Record<string, unknown>; earlierSections?: Record<string, unknown> }) : {};
+  // the summary and the table come from this run's sections only; sections not run this
+  // time are kept apart (earlierSections), never mixed into this run's figures
+  const earlier = { ...previous.earlierSections, ...previous.sections } as Record<string, unknown>;
   const results = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.release()}`,
     quick,
-    sections: { ...(previous.sections ?? {}) } as Record<string, unknown>,
+    load: { before: os.loadavg().map((x) => Math.round(x * 100) / 100), after: [] as number[] },
+    summary: {} as Summary,
+    sections: {} as Record<string, unknown>,
+    earlierSections: {} as Record<string, unknown>,
   };
   try {
     for (const name of wanted) {
@@ -45,13 +52,16 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${name}...\n`);
       const t0 = Date.now();
       // an idle-only noopRerun keeps the section's other figures from the previous run
-      const keep = name === 'noopRerun' && process.env.BENCH_NOOP_ONLY_IDLE === '1' ? (results.sections[name] as Record<string, unknown> | undefined) : undefined;
+      const keep = name === 'noopRerun' && process.env.BENCH_NOOP_ONLY_IDLE === '1' ? (earlier[name] as Record<string, unknown> | undefined) : undefined;
       results.sections[name] = { ...keep, ...(await section(work)), measuredAt: new Date().toISOString() };
       process.stderr.write(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  results.load.after = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  results.summary = summarize(results.sections);
+  results.earlierSections = Object.fromEntries(Object.entries(earlier).filter(([k]) => !(k in results.sections)));
   writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   const table = renderTable(results);
   process.stdout.write(table + '\n');

@@ -15,7 +15,7 @@ const sorted = (s: string): string[] => s.split('\n').filter(Boolean).sort();
 // no-op run: compared with the real dpkg-query on this (Debian) machine's own database.
 test('the status file renders exactly what dpkg-query -W prints, on this machine\'s dpkg database', needs(onPath('dpkg-query'), 'dpkg-query (dpkg) is needed'), () => {
   const names = ['dpkg', 'bash', 'coreutils', 'libc6', 'no-such-package-here', 'containerd', 'runc'];
-  let real = '';
+  let real: string;
   try {
     real = execFileSync('dpkg-query', ['-W', FORMAT, ...names], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch (e) {
