@@ -95,7 +95,9 @@ export class Node {
       return undefined;
     }, 30_000, 100);
     const state = await waitFor('systemd to finish booting', async () => {
-      const r = await this.exec(['systemctl', 'is-system-running', '--wait'], { allowFailure: true, timeoutMs: 120_000 });
+      // `timeout` inside the node: a boot that never finishes must not leave a systemctl
+      // holding our pipe open after nsenter is killed (the harness then waited forever)
+      const r = await this.exec(['timeout', '110', 'systemctl', 'is-system-running', '--wait'], { allowFailure: true, timeoutMs: 120_000 });
       const s = r.stdout.trim();
       return ['running', 'degraded'].includes(s) ? s : undefined;
     }, 120_000, 300);
