@@ -104,3 +104,18 @@ export function busiestWindow(times: number[], windowMs: number): number {
   }
   return best;
 }
+
+// Where one node's join time went: from the agent's start to discovery (its start-up and
+// the prepare steps' checks: local CPU), and from discovery to the end (the API server,
+// kubeadm, the kubelet, the wait for Ready).
+export function phaseSplit(out: string, t0: number, endMs: number): { localS: number; apiS: number } {
+  for (const line of out.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as LogLine;
+    if (e.event === 'step-start' && e.step === 'discovery') {
+      const at = Date.parse(e.time ?? '') - t0;
+      return { localS: round(at / 1000), apiS: round((endMs - at) / 1000) };
+    }
+  }
+  return { localS: NaN, apiS: NaN };
+}
