@@ -14,14 +14,15 @@ const CONFIG = '/root/joinagent.yaml';
 const URL = 'http://127.0.0.1:9797/status';
 const log = (m: string): void => void process.stderr.write(`bench:   ${m}\n`);
 
-export async function statusDuringFirstRun(connections: number, threads = 2): Promise<Record<string, unknown>> {
+// `env` is for profiling (NODE_OPTIONS=--cpu-prof --cpu-prof-dir=...); `keep` runs before the node goes.
+export async function statusDuringFirstRun(connections: number, threads = 2, env?: Record<string, string>, keep?: (w: { node: Node }) => Promise<void>): Promise<Record<string, unknown>> {
   const binary = await ensureBinary(log);
   const w = await startWorld({ slot: 123, log });
   try {
     await w.node.copyIn(binary, '/usr/local/bin/joinagent', 0o755);
     await w.node.writeFile(CONFIG, w.config, 0o600);
     const t0 = Date.now();
-    const run = w.node.exec(['joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json'], { allowFailure: true, timeoutMs: 15 * 60_000 });
+    const run = w.node.exec(['joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json'], { allowFailure: true, timeoutMs: 15 * 60_000, env });
     let done = false;
     void run.finally(() => (done = true));
     while (!done && (await served(w.node)) !== 200) await new Promise((r) => setTimeout(r, 5));
@@ -43,6 +44,7 @@ export async function statusDuringFirstRun(connections: number, threads = 2): Pr
     wrk.kill('SIGINT');
     await wrkExit;
     if (r.exitCode !== 0) throw new Error(`joinagent run --once exited ${r.exitCode} under load:\n${(r.stdout + r.stderr).split('\n').slice(-20).join('\n')}`);
+    await keep?.(w);
     const load: WrkResult = parseWrk(out);
     const steps = stepWindows(r.stdout + r.stderr);
     log(`/status during the first run: ${load.requestsPerSec} req/s, p99 ${load.p99Ms} ms over ${loadS.toFixed(1)} s`);
