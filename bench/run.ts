@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     sections: {} as Record<string, unknown>,
     earlierSections: {} as Record<string, unknown>,
   };
+  const failed: string[] = [];
   try {
     for (const name of wanted) {
       const section = sections[name];
@@ -53,7 +54,15 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       // an idle-only noopRerun keeps the section's other figures from the previous run
       const keep = name === 'noopRerun' && process.env.BENCH_NOOP_ONLY_IDLE === '1' ? (earlier[name] as Record<string, unknown> | undefined) : undefined;
-      results.sections[name] = { ...keep, ...(await section(work)), measuredAt: new Date().toISOString() };
+      // a failed section is recorded and the others still run: one bad node must not cost
+      // the figures of every other section
+      try {
+        results.sections[name] = { ...keep, ...(await section(work)), measuredAt: new Date().toISOString() };
+      } catch (e) {
+        failed.push(name);
+        results.sections[name] = { error: (e as Error).message.split('\n').slice(0, 12).join('\n'), measuredAt: new Date().toISOString() };
+        process.stderr.write(`bench: ${name} failed: ${(e as Error).message}\n`);
+      }
       process.stderr.write(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
     }
   } finally {
@@ -69,6 +78,7 @@ async function main(): Promise<void> {
   const text = readFileSync(readme, 'utf8');
   const re = /(<!-- bench:start -->\n)[\s\S]*?(<!-- bench:end -->)/;
   if (re.test(text)) writeFileSync(readme, text.replace(re, `$1${table}\n$2`));
+  if (failed.length) throw new Error(`sections failed: ${failed.join(', ')} (their errors are in bench/results.json)`);
 }
 
 main().catch((e: Error) => {
