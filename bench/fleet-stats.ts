@@ -69,6 +69,7 @@ interface LogLine {
   step?: string;
   msg?: string;
   delayMs?: number;
+  durationMs?: number;
 }
 
 // The agent's own retries from its JSON log: waits a 429's Retry-After asked for
@@ -112,8 +113,9 @@ export function phaseSplit(out: string, t0: number, endMs: number): { localS: nu
   for (const line of out.split('\n')) {
     if (!line.startsWith('{')) continue;
     const e = JSON.parse(line) as LogLine;
-    if (e.event === 'step-start' && e.step === 'discovery') {
-      const at = Date.parse(e.time ?? '') - t0;
+    // step-start is a debug line; the step-end line carries the step's duration
+    if (e.event === 'step-end' && e.step === 'discovery') {
+      const at = Date.parse(e.time ?? '') - (e.durationMs ?? 0) - t0;
       return { localS: round(at / 1000), apiS: round((endMs - at) / 1000) };
     }
   }

@@ -20,7 +20,7 @@ const quick = process.env.BENCH_QUICK === '1';
 type Section = (work: string) => Promise<Record<string, unknown>>;
 const sections: Record<string, Section> = {
   noopRerun: () => withCleanup(() => noopRerun(quick ? 3 : 5, quick ? 10 : 60)),
-  firstRun: () => withCleanup(() => firstRun(quick ? 1 : 3)),
+  firstRun: () => withCleanup(() => firstRun(quick ? 1 : 5)),
   footprint: (w) => footprint(BINARY, w),
   statusLoad: (w) => withCleanup(() => statusLoad(BINARY, w, quick ? 3 : 10)),
   fleet: () => withCleanup(() => fleet(Number(process.env.BENCH_FLEET_NODES ?? 20))),

@@ -27,3 +27,10 @@ test('fleet stats: who sent what, the busiest windows, percentiles', () => {
   ].join('\n');
   assert.deepEqual(agentRetries(out, t0), { retryAfterWaits: 1, stepRetries: 1, dueAtMs: [2500, 2700] });
 });
+
+test('a join splits at discovery: its step-end time minus its duration', async () => {
+  const { phaseSplit } = await import('../../../bench/fleet-stats.js');
+  const t0 = Date.parse('2026-12-02T10:00:00.000Z');
+  const out = '{"time":"2026-12-02T10:00:03.500Z","event":"step-end","step":"discovery","durationMs":500}\n';
+  assert.deepEqual(phaseSplit(out, t0, 5000), { localS: 3, apiS: 2 });
+});
