@@ -12,15 +12,24 @@ import { parseWrk, round, type WrkResult } from './lib.js';
 // namespace; SIGINT ends it with its report). Slot 123.
 const CONFIG = '/root/joinagent.yaml';
 const URL = 'http://127.0.0.1:9797/status';
+const HELLO_URL = 'http://127.0.0.1:19830/';
 const log = (m: string): void => void process.stderr.write(`bench:   ${m}\n`);
 
+// `hello`: the baseline. The same first run on another fresh node, but wrk loads the
+// hello-world SEA server started beside it (same window): what the floor's p99 is while
+// apt, containerd and the pulls run on the same two cores.
 // `env` is for profiling (NODE_OPTIONS=--cpu-prof --cpu-prof-dir=...); `keep` runs before the node goes.
-export async function statusDuringFirstRun(connections: number, threads = 2, env?: Record<string, string>, keep?: (w: { node: Node }) => Promise<void>): Promise<Record<string, unknown>> {
+export async function statusDuringFirstRun(connections: number, threads = 2, env?: Record<string, string>, keep?: (w: { node: Node }) => Promise<void>, hello?: string): Promise<Record<string, unknown>> {
   const binary = await ensureBinary(log);
   const w = await startWorld({ slot: 123, log });
   try {
     await w.node.copyIn(binary, '/usr/local/bin/joinagent', 0o755);
     await w.node.writeFile(CONFIG, w.config, 0o600);
+    const target = hello ? HELLO_URL : URL;
+    if (hello) {
+      await w.node.copyIn(hello, '/usr/local/bin/hello-sea', 0o755);
+      await w.node.exec(['systemd-run', '--unit=bench-hello', '--collect', '/usr/local/bin/hello-sea', '127.0.0.1:19830']);
+    }
     const t0 = Date.now();
     const run = w.node.exec(['joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json'], { allowFailure: true, timeoutMs: 15 * 60_000, env });
     let done = false;
@@ -28,7 +37,7 @@ export async function statusDuringFirstRun(connections: number, threads = 2, env
     while (!done && (await served(w.node)) !== 200) await new Promise((r) => setTimeout(r, 5));
     if (done) throw new Error(`the agent exited before /status served: ${(await run).stderr.split('\n').slice(-10).join('\n')}`);
     const servedAfterMs = Date.now() - t0;
-    const wrk = spawn('nsenter', ['-t', String(w.node.pid1), '-n', '--', 'wrk', `-t${threads}`, `-c${connections}`, '-d600s', '--latency', '-H', 'Host: localhost', URL], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const wrk = spawn('nsenter', ['-t', String(w.node.pid1), '-n', '--', 'wrk', `-t${threads}`, `-c${connections}`, '-d600s', '--latency', '-H', 'Host: localhost', target], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     wrk.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const wrkExit = new Promise<void>((resolve) => wrk.once('exit', () => resolve()));
@@ -47,7 +56,7 @@ export async function statusDuringFirstRun(connections: number, threads = 2, env
     await keep?.(w);
     const load: WrkResult = parseWrk(out);
     const steps = stepWindows(r.stdout + r.stderr);
-    log(`/status during the first run: ${load.requestsPerSec} req/s, p99 ${load.p99Ms} ms over ${loadS.toFixed(1)} s`);
+    log(`${hello ? 'hello-world' : '/status'} during the first run: ${load.requestsPerSec} req/s, p99 ${load.p99Ms} ms over ${loadS.toFixed(1)} s`);
     return {
       ...load,
       loadSeconds: round(loadS, 1),
@@ -55,6 +64,7 @@ export async function statusDuringFirstRun(connections: number, threads = 2, env
       servedAfterMs,
       agentEventLoopDelayMs: agentLag,
       loadShape: `wrk -t${threads} -c${connections}, from the first served /status to the run's exit`,
+      loaded: hello ? 'the hello-world SEA server beside the run' : 'the agent\'s /status',
       stepsUnderLoad: steps,
     };
   } finally {

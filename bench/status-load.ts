@@ -36,6 +36,7 @@ export async function statusLoad(binary: string, work: string, seconds: number):
   return {
     idle: { ...idleR, eventLoopDelayMs: idleLag },
     duringFirstRun: await statusDuringFirstRun(CONNECTIONS),
+    helloDuringFirstRun: await statusDuringFirstRun(CONNECTIONS, 2, undefined, undefined, path.resolve(import.meta.dirname, '..', hello)),
     helloWorld: helloR,
     seconds,
     connections: CONNECTIONS,
