@@ -26,6 +26,7 @@ export async function footprint(binary: string, work: string): Promise<Record<st
   const sizeMB = round(statSync(binary).size / 1e6, 1);
   const helloMB = round(statSync(hello).size / 1e6, 1);
   return {
+    binaryBytes: statSync(binary).size,
     binarySizeMB: sizeMB,
     helloWorldSizeMB: helloMB,
     sizeRatio: round(sizeMB / helloMB),

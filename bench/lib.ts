@@ -55,9 +55,13 @@ export interface WrkResult {
 export function wrk(url: string, seconds: number, connections = 50, threads = 2): WrkResult {
   const r = spawnSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: localhost', url], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? 0);
-  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);
+  return parseWrk(r.stdout);
+}
+
+export function parseWrk(stdout: string): WrkResult {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
   const unit = { us: 0.001, ms: 1, s: 1000 } as Record<string, number>;
-  const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0) + Number(/Socket errors:.*?timeout (\d+)/.exec(r.stdout)?.[1] ?? 0);
+  const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0) + Number(/Socket errors:.*?timeout (\d+)/.exec(stdout)?.[1] ?? 0);
   return { requestsPerSec: round(rps, 0), p99Ms: p99 ? round(Number(p99[1]) * unit[p99[2]], 3) : NaN, errors };
 }

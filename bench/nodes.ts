@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { promises as fs, readdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ensureBinary } from '../test/e2e/harness/agent.js';
 import { cleanupAll } from '../test/e2e/harness/cleanup.js';
 import type { Node } from '../test/e2e/harness/node.js';
-import { cacheDir } from '../test/e2e/harness/paths.js';
-import { sh } from '../test/e2e/harness/sh.js';
 import { KUBE_DEB_VERSION } from '../test/e2e/harness/aptrepo.js';
 import { REPO_KEY_IN_NODE, startWorld, type World } from '../test/e2e/harness/world.js';
 import { median, round } from './lib.js';
+import { ownPlaybook, profileLines, referenceController, referenceLocal, referenceTasks, type AnsibleRun } from './ansible.js';
 
 // Sections 1 and 2: joinagent against what an operator would use instead, on booted
 // Debian 12 nodes with the e2e harness's local apt repository and registry (slots 120-129).
@@ -37,31 +36,6 @@ async function installRunbook(w: World): Promise<string[]> {
   return ['/root/runbook.sh', w.repo.url, REPO_KEY_IN_NODE, w.registry.address, w.node.link.host];
 }
 
-// Ansible runs its modules with the node's python3 (the cloud-init root has it); its apt
-// module needs python3-apt, fetched once from Debian with the host's apt and cached.
-async function prepareForAnsible(w: World): Promise<string[]> {
-  const dir = path.join(cacheDir, 'bench-debs');
-  const names = ['python3-apt', 'python-apt-common', 'distro-info-data'];
-  await fs.mkdir(dir, { recursive: true });
-  const have = readdirSync(dir);
-  const missing = names.filter((n) => !have.some((f) => f.startsWith(`${n}_`)));
-  if (missing.length) await sh('apt-get', ['download', ...missing], { cwd: dir, timeoutMs: 5 * 60_000 });
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.deb'))) await w.node.copyIn(path.join(dir, f), `/root/bench-debs/${f}`);
-  must('dpkg -i python3-apt', await w.node.sh('dpkg -i /root/bench-debs/*.deb >/dev/null'));
-  const inventory = path.join(w.node.dir, 'inventory.ini');
-  await fs.writeFile(inventory, `node ansible_connection=nsenter ansible_nsenter_pid=${w.node.pid1} ansible_nsenter_root=${w.node.root} ansible_python_interpreter=/usr/bin/python3\n`);
-  const vars = JSON.stringify({ repo_url: w.repo.url, repo_key: REPO_KEY_IN_NODE, registry: w.registry.address, ctr_ip: w.node.link.host });
-  return ['-i', inventory, '-e', vars, path.join(HERE, 'ansible/prepare.yml')];
-}
-
-async function ansible(args: string[]): Promise<{ s: number; changed: number; out: string }> {
-  const t0 = process.hrtime.bigint();
-  const r = await sh('ansible-playbook', args, { allowFailure: true, timeoutMs: 15 * 60_000, env: { ANSIBLE_CONNECTION_PLUGINS: path.join(HERE, 'ansible/connection_plugins'), ANSIBLE_NOCOLOR: '1', ANSIBLE_PIPELINING: 'True', LC_ALL: 'C.UTF-8', ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_LOCALHOST_WARNING: 'False', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' } });
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  must('ansible-playbook', r);
-  return { s, changed: Number(/changed=(\d+)/.exec(r.stdout)?.[1] ?? NaN), out: r.stdout };
-}
-
 const hostsLines = async (node: Node): Promise<number> => Number((await node.exec(['grep', '-c', 'k8s-ctr', '/etc/hosts'], { allowFailure: true })).stdout.trim());
 
 // Changed steps in a `run --once --log-format json` (step-end events with state changed).
@@ -69,11 +43,53 @@ function changedSteps(out: string): string[] {
   return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; step?: string; state?: string }).filter((e) => e.event === 'step-end' && e.state === 'changed').map((e) => e.step!);
 }
 
+// Ansible's no-op runs on the joined node: the reference playbook inside the node (the
+// baseline), the same through a controller, and the bench's own full-scope playbook.
+// Each is converged by one run first; profile_tasks output goes next to results.json.
+async function ansibleRows(w: World, runs: number): Promise<{ figures: (j: number) => Record<string, number>; samples: Record<string, number[]>; changed: number }> {
+  const few = Math.min(runs, 3);
+  const series = async (name: string, run: () => Promise<AnsibleRun>, n: number): Promise<AnsibleRun[]> => {
+    log(`ansible (${name}): first run`);
+    await run();
+    const out: AnsibleRun[] = [];
+    for (let i = 0; i < n; i++) out.push(await run());
+    log(`ansible (${name}) no-op median ${median(out.map((r) => r.s)).toFixed(2)}s, changed=${out[0].changed}`);
+    return out;
+  };
+  const local = await series('reference, --connection=local in the node', await referenceLocal(w.node), runs);
+  const ctl = await series('reference, controller on the host', await referenceController(w.node), few);
+  const own = await series('bench playbook, controller on the host', await ownPlaybook(w), few);
+  const m = (rs: AnsibleRun[]): number => median(rs.map((r) => r.s));
+  const profile = [
+    `# profile_tasks of the reference playbook's no-op runs (${new Date().toISOString()}), written by npm run bench`,
+    `## inside the node, --connection=local (median ${m(local).toFixed(2)} s)`,
+    profileLines(local[0].out),
+    `## from a controller on the host, nsenter connection (median ${m(ctl).toFixed(2)} s)`,
+    profileLines(ctl[0].out),
+  ].join('\n');
+  await fs.writeFile(path.join(HERE, 'ansible-profile-tasks.txt'), profile);
+  return {
+    changed: local[0].changed,
+    samples: { ansibleLocal: local.map((r) => round(r.s, 3)), ansibleController: ctl.map((r) => round(r.s, 3)), ansibleOwn: own.map((r) => round(r.s, 3)) },
+    figures: (j) => ({
+      ansibleTasks: referenceTasks(),
+      ansibleMedianS: round(m(local)),
+      ansibleRatio: round(m(local) / j, 1),
+      ansibleControllerMedianS: round(m(ctl)),
+      ansibleControllerRatio: round(m(ctl) / j, 1),
+      ansibleOwnMedianS: round(m(own)),
+      ansibleOwnRatio: round(m(own) / j, 1),
+      ansibleOwnChanged: own[0].changed,
+      ansibleControllerChanged: ctl[0].changed,
+    }),
+  };
+}
+
 // 1. No-op re-run on one prepared (and joined) node: each tool is measured after its own
 // first run, joinagent first so the others' rewrites do not count against it.
 export async function noopRerun(runs: number, idleSeconds: number): Promise<Record<string, unknown>> {
   const binary = await ensureBinary(log);
-  const w = await startWorld({ slot: 120, variant: 'cloud-init', log });
+  const w = await startWorld({ slot: 120, variant: 'ansible', log });
   try {
     await installAgent(w, binary);
     log('joinagent: first run (prepare and join)');
@@ -92,17 +108,7 @@ export async function noopRerun(runs: number, idleSeconds: number): Promise<Reco
     log(`joinagent no-op median ${median(ja).toFixed(2)}s`);
     const idle = await idleFootprint(w, idleSeconds);
 
-    const args = await prepareForAnsible(w);
-    log('ansible: first run');
-    await ansible(args);
-    const an: number[] = [];
-    let anChanged = NaN;
-    for (let i = 0; i < runs; i++) {
-      const r = await ansible(args);
-      if (i === 0) anChanged = r.changed;
-      an.push(r.s);
-    }
-    log(`ansible no-op median ${median(an).toFixed(2)}s`);
+    const ansible = await ansibleRows(w, runs);
 
     const rb = await installRunbook(w);
     log('runbook: first run');
@@ -118,17 +124,16 @@ export async function noopRerun(runs: number, idleSeconds: number): Promise<Reco
     const j = median(ja);
     return {
       runs,
-      joinagentMedianS: round(j),
-      ansibleMedianS: round(median(an)),
-      ansibleRatio: round(median(an) / j, 1),
+      joinagentMedianS: round(j, 3),
+      ...ansible.figures(j),
       runbookMedianS: round(median(rbT)),
       runbookRatio: round(median(rbT) / j, 1),
       secondRunChanges: {
         joinagent: `${jaChanged.length} changed steps${jaChanged.length ? ` (${jaChanged.join(', ')})` : ''}`,
-        ansible: `changed=${anChanged}`,
+        ansible: `changed=${ansible.changed}`,
         runbook: `${dupes / runs} duplicate /etc/hosts line per run (${dupes} after ${runs} re-runs); config.toml rewritten and containerd restarted every run`,
       },
-      samplesS: { joinagent: ja.map((x) => round(x, 3)), ansible: an.map((x) => round(x, 3)), runbook: rbT.map((x) => round(x, 3)) },
+      samplesS: { joinagent: ja.map((x) => round(x, 3)), ...ansible.samples, runbook: rbT.map((x) => round(x, 3)) },
       idle,
     };
   } finally {

@@ -13,8 +13,9 @@ export DEBIAN_FRONTEND=noninteractive
 timedatectl set-local-rtc 0; timedatectl set-timezone Etc/UTC; timedatectl set-ntp true || true
 # SELinux: not on Debian. firewall: ufw when present
 systemctl disable --now ufw 2>/dev/null || true
-# swap
-swapoff -a; sed -i '/swap/d' /etc/fstab
+# swap (in a container /proc/swaps lists the host's swap, other nodes' included, which only
+# the host can turn off: swapoff -a then exits 32 although this node has none)
+swapoff -a || true; sed -i '/swap/d' /etc/fstab
 # modules (built into some kernels: modprobe then fails, the runbook carries on)
 modprobe overlay || true; modprobe br_netfilter || true
 cat <<EOT > /etc/modules-load.d/k8s.conf

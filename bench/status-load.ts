@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { benchConfig } from './footprint.js';
 import { stop, timeToServe, wrk } from './lib.js';
+import { statusDuringFirstRun } from './status-first-run.js';
 
-// Section 4: /status throughput and p99 with wrk on loopback, idle and while a long step
-// runs (every host tool is a fake that sleeps, so the first step blocks for a while).
-// Event-loop delay comes from /status itself.
+// Section 4: /status throughput and p99 with wrk on loopback: idle here, and during a real
+// first run on a booted node (status-first-run.ts). Event-loop delay comes from /status.
 //
 // Load: wrk -t2 -c50. Each figure is the steady state: the same load runs 2 s first and
 // is reported apart (0.5 s after start the agent is still loading modules, starting its
@@ -20,8 +20,6 @@ function steadyWrk(url: string, seconds: number): ReturnType<typeof wrk> & { fir
   return { ...wrk(url, seconds, CONNECTIONS), firstSeconds };
 }
 
-const TOOLS = ['timedatectl', 'systemctl', 'sysctl', 'getenforce', 'setenforce', 'firewall-cmd', 'ufw', 'swapon', 'swapoff', 'modprobe', 'apt-get', 'apt-cache', 'dpkg-query', 'dnf', 'rpm', 'containerd', 'ctr', 'kubeadm', 'ip', 'journalctl', 'apt-mark'];
-
 export async function statusLoad(binary: string, work: string, seconds: number): Promise<Record<string, unknown>> {
   const cfg = path.join(work, 'load.yaml');
   writeFileSync(cfg, benchConfig(19823), { mode: 0o600 });
@@ -31,25 +29,14 @@ export async function statusLoad(binary: string, work: string, seconds: number):
   const idleLag = await lag(19823);
   await stop(idle.child);
 
-  const bin = path.join(work, 'sleepy-bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(path.join(bin, 'sleeper'), `#!/bin/sh\n/bin/sleep ${seconds * 3 + 10}\nexit 1\n`);
-  chmodSync(path.join(bin, 'sleeper'), 0o755);
-  for (const t of TOOLS) symlinkSync('sleeper', path.join(bin, t));
-  const busy = await timeToServe(binary, ['run', '--config', cfg, '--root', path.join(work, 'load-busy'), '--log-format', 'json'], 19823, '/status', { PATH: bin, HOME: '/root' });
-  await new Promise((r) => setTimeout(r, 500));
-  const running = await stepRunning(19823);
-  const busyR = steadyWrk('http://127.0.0.1:19823/status', seconds);
-  const busyLag = await lag(19823);
-  await stop(busy.child);
-
   const hello = spawnSync('bash', [path.join(import.meta.dirname, 'build-hello.sh')], { encoding: 'utf8' }).stdout.trim();
   const hw = await timeToServe(hello, ['127.0.0.1:19824'], 19824, '/', { PATH: '/nonexistent', HOME: '/root' });
   const helloR = steadyWrk('http://127.0.0.1:19824/', seconds);
   await stop(hw.child);
   return {
     idle: { ...idleR, eventLoopDelayMs: idleLag },
-    working: { ...busyR, eventLoopDelayMs: busyLag, stepRunningDuringLoad: running },
+    duringFirstRun: await statusDuringFirstRun(CONNECTIONS),
+    helloDuringFirstRun: await statusDuringFirstRun(CONNECTIONS, 2, undefined, undefined, path.resolve(import.meta.dirname, '..', hello)),
     helloWorld: helloR,
     seconds,
     connections: CONNECTIONS,
@@ -64,8 +51,4 @@ async function statusDoc(port: number): Promise<{ agent: { eventLoopDelayMs?: un
 
 async function lag(port: number): Promise<unknown> {
   return (await statusDoc(port)).agent.eventLoopDelayMs;
-}
-
-async function stepRunning(port: number): Promise<string | null> {
-  return (await statusDoc(port)).steps.find((s) => s.state === 'running')?.id ?? null;
 }

@@ -98,20 +98,29 @@ export function hostProc(readOnly = false, onExec?: (r: RunResult) => void): Pro
     if (result.exitCode !== 0 && !opts.allowFailure) throw new ProcError(result);
     return result;
   };
+  const which = async (name: string, pathVar = process.env.PATH): Promise<string | null> => {
+    for (const dir of (pathVar ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+      const p = `${dir}/${name}`;
+      if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
+    }
+    return null;
+  };
   return {
     readOnly,
-    probe: exec,
+    // a probe for a tool that is not installed (ufw on a host without it) is answered from
+    // PATH, as the spawn would answer it (ENOENT, exit 127), without forking a process
+    async probe(file, args, opts = {}) {
+      if (file.includes('/') || (await which(file, opts.env?.PATH))) return exec(file, args, opts);
+      const result: RunResult = { command: redact([file, ...args].join(' ')), exitCode: 127, stdout: '', stderr: '', durationMs: 0, timedOut: false, notFound: true };
+      onExec?.(result);
+      if (!opts.allowFailure) throw new ProcError(result);
+      return result;
+    },
     async run(file, args, opts) {
       if (readOnly) throw new Error(`internal: '${redact([file, ...args].join(' '))}' attempted in read-only mode`);
       return exec(file, args, opts);
     },
-    async which(name) {
-      for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-        const p = `${dir}/${name}`;
-        if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
-      }
-      return null;
-    },
+    which: (name) => which(name),
   };
 }
 

@@ -1,6 +1,7 @@
 import { joinHostPort } from '../config/formats.js';
 import { redact } from '../host/redact.js';
-import { httpsRequest, NetError, tcpProbe, type HttpsRequest, type HttpsResponse } from './https.js';
+import { NetError, tcpProbe, type HttpsRequest, type HttpsResponse } from './https.js';
+import { requestHonouringRetryAfter } from './retry-after.js';
 import { netDiagnosis } from './netdiag.js';
 import { versionSkew } from './version.js';
 
@@ -25,6 +26,8 @@ export interface DiscoveryResult {
   serverVersion?: string;
   clusterCaPins?: string[];
   clockSkewMs?: number;
+  /** Requests sent again because the API server answered 429/503 with Retry-After. */
+  throttledRetries?: number;
 }
 
 const CLOCK_WARN_MS = 10_000;
@@ -79,7 +82,12 @@ export interface ProbeOptions {
   auth?: Pick<HttpsRequest, 'cert' | 'key' | 'headers'>;
   connectTimeoutMs?: number;
   now?: () => number;
+  /** Told when the API server asks to wait (429/503 + Retry-After) before a request is sent again. */
+  onThrottled?: Throttled;
+  random?: () => number;
 }
+
+export type Throttled = (path: string, attempt: number, delayMs: number, status: number) => void;
 
 export type Get = (name: string, path: string, opts?: { ca?: string; auth?: ProbeOptions['auth'] }) => Promise<HttpsResponse & { rttMid: number }>;
 
@@ -93,10 +101,12 @@ export async function probeApiServer(c: Checks, out: DiscoveryResult, host: stri
   const get: Get = async (name, path, g = {}) => {
     const t0 = now();
     const ca = 'ca' in g ? g.ca : o.ca;
-    const r = await httpsRequest({ host, port, path, ca, ...(g.auth ?? {}), connectTimeoutMs: o.connectTimeoutMs }).catch((e: unknown) => {
+    const r = await requestHonouringRetryAfter({ host, port, path, ca, ...(g.auth ?? {}), connectTimeoutMs: o.connectTimeoutMs }, { random: o.random, onRetry: (attempt, delayMs, status) => o.onThrottled?.(path, attempt, delayMs, status) }).catch((e: unknown) => {
       if (e instanceof NetError && e.kind === 'tls' && ca !== undefined && o.tlsHint) c.fail(name, `TLS with ${where} failed: ${e.message}`, o.tlsHint, false);
       return c.netFail(name, e, host, port);
     });
+    out.throttledRetries = (out.throttledRetries ?? 0) + r.retries;
+    if (r.status === 429) c.fail(name, `the API server is overloaded: ${path} answered 429 TooManyRequests ${r.retries + 1} times, each time after the Retry-After it asked for`, 'the control plane sheds load (API Priority and Fairness): the agent tries again with back-off; on the control plane, `kubectl get --raw /metrics | grep apiserver_flowcontrol_rejected_requests_total`', true);
     return { ...r, rttMid: (t0 + now()) / 2 };
   };
   const health = await get('tls', '/healthz');

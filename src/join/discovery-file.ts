@@ -1,7 +1,7 @@
 import { joinHostPort } from '../config/formats.js';
 import { registerSecret } from '../host/redact.js';
 import { caPin, parsePemCertificates } from './capin.js';
-import { probeApiServer, runChecks, safeJson, type Checks, type DiscoveryResult } from './discovery-core.js';
+import { probeApiServer, runChecks, safeJson, type Checks, type DiscoveryResult, type Throttled } from './discovery-core.js';
 import { CLUSTER_INFO_PATH } from './discovery.js';
 import { DiscoveryKubeconfigError, isHttpsUrl, parseDiscoveryKubeconfig, type DiscoveryKubeconfig } from './discovery-kubeconfig.js';
 import { httpsRequest, NetError } from './https.js';
@@ -20,6 +20,7 @@ export interface FileDiscoveryInput {
   /** Reads a file named by the config (real paths, as the loader does); null when unreadable. */
   readFile: (p: string) => Promise<string | null>;
   connectTimeoutMs?: number;
+  onThrottled?: Throttled;
   now?: () => number;
 }
 
@@ -48,7 +49,7 @@ export function discoverFromFile(input: FileDiscoveryInput): Promise<DiscoveryRe
     c.add('auth', 'pass', `the TLS bootstrap will authenticate with ${auth!.what}`);
 
     const tlsHint = `the API server's certificate is not signed by the CA in ${kc.caSource === 'certificate-authority-data' ? source : kc.caSource}: a different cluster, an outdated file, or the connection is intercepted; compare \`joinagent ca-hash\` on the control plane with ${pins[0] ?? 'the file\'s CA'}`;
-    const get = await probeApiServer(c, out, kc.host, kc.port, { kubeletVersion: input.kubeletVersion, ca: kc.caPem, tlsHint, connectTimeoutMs: input.connectTimeoutMs, now: input.now });
+    const get = await probeApiServer(c, out, kc.host, kc.port, { kubeletVersion: input.kubeletVersion, ca: kc.caPem, tlsHint, connectTimeoutMs: input.connectTimeoutMs, now: input.now, onThrottled: input.onThrottled });
     await clusterInfoRefresh(c, get, kc);
 
     const r = await get(auth!.check, '/version', { auth: auth!.request });

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { splitHostPort } from '../config/formats.js';
 import { parsePemCertificates, caPin, pinMatches } from './capin.js';
-import { Checks, probeApiServer, runChecks, safeJson, type DiscoveryResult } from './discovery-core.js';
+import { Checks, probeApiServer, runChecks, safeJson, type DiscoveryResult, type Throttled } from './discovery-core.js';
 import { lookup, NetError, type HttpsResponse } from './https.js';
 import { verifyDetachedJws, describeJws, splitToken } from './jws.js';
 import { parseKubeconfig } from './kubeconfig.js';
@@ -17,6 +17,7 @@ export interface DiscoveryInput {
   kubeletVersion: string;
   connectTimeoutMs?: number;
   now?: () => number;
+  onThrottled?: Throttled;
 }
 
 export const CLUSTER_INFO_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
@@ -34,7 +35,7 @@ export function discover(input: DiscoveryInput): Promise<DiscoveryResult> {
       const addr = await lookup(host).catch((e: unknown) => c.netFail('dns', new NetError('dns', (e as Error).message, (e as NodeJS.ErrnoException).code), host, port));
       c.add('dns', 'pass', `${host} resolves to ${addr.address}`);
     }
-    const get = await probeApiServer(c, out, host, port, { kubeletVersion: input.kubeletVersion, connectTimeoutMs: input.connectTimeoutMs, now: input.now });
+    const get = await probeApiServer(c, out, host, port, { kubeletVersion: input.kubeletVersion, connectTimeoutMs: input.connectTimeoutMs, now: input.now, onThrottled: input.onThrottled });
     const ci = await get('cluster-info', CLUSTER_INFO_PATH);
     const cm = clusterInfoData(ci, c);
     c.add('cluster-info', 'pass', 'read kube-public/cluster-info anonymously');

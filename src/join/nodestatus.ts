@@ -1,6 +1,7 @@
 import type { Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
-import { httpsRequest, NetError } from './https.js';
+import { NetError } from './https.js';
+import { requestHonouringRetryAfter } from './retry-after.js';
 import { parseKubeconfig, serverHostPort } from './kubeconfig.js';
 
 export interface NodeStatus {
@@ -35,9 +36,10 @@ export async function readNodeStatus(files: Files, name: string): Promise<NodeSt
   const cert = await read(kc.clientCertPem, kc.clientCertFile, 'client certificate');
   const key = await read(kc.clientKeyPem, kc.clientKeyFile, 'client key');
   const { host, port } = serverHostPort(kc.server);
-  const r = await httpsRequest({ host, port, path: `/api/v1/nodes/${encodeURIComponent(name)}`, ca, cert, key });
+  const r = await requestHonouringRetryAfter({ host, port, path: `/api/v1/nodes/${encodeURIComponent(name)}`, ca, cert, key });
   if (r.status === 404) return { name, found: false, ready: false, reason: `Node "${name}" is not registered yet` };
   if (r.status === 401 || r.status === 403) throw new NetError('http', `the API server refused the kubelet's credentials from ${paths.kubeletConf} (${r.status})`);
+  if (r.status === 429) throw new NetError('http', `the API server is overloaded: reading Node "${name}" answered 429 TooManyRequests ${r.retries + 1} times, each time after the Retry-After it asked for`);
   if (r.status !== 200) throw new NetError('http', `reading Node "${name}" answered ${r.status}`);
   return nodeVerdict(name, JSON.parse(r.body) as NodeJson);
 }

@@ -5,6 +5,7 @@ import { paths } from '../../host/paths.js';
 import { cgroupMode, cgroupVerdict, type CgroupFacts } from '../../runtime/cgroup-driver.js';
 import { effectiveCriConfig } from '../../runtime/effective.js';
 import { parseContainerdVersion } from '../../runtime/pull-path.js';
+import { containerdVersionOutput } from './containerd-version.js';
 import { liveStatus } from './cri.js';
 
 // A read-only check that kubelet's cgroup driver, containerd's runc (as it runs) and the
@@ -22,7 +23,7 @@ export function cgroupDriverStep(after: string[]): Step {
       // a fresh host) there is nothing to compare yet
       if (live === null) return { state: 'skip', reason: 'containerd is not running yet: checked once it runs' };
       const eff = live.status ? effectiveCriConfig(live.status.info) : null;
-      const version = await ctx.proc.probe('containerd', ['--version'], { allowFailure: true });
+      const version = await containerdVersionOutput(ctx);
       const kubeletFile = await ctx.files.read(paths.kubeletConfig);
       let fileDriver: string | undefined;
       try {

@@ -9,6 +9,7 @@ import { ensureRegistryAuth, maskRegistrySecrets, registryAuths } from '../../ru
 import { desiredHostsFiles, ipv6LiteralMirrors, MANAGED_MARKER } from '../../runtime/registry-hosts.js';
 import { parseContainerdVersion, pullPath, type PullPath } from '../../runtime/pull-path.js';
 import { parseToml, renderPreserving, sameToml, TomlSyntaxError, type TomlTable } from '../../runtime/toml.js';
+import { containerdVersionOutput } from './containerd-version.js';
 import { liveStatus } from './cri.js';
 
 // What the containerd-config step would change, computed read-only: the config file, the
@@ -144,7 +145,7 @@ async function liveDifferences(ctx: StepContext, wanted: CriWanted, plan: Contai
 // `containerd --version`: which containerd reads the file decides where some settings
 // belong (see pull-path.ts); undefined before it is installed.
 async function containerdVersion(ctx: StepContext): Promise<RuntimeVersion | undefined> {
-  const r = await ctx.proc.probe('containerd', ['--version'], { allowFailure: true, timeoutMs: 30_000 });
+  const r = await containerdVersionOutput(ctx);
   return r.exitCode === 0 ? parseContainerdVersion(r.stdout) : undefined;
 }
 

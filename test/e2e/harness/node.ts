@@ -13,6 +13,9 @@ export interface NodeOptions {
   variant?: RootfsVariant;
   /** The link's families (default IPv4 only). */
   family?: LinkFamily;
+  /** A prepared root to copy instead of the cached variant (the fleet bench's golden
+   *  image); its /usr is hard-linked, not copied, to boot many nodes from it quickly. */
+  rootfs?: string;
   hostname?: string;
   /** Runs on the copied root before the first boot (seed cloud-init, add files). */
   beforeBoot?: (root: string) => Promise<void>;
@@ -47,12 +50,12 @@ export class Node {
   static async create(opts: NodeOptions): Promise<Node> {
     const n = new Node(opts);
     const log = opts.log ?? (() => {});
-    const cached = await ensureRootfs(opts.variant ?? 'base', log);
+    const cached = opts.rootfs ?? (await ensureRootfs(opts.variant ?? 'base', log));
     await raiseInotifyLimits();
     n.undo = onCleanup(`node ${n.name}`, () => n.destroy());
     await n.killLeftover();
     const t = Date.now();
-    await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`, opts.variant);
+    await copyRootfs(cached, n.root, opts.hostname ?? `worker-${opts.slot}`, opts.variant, opts.rootfs ? ['usr'] : []);
     log(`copied root filesystem in ${((Date.now() - t) / 1000).toFixed(1)}s`);
     await configureNodeNetwork(n.root, opts.slot, opts.family);
     n.link = await createServiceAddress(opts.slot);
@@ -72,8 +75,11 @@ export class Node {
       // a cgroup2 of its own, as a Fedora host has
       { stdio: ['ignore', 'pipe', 'pipe'], env: suiteOf(this.opts.variant ?? 'base') === 'sid' ? { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } : process.env },
     );
-    child.stdout!.pipe(console);
-    child.stderr!.pipe(console);
+    // both streams into one file: neither may end it (nspawn can write to stderr after its
+    // stdout closed: "write after end" crashed a run booting 20 nodes)
+    child.stdout!.pipe(console, { end: false });
+    child.stderr!.pipe(console, { end: false });
+    child.once('close', () => console.end());
     this.nspawn = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
     await fs.writeFile(path.join(this.dir, 'nspawn.pid'), String(child.pid));
@@ -89,7 +95,9 @@ export class Node {
       return undefined;
     }, 30_000, 100);
     const state = await waitFor('systemd to finish booting', async () => {
-      const r = await this.exec(['systemctl', 'is-system-running', '--wait'], { allowFailure: true, timeoutMs: 120_000 });
+      // `timeout` inside the node: a boot that never finishes must not leave a systemctl
+      // holding our pipe open after nsenter is killed (the harness then waited forever)
+      const r = await this.exec(['timeout', '110', 'systemctl', 'is-system-running', '--wait'], { allowFailure: true, timeoutMs: 120_000 });
       const s = r.stdout.trim();
       return ['running', 'degraded'].includes(s) ? s : undefined;
     }, 120_000, 300);

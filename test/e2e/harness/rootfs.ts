@@ -12,7 +12,7 @@ import { sh } from './sh.js';
 // openssl, busybox httpd/nc), nftables and gnupg (apt keyrings). Nothing Kubernetes.
 export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'procps', 'kmod', 'curl', 'ca-certificates', 'openssl', 'nftables', 'busybox', 'gnupg', 'tzdata'];
 
-export type RootfsVariant = 'base' | 'cloud-init' | 'rocky' | 'fedora';
+export type RootfsVariant = 'base' | 'cloud-init' | 'rocky' | 'fedora' | 'ansible';
 
 // The Debian suite a variant is built from: bookworm, except the Fedora-like node, whose
 // dnf5 needs sid's glibc (>= 2.38).
@@ -20,12 +20,18 @@ export function suiteOf(variant: RootfsVariant): string {
   return variant === 'fedora' ? 'sid' : 'bookworm';
 }
 
+// 'ansible' is the bench's no-op node: Debian's `ansible` (ansible-core plus the
+// community.general and ansible.posix collections the reference playbook
+// bench/ansible/node-prep.yml uses) and python3-apt for its apt module, so the playbook
+// runs inside the node with --connection=local.
+const ANSIBLE_PACKAGES = ['ansible', 'python3-apt', 'python3-cffi-backend'];
+
 // The cached root filesystem for a variant, built once with debootstrap (~1-2 min) and
 // reused; the hash of the package list names it, so changing the list rebuilds it.
 export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: string) => void = () => {}): Promise<string> {
   // debootstrap does not resolve virtual packages: python3-cryptography needs the
   // provider of python3-cffi-backend-api-* named explicitly.
-  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : variant === 'fedora' ? FEDORA_PACKAGES : BASE_PACKAGES;
+  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : variant === 'fedora' ? FEDORA_PACKAGES : variant === 'ansible' ? [...BASE_PACKAGES, ...ANSIBLE_PACKAGES] : BASE_PACKAGES;
   // the rocky and fedora roots are also reshaped (rockify, fedorify): bump their LAYOUT when that changes
   const extra = variant === 'rocky' ? ` ${ROCKY_LAYOUT}` : variant === 'fedora' ? ` ${FEDORA_LAYOUT}` : '';
   const suite = suiteOf(variant);
@@ -83,10 +89,16 @@ async function cloudInitDefaults(root: string): Promise<void> {
 // A private, writable copy of the cached root for one node. A plain copy, not an
 // overlay: a swap file needs a real filesystem (overlayfs has no bmap) and containerd's
 // overlayfs snapshotter refuses an overlayfs upper dir.
-export async function copyRootfs(cached: string, dest: string, hostname: string, variant: RootfsVariant = 'base'): Promise<void> {
+// `linked` top-level directories are hard-linked instead (cp -al): only for trees nothing
+// edits in place while a node runs (/usr: dpkg replaces files by rename, a new inode).
+export async function copyRootfs(cached: string, dest: string, hostname: string, variant: RootfsVariant = 'base', linked: string[] = []): Promise<void> {
   await fs.rm(dest, { recursive: true, force: true });
   await fs.mkdir(path.dirname(dest), { recursive: true });
-  await sh('cp', ['-a', '--reflink=auto', cached, dest]);
+  if (!linked.length) await sh('cp', ['-a', '--reflink=auto', cached, dest]);
+  else {
+    await fs.mkdir(dest);
+    for (const e of await fs.readdir(cached)) await sh('cp', [linked.includes(e) ? '-al' : '-a', path.join(cached, e), path.join(dest, e)]);
+  }
   await fs.rm(path.join(dest, '.complete'), { force: true });
   await fs.writeFile(path.join(dest, 'etc/hostname'), `${hostname}\n`);
   await fs.writeFile(path.join(dest, 'etc/hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);

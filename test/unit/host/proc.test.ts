@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it, test } from 'node:test';
 import { hostProc, ProcError } from '../../../src/host/proc.js';
 import { redact, registerSecret } from '../../../src/host/redact.js';
 
@@ -36,4 +39,24 @@ describe('proc', () => {
     await assert.rejects(p.run('true', []), /read-only mode/);
     assert.equal((await p.probe('true', [])).exitCode, 0);
   });
+});
+
+// A probe for a tool that is not installed is answered from PATH without a fork, exactly
+// as the spawn would answer (ufw on a host without it: a no-op run must not pay a fork).
+test('probe of a tool not on PATH: exit 127, notFound, no process; run() and tools on PATH still spawn', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ja-proc-'));
+  try {
+    writeFileSync(path.join(dir, 'present'), '#!/bin/sh\necho here\n', { mode: 0o755 });
+    const seen: string[] = [];
+    const proc = hostProc(false, (r) => seen.push(`${r.command}=${r.exitCode}`));
+    const missing = await proc.probe('no-such-tool-xyz', ['status'], { allowFailure: true, env: { PATH: dir } });
+    assert.equal(missing.exitCode, 127);
+    assert.equal(missing.notFound, true);
+    await assert.rejects(proc.probe('no-such-tool-xyz', [], { env: { PATH: dir } }), /command not found/);
+    const present = await proc.probe('present', [], { env: { PATH: dir } });
+    assert.equal(present.stdout, 'here\n');
+    assert.deepEqual(seen, ['no-such-tool-xyz status=127', 'no-such-tool-xyz=127', 'present=0']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,7 @@
 import { StepError, type StepContext } from '../../../engine/step.js';
 import type { RunOptions, RunResult } from '../../../host/proc.js';
 import { packageError, type PackageManager } from './backend.js';
+import { dpkgQueryFromStatus } from './dpkg-status.js';
 
 // Unattended and bounded: no prompts (keep existing config files), wait for the dpkg lock
 // (host.packageLockWait, default 2m) instead of failing at once (or deleting it, as some
@@ -65,10 +66,11 @@ export const apt: PackageManager = {
   // one dpkg-query for versions and holds: dpkg's selection state "h" is what `apt-mark
   // hold` sets and `showhold` lists (apt-mark would load apt's cache and run dpkg twice)
   async installed(ctx, names) {
+    // dpkg's status file when it is the whole truth (dpkg-status.ts), else dpkg-query, which
     // exits 1 when one of the names is unknown, yet prints the others
-    const r = await ctx.proc.probe('dpkg-query', ['-W', DPKG_QUERY_FORMAT, ...names], { allowFailure: true });
-    const found = parseDpkgQuery(r.stdout);
-    const held = new Set(r.stdout.split('\n').map((l) => l.split('\t')).filter(([name, , status]) => name && status?.[0] === 'h').map(([name]) => name));
+    const stdout = (await dpkgQueryFromStatus(ctx.files, names)) ?? (await ctx.proc.probe('dpkg-query', ['-W', DPKG_QUERY_FORMAT, ...names], { allowFailure: true })).stdout;
+    const found = parseDpkgQuery(stdout);
+    const held = new Set(stdout.split('\n').map((l) => l.split('\t')).filter(([name, , status]) => name && status?.[0] === 'h').map(([name]) => name));
     return new Map(names.map((n) => [n, { version: found.get(n) ?? null, held: held.has(n) }]));
   },
   async refresh(ctx, only) {

@@ -2,6 +2,7 @@ import { StepError, type Change, type Step, type StepContext } from '../../../en
 import { parseOsRelease, type DistroFamily } from '../../../host/facts.js';
 import { paths } from '../../../host/paths.js';
 import { describeFailure } from '../../../host/proc.js';
+import { enabledFromUnitFiles } from '../../../host/unit-files.js';
 import { commandChange, fileChange } from '../file-change.js';
 import { apt } from './apt.js';
 import type { PackageManager } from './backend.js';
@@ -55,8 +56,11 @@ export const packagesStep: Step = {
       if (have === null || !versionMatches(have, w.version)) changes.push({ kind: 'value', name: PKG + w.name, live: have ?? 'absent', wanted: w.version ?? 'installed' });
     }
     for (const w of wanted) if (w.hold && !installed.get(w.name)?.held) changes.push({ kind: 'value', name: HOLD + w.name, live: 'no', wanted: 'yes' });
-    const enabled = await ctx.proc.probe('systemctl', ['is-enabled', 'kubelet'], { allowFailure: true });
-    if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(ENABLE_KUBELET));
+    // the unit files answer "enabled" without a process when they can (host/unit-files.ts)
+    if (!(await enabledFromUnitFiles(ctx.files, 'kubelet.service'))) {
+      const enabled = await ctx.proc.probe('systemctl', ['is-enabled', 'kubelet'], { allowFailure: true });
+      if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(ENABLE_KUBELET));
+    }
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: wanted.map((w) => `${w.name} ${installed.get(w.name)?.version}`).join(', ') };
   },
   async apply(ctx, changes) {
