@@ -1,5 +1,6 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { crypto } from './crypto.js';
 import { paths } from './paths.js';
 
 // The only module that touches files. Every path is a host path ("/etc/hosts") mapped
@@ -137,7 +138,10 @@ export function hostFiles(root = '/', readOnly = false): Files {
       guard('write', p);
       const data = typeof content === 'string' ? Buffer.from(content) : content;
       const before = await files.readBytes(p);
-      const st = before === null ? null : await fs.stat(resolve(p));
+      // lstat: a symlink at the target is replaced, never written through, so it must not
+      // lend its target's owner or mode to the new file
+      const lst = before === null ? null : await fs.lstat(resolve(p));
+      const st = lst && !lst.isSymbolicLink() ? lst : null;
       const wantMode = opts.mode ?? (st ? st.mode & 0o7777 : 0o644);
       if (before !== null && before.equals(data) && st && (st.mode & 0o7777) === wantMode) {
         return { changed: false };
@@ -161,13 +165,26 @@ export function hostFiles(root = '/', readOnly = false): Files {
     },
     async chmod(p, mode) {
       guard('chmod', p);
-      await fs.chmod(resolve(p), mode);
+      // through a descriptor opened without following links: chmod(2) on a planted
+      // symlink would change the mode of whatever it points at
+      let fh;
+      try {
+        fh = await fs.open(resolve(p), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw Object.assign(new Error(`refusing to chmod ${resolve(p)}: it is a symbolic link`, { cause: e }), { code: 'ELOOP', path: resolve(p) });
+        throw e;
+      }
+      try {
+        await fh.chmod(mode);
+      } finally {
+        await fh.close();
+      }
     },
     async createExclusive(p, content) {
       guard('create', p);
       await fs.mkdir(path.dirname(resolve(p)), { recursive: true });
       try {
-        const fh = await fs.open(resolve(p), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+        const fh = await fs.open(resolve(p), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
         await fh.writeFile(content);
         await fh.close();
         return true;
@@ -186,10 +203,10 @@ async function atomicWrite(target: string, data: Buffer, mode: number, owner?: {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
   await removeStaleTemps(dir, path.basename(target));
-  // pid + a counter: two writes in the same millisecond (steps run side by side) never share a temp file
-  const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${++tmpCounter}`);
+  let tmp = '';
   try {
-    const fh = await fs.open(tmp, 'w', mode);
+    const fh = await createTemp(dir, path.basename(target), mode);
+    tmp = fh.path;
     try {
       await fh.writeFile(data);
       await fh.chmod(mode);
@@ -201,7 +218,7 @@ async function atomicWrite(target: string, data: Buffer, mode: number, owner?: {
     await fs.rename(tmp, target);
   } catch (e) {
     // a full disk fails half-way through the temp file: never leave that partial copy behind
-    await fs.rm(tmp, { force: true });
+    if (tmp) await fs.rm(tmp, { force: true });
     throw writeError(e, target);
   }
   const dh = await fs.open(dir, 'r').catch(() => null);
@@ -220,6 +237,23 @@ async function removeStaleTemps(dir: string, base: string): Promise<void> {
   for (const n of names) {
     const pid = n.startsWith(prefix) ? /^(\d+)-\d+$/.exec(n.slice(prefix.length))?.[1] : undefined;
     if (pid && Number(pid) !== process.pid && !existsSync(`/proc/${pid}`)) await fs.rm(path.join(dir, n), { force: true });
+  }
+}
+
+// The temporary file of an atomic write, created only if nothing is at its name (O_EXCL,
+// which also refuses a symlink, and O_NOFOLLOW for good measure) under a name nobody can
+// predict: in a directory others can write to (snapshot --out /tmp/...), a symlink
+// planted at a guessable name would otherwise redirect the write (and the chmod) to any
+// file. The pid stays in the name so a leftover can be traced to its writer.
+async function createTemp(dir: string, base: string, mode: number): Promise<import('node:fs/promises').FileHandle & { path: string }> {
+  for (let i = 0; ; i++) {
+    const name = path.join(dir, `.${base}.joinagent-${process.pid}-${crypto().randomBytes(6).readUIntBE(0, 6)}`);
+    try {
+      const fh = await fs.open(name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+      return Object.assign(fh, { path: name });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 10) throw e;
+    }
   }
 }
 
@@ -255,7 +289,6 @@ async function backupFile(files: Files, p: string, before: Buffer | null, after:
 }
 
 const backupQueues = new Map<string, Promise<unknown>>();
-let tmpCounter = 0;
 
 async function backupFileNow(files: Files, p: string, before: Buffer | null, after: Buffer | null): Promise<string | undefined> {
   const manifest = await readManifest(files);
