@@ -57,7 +57,7 @@ export class Agent {
     public config: LoadedConfig,
     readonly opts: AgentOptions,
   ) {
-    this.files = opts.files ?? hostFiles(opts.root, opts.readOnly);
+    this.files = opts.files ?? hostFiles(opts.root, opts.readOnly, { warn: (message, hint) => this.bus.emit({ type: 'warning', message, hint }) });
     this.proc = opts.proc ?? hostProc(opts.readOnly, (r) => opts.log.debug({ event: 'exec', exitCode: r.exitCode, durationMs: r.durationMs }, `exec ${r.command}: exit ${r.exitCode} (${r.durationMs} ms)`));
   }
 
@@ -68,7 +68,8 @@ export class Agent {
   async start(): Promise<void> {
     if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
     this.facts = await gatherFacts(this.files);
-    this.state = await loadState(this.files);
+    const stateProblems: { message: string; hint?: string }[] = [];
+    this.state = await loadState(this.files, (message, hint) => stateProblems.push({ message, hint }));
     this.model = new StatusModel(this.bus, this.facts, { version: VERSION, commit: COMMIT, pid: process.pid, startedAt: new Date().toISOString(), config: this.config.file }, this.state);
     // event-loop delay shows in /status: a long step must never make the agent unresponsive.
     // The histogram records whole timer intervals (resolution + lateness): the lateness is
@@ -91,6 +92,7 @@ export class Agent {
     };
     this.stopDelay = () => delay.disable();
     logEvents(this.bus, this.opts.log);
+    for (const p of stateProblems) this.bus.emit({ type: 'warning', ...p });
     if (!this.opts.readOnly) this.persistOn();
     if (this.opts.serve) {
       this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });

@@ -9,7 +9,7 @@ import type { ResetAction, ResetContext, ResetPlan } from './types.js';
 // kept and named in a warning, with the path of the original copy.
 export async function fileRevertPlan(ctx: ResetContext): Promise<ResetPlan> {
   const plan: ResetPlan = { actions: [], warnings: [] };
-  const manifest = await readManifest(ctx.files);
+  const manifest = await readManifest(ctx.files, (w) => plan.warnings.push(w));
   for (const [p, entry] of Object.entries(manifest).sort(([a], [b]) => a.localeCompare(b))) {
     if (p.startsWith(paths.stateDir)) continue;
     const d = await decide(ctx.files, p, entry);

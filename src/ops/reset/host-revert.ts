@@ -13,7 +13,8 @@ import type { ResetContext, ResetPlan } from './types.js';
 //  - packages: the change log's "install ..." records and the published installedPackages.
 export async function hostRevertPlan(ctx: ResetContext, purgePackages: boolean): Promise<ResetPlan> {
   const plan: ResetPlan = { actions: [], warnings: [] };
-  const state = await loadState(ctx.files);
+  // planning changes nothing, not even a corrupt state file (the clear action keeps it aside)
+  const state = await loadState(ctx.files, (w) => plan.warnings.push(w), false);
   await selinux(ctx, plan);
   await firewall(ctx, plan, state);
   if (purgePackages) await packages(ctx, plan, state);
