@@ -136,7 +136,12 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     // run (requireToken false) must still load
     if (r.missing && opts.requireToken === false) tokenPath = tokenFile;
     else if (r.error) report(ctx, 'join.tokenFile', ctx.nodes.get('join.tokenFile'), r.error);
-    else ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'file', tokenPath: tokenFile });
+    else {
+      ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'file', tokenPath: tokenFile });
+      if (r.mode !== undefined && (r.mode & 0o077) !== 0) {
+        report(ctx, 'join.tokenFile', ctx.nodes.get('join.tokenFile'), `${tokenFile} holds the bootstrap token and is readable by group/others (mode ${(r.mode & 0o777).toString(8)}): chmod 600 ${tokenFile}`, 'warning');
+      }
+    }
   } else if (!tokenInline) {
     const credDir = opts.credentialsDir ?? process.env.CREDENTIALS_DIRECTORY;
     if (credDir) {
@@ -249,10 +254,11 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
   };
 }
 
-async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean }> {
+async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean; mode?: number }> {
   let text: string;
+  let st;
   try {
-    const st = await fs.stat(p);
+    st = await fs.stat(p);
     if (!st.isFile()) return { error: `${p} is not a regular file` };
     if (st.size > 4096) return { error: `${p} is ${st.size} bytes: not a bootstrap token file` };
     text = await fs.readFile(p, 'utf8');
@@ -263,7 +269,7 @@ async function readTokenFile(p: string): Promise<{ token?: string; error?: strin
   if (t === '') return { error: `${p} is empty: it must hold the bootstrap token (e.g. 07401b.f395accd246ae52d)` };
   if (!TOKEN_RE.test(t)) return { error: `${p} does not hold a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16} (content not shown)` };
   registerSecret(t);
-  return { token: t };
+  return { token: t, mode: st.mode };
 }
 
 async function checkExists(p: string, kind: 'file' | 'dir'): Promise<string | undefined> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { atomicWrite } from './atomic-write.js';
 import type { Files } from './files.js';
 import { paths } from './paths.js';
+import { holdsSecret } from './redact.js';
 
 // Part of the files layer (files.ts): the record of every file joinagent edited, so
 // `reset --all` can restore what the host had before joinagent.
@@ -13,6 +14,8 @@ export interface BackupManifestEntry {
   /** A copy of what joinagent last wrote (null: its last action removed the file), so
    * `reset --all` can tell its own edits from later foreign ones (3-way revert). */
   written?: string | null;
+  /** The content held a bootstrap token: joinagent kept no copy of it. */
+  withheld?: boolean;
 }
 export type BackupManifest = Record<string, BackupManifestEntry>;
 
@@ -31,11 +34,16 @@ export interface ManifestHooks {
 // same time cannot drop each other's entries.
 export function recordBefore(files: Files, p: string, before: Buffer | null, hooks: ManifestHooks): Promise<string | undefined> {
   return queued(files, async () => {
+    await privateDirs(files);
     const manifest = await manifestForUpdate(files, hooks);
     const known = manifest[p];
     const entry: BackupManifestEntry = known ?? { created: before === null, backups: [] };
     let backup: string | undefined;
-    if (before !== null) {
+    if (before !== null && holdsSecret(before)) {
+      // no copy of a secret outlives its use: what cannot be restored is said at reset
+      if (entry.withheld) return undefined;
+      entry.withheld = true;
+    } else if (before !== null) {
       const name = `${flatten(p)}.${stamp()}`;
       backup = path.posix.join(paths.backupDir, name);
       // two edits within one millisecond must not overwrite the first copy (the original)
@@ -53,8 +61,20 @@ export function recordBefore(files: Files, p: string, before: Buffer | null, hoo
 
 export function recordWritten(files: Files, p: string, after: Buffer | null, hooks: ManifestHooks): Promise<void> {
   return queued(files, async () => {
+    await privateDirs(files);
     const manifest = await manifestForUpdate(files, hooks);
     const entry: BackupManifestEntry = manifest[p] ?? { created: false, backups: [] };
+    if (after !== null && holdsSecret(after)) {
+      // what joinagent wrote held a secret: no copy, so reset decides by markers
+      if (entry.written === undefined && entry.withheld) return;
+      const old = entry.written;
+      delete entry.written;
+      entry.withheld = true;
+      manifest[p] = entry;
+      await writeManifest(files, manifest);
+      if (old) await files.remove(old, { backup: false });
+      return;
+    }
     const copy = after === null ? null : path.posix.join(paths.backupDir, `${flatten(p)}.written`);
     if (copy !== null) await atomicWrite(files.resolve(copy), after!, 0o600);
     if (manifest[p] && entry.written === copy) return;
@@ -134,6 +154,48 @@ export function rebuildManifest(names: string[]): BackupManifest {
     if (written.has(p)) out[p].written = written.get(p);
   }
   return out;
+}
+
+// Copies in the backup directory that hold a bootstrap token (left by an older agent, or
+// an edit of a file that held one), for the join cleanup and uninstall --purge.
+export async function secretCopies(files: Files): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await files.listTyped(paths.backupDir)) {
+    if (e.type !== 'file') continue;
+    const p = path.posix.join(paths.backupDir, e.name);
+    const b = await files.readBytes(p);
+    if (b && holdsSecret(b)) out.push(p);
+  }
+  return out;
+}
+
+// Removes those copies and every mention of them in the manifest (an entry whose original
+// is gone says so at reset: "joinagent's copy of the original is missing").
+export function dropCopies(files: Files, copies: string[], hooks: ManifestHooks = {}): Promise<void> {
+  return queued(files, async () => {
+    const gone = new Set(copies);
+    const manifest = await manifestForUpdate(files, hooks);
+    gone.delete(paths.backupManifest);
+    for (const [p, e] of Object.entries(manifest)) {
+      const hit = e.backups.some((b) => gone.has(b)) || (e.written ? gone.has(e.written) : false);
+      if (!hit) continue;
+      // joinagent's own config is not a host file reset restores: its record just goes
+      if (p === paths.config) {
+        delete manifest[p];
+        continue;
+      }
+      e.backups = e.backups.filter((b) => !gone.has(b));
+      if (e.written && gone.has(e.written)) delete e.written;
+      e.withheld = true;
+    }
+    for (const c of gone) await files.remove(c, { backup: false });
+    if (await files.exists(paths.backupManifest)) await writeManifest(files, manifest);
+  });
+}
+
+async function privateDirs(files: Files): Promise<void> {
+  await files.mkdir(paths.stateDir, 0o700);
+  await files.mkdir(paths.backupDir, 0o700);
 }
 
 async function writeManifest(files: Files, manifest: BackupManifest): Promise<void> {

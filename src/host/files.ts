@@ -172,6 +172,9 @@ export function hostFiles(root = '/', readOnly = false, hooks: ManifestHooks = {
     async mkdir(dir, mode = 0o755) {
       guard('mkdir', dir);
       await fs.mkdir(resolve(dir), { recursive: true, mode });
+      // a private directory (state, backups, the config, the runtime dir: they may hold
+      // the token) is private even if something created it before us with another mode
+      if ((mode & 0o077) === 0 && ((await fs.stat(resolve(dir))).mode & 0o777) !== mode) await fs.chmod(resolve(dir), mode);
     },
     async chmod(p, mode) {
       guard('chmod', p);

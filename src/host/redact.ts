@@ -25,6 +25,13 @@ export function redact(text: string): string {
   return out;
 }
 
+// Whether text holds a bootstrap token or a registered secret: such content is never
+// copied anywhere (backups), since no copy of a secret may outlive its use.
+export function holdsSecret(text: string | Buffer): boolean {
+  const t = typeof text === 'string' ? text : text.toString('latin1');
+  return redact(t) !== t;
+}
+
 // Deep copy with every string redacted: used on whole status/state documents.
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T;

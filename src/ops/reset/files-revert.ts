@@ -26,6 +26,7 @@ interface Decision {
 
 async function decide(files: Files, p: string, e: BackupManifestEntry): Promise<Decision> {
   const original = e.created ? null : e.original ? await files.readBytes(e.original) : undefined;
+  if (original === undefined && e.withheld) return { warning: `${p}: held a bootstrap token, so joinagent kept no copy of its original: left as it is` };
   if (original === undefined) return { warning: `${p}: joinagent's copy of the original (${e.original ?? 'not recorded'}) is missing: left as it is` };
   const current = await files.readBytes(p);
   const written = e.written === undefined ? undefined : e.written === null ? null : ((await files.readBytes(e.written)) ?? undefined);
