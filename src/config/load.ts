@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { DEFAULT_STATUS_ADDRESS } from '../host/paths.js';
-import { registerSecret } from '../host/redact.js';
+import { redact, registerSecret, registerSecretsIn } from '../host/redact.js';
 import { pauseImageFor, UnknownKubernetesMinor } from '../runtime/images.js';
 import { parseDuration, TOKEN_RE } from './formats.js';
 import { checkDiscoveryMethod } from './discovery-method.js';
@@ -27,9 +27,11 @@ export class ConfigError extends Error {
 }
 
 export function formatProblems(file: string, problems: Problem[]): string {
-  return problems
-    .map((p) => `${file}:${p.line}:${p.col}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.path ? `${p.path}: ` : ''}${p.message}`)
-    .join('\n');
+  return redact(
+    problems
+      .map((p) => `${file}:${p.line}:${p.col}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.path ? `${p.path}: ` : ''}${p.message}`)
+      .join('\n'),
+  );
 }
 
 export interface LoadOptions {
@@ -67,6 +69,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   if (text.trim() === '') fail('file is empty: it needs an AgentConfiguration and a JoinConfiguration document');
   if (text.includes('\0')) fail('file is binary, not YAML');
+  // before any message: a token pasted anywhere (wrong field, a list, a key) is a secret
+  registerSecretsIn(text);
 
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });

@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, type Pair } from 'yaml';
+import { redact } from '../host/redact.js';
 
 // A tiny schema language for the config files: enough to check types, enums, formats
 // and unknown keys while keeping each problem tied to its YAML node position.
@@ -36,7 +37,8 @@ export function position(ctx: WalkContext, node: Node | null | undefined, fallba
 
 export function report(ctx: WalkContext, path: string, node: Node | null | undefined, message: string, severity: Problem['severity'] = 'error'): void {
   const { line, col } = position(ctx, node);
-  ctx.problems.push({ path, message, line, col, severity });
+  // a message echoes the value it is about, which may be a token pasted in the wrong place
+  ctx.problems.push({ path: redact(path), message: redact(message), line, col, severity });
 }
 
 // Walks a YAML node against a spec; returns the plain value (undefined when invalid).
@@ -165,8 +167,10 @@ export function joinPath(base: string, key: string): string {
   return base ? `${base}.${key}` : key;
 }
 
+// redacted before it is cut: a cut token would no longer be recognised as one
 function truncate(s: string, n = 40): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
+  const r = redact(s);
+  return r.length > n ? `${r.slice(0, n)}…` : r;
 }
 
 // "did you mean" for unknown keys and enum values: closest candidate within a small

@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import type { Command } from 'commander';
 import { pinsOf } from '../../join/capin.js';
 import { hostFiles } from '../../host/files.js';
@@ -27,6 +28,6 @@ export function registerCaHash(program: Command): void {
       } catch (e) {
         throw new CliExit(EXIT.failed, `joinagent ca-hash: ${(e as Error).message}`);
       }
-      process.stdout.write(pins.join('\n') + '\n');
+      print(pins.join('\n') + '\n');
     });
 }

@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import http from 'node:http';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/formats.js';
@@ -43,7 +44,7 @@ export function registerStatus(program: Command): void {
         await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
       }
       if (!doc) throw new CliExit(EXIT.unreachable, `joinagent: no agent answers at http://${address}/status (${lastErr}); is it running? (systemctl status joinagent)`);
-      process.stdout.write(o.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatus(doc));
+      print(o.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatus(doc));
       process.exitCode = codeFor(doc);
     });
 }
