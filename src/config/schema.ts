@@ -98,8 +98,8 @@ const taint: Spec = {
 export function joinSpec(version: 'v1beta3' | 'v1beta4'): Spec {
   const extraArgs: Spec =
     version === 'v1beta4'
-      ? { t: 'array', items: { t: 'object', required: ['name', 'value'], fields: { name: str(), value: str() } } }
-      : { t: 'map', values: str() };
+      ? { t: 'array', items: { t: 'object', required: ['name', 'value'], fields: { name: str(f.checkFlagName), value: str() } } }
+      : { t: 'map', key: f.checkFlagName, values: str() };
   const discoveryFields: Record<string, Spec> = {
     bootstrapToken: {
       t: 'object',

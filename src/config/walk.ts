@@ -86,7 +86,7 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
         const kp = joinPath(path, key);
         const km = spec.key?.(key);
         if (km) report(ctx, kp, pair.key, km);
-        out[key] = walk(ctx, spec.values, pair.value, kp);
+        own(out, key, walk(ctx, spec.values, pair.value, kp));
       }
       return out;
     }
@@ -102,11 +102,12 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
           continue;
         }
         seen.add(key);
-        if (spec.reject?.[key]) {
+        // own properties only: "toString" or "__proto__" are on every object's prototype
+        if (spec.reject && Object.hasOwn(spec.reject, key)) {
           report(ctx, kp, pair.key, spec.reject[key]);
           continue;
         }
-        const fieldSpec = spec.fields[key];
+        const fieldSpec = Object.hasOwn(spec.fields, key) ? spec.fields[key] : undefined;
         if (!fieldSpec) {
           report(ctx, kp, pair.key, `unknown field "${key}"${suggest(key, Object.keys(spec.fields))}`);
           continue;
@@ -114,7 +115,7 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
         ctx.nodes.set(kp, pair.value ?? (pair.key as Node));
         (ctx.keys ??= new Map()).set(kp, pair.key as Node);
         const v = walk(ctx, fieldSpec, pair.value, kp);
-        if (v !== undefined) out[key] = v;
+        if (v !== undefined) own(out, key, v);
       }
       for (const req of spec.required ?? []) {
         const rp = joinPath(path, req);
@@ -136,6 +137,12 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
       return typeError(ctx, path, node, spec.describe);
     }
   }
+}
+
+// out[key] = v, as an own property whatever the key: assigning "__proto__" would set the
+// object's prototype instead (prototype pollution of the parsed config)
+function own(out: Record<string, unknown>, key: string, v: unknown): void {
+  Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 function typeError(ctx: WalkContext, path: string, node: Node, want: string): undefined {

@@ -70,7 +70,7 @@ export function laterOverrides(files: SysctlFile[], ours: string = paths.sysctlC
   const after = ordered.slice(idx + 1);
   const out: { path: string; key: string; value: string }[] = [];
   for (const f of after) {
-    for (const [key, value] of parseSysctlFile(f.text)) if (key in wanted && value !== wanted[key]) out.push({ path: f.path, key, value });
+    for (const [key, value] of parseSysctlFile(f.text)) if (Object.hasOwn(wanted, key) && value !== wanted[key]) out.push({ path: f.path, key, value });
   }
   return out;
 }

@@ -57,7 +57,8 @@ export const timeStep: Step = {
   async apply(ctx, changes) {
     for (const c of changes) {
       if (c.kind !== 'value') continue;
-      const args = c.name === 'timezone' ? ['set-timezone', c.wanted] : c.name === 'NTP' ? ['set-ntp', 'true'] : ['set-local-rtc', '0'];
+      // "--": whatever the zone is called, it is never read as an option
+      const args = c.name === 'timezone' ? ['set-timezone', '--', c.wanted] : c.name === 'NTP' ? ['set-ntp', 'true'] : ['set-local-rtc', '0'];
       const r = await ctx.proc.run('timedatectl', args, { allowFailure: true, timeoutMs: 60_000 });
       if (r.exitCode !== 0) throw new StepError(`time: ${c.name} -> ${c.wanted} failed: ${describeFailure(r)}`, c.name === 'timezone' ? `check that "${c.wanted}" exists under /usr/share/zoneinfo (package tzdata)` : 'check systemd-timedated: journalctl -u systemd-timedated');
     }

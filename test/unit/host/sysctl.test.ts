@@ -27,6 +27,8 @@ describe('sysctl: desired state', () => {
     ['a later file agreeing with us is fine', [ours, { path: '/etc/sysctl.d/zz.conf', text: 'net.ipv4.ip_forward = 1\n' }], []],
     ['a shadowed /usr/lib file of the same name does not count', [ours, { path: '/etc/sysctl.d/zz.conf', text: '' }, { path: '/usr/lib/sysctl.d/zz.conf', text: 'net.ipv4.ip_forward=0\n' }], []],
     ['non-.conf files are not read by sysctl', [ours, { path: '/etc/sysctl.d/zz.conf.bak', text: 'net.ipv4.ip_forward=0\n' }], []],
+    // issue 17 item 12's class: "key in SYSCTLS" was true for Object.prototype members
+    ['keys named like Object.prototype members are not ours', [ours, { path: '/etc/sysctl.d/zz.conf', text: 'constructor = 0\ntoString = 1\n' }], []],
   ];
   for (const [name, files, expected] of table) {
     it(name, () => assert.deepEqual(laterOverrides(files).map((o) => `${o.path} ${o.key}=${o.value}`), expected));
