@@ -12,7 +12,7 @@ import { checkKubeletConfig } from './patches.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import { checkSites } from './sites.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
-import { position, report, walk, type Problem, type WalkContext } from './walk.js';
+import { position, report, suggest, walk, type Problem, type WalkContext } from './walk.js';
 
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -95,6 +95,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     }
     const kind = scalarAt(node, 'kind');
     const apiVersion = scalarAt(node, 'apiVersion');
+    // problems with the kind are reported on the kind line, not the document's first
+    const kindAt = (node.get('kind', true) as Node | undefined) ?? node;
     if (kind === 'AgentConfiguration') {
       if (agentNode) report(ctx, 'kind', node, 'a second AgentConfiguration document: only one is allowed');
       else agentNode = { node, doc: d };
@@ -103,11 +105,11 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       if (joinNode) report(ctx, 'kind', node, 'a second JoinConfiguration document: only one is allowed');
       else joinNode = { node, doc: d, version };
     } else if (kind === undefined) {
-      report(ctx, 'kind', node, 'document has no "kind" (AgentConfiguration or JoinConfiguration)');
+      report(ctx, 'kind', kindAt, kindAt === node ? 'document has no "kind" (AgentConfiguration or JoinConfiguration)' : 'kind must be AgentConfiguration or JoinConfiguration');
     } else if (['InitConfiguration', 'ClusterConfiguration'].includes(kind)) {
-      report(ctx, 'kind', node, `${kind} is for control-plane nodes; a worker needs only a JoinConfiguration`);
+      report(ctx, 'kind', kindAt, `${kind} is for control-plane nodes; a worker needs only a JoinConfiguration`);
     } else {
-      report(ctx, 'kind', node, `unknown kind "${kind}" (expected AgentConfiguration or JoinConfiguration)`);
+      report(ctx, 'kind', kindAt, `unknown kind "${kind}" (expected AgentConfiguration or JoinConfiguration)${suggest(kind, ['AgentConfiguration', 'JoinConfiguration'])}`);
     }
   }
   if (!agentNode) report(ctx, '', undefined, 'no AgentConfiguration document (apiVersion: joinagent.io/v1alpha1, kind: AgentConfiguration)');

@@ -181,8 +181,12 @@ function truncate(s: string, n = 40): string {
 }
 
 // "did you mean" for unknown keys and enum values: closest candidate within a small
-// edit distance, compared case-insensitively (kubeletExtraArgs vs KubeletExtraArgs).
+// edit distance, compared case-insensitively (kubeletExtraArgs vs KubeletExtraArgs), or
+// the one the word is a shortening of (JoinConfig for JoinConfiguration).
 export function suggest(word: string, candidates: readonly string[]): string {
+  const w = word.toLowerCase();
+  const longer = w.length >= 4 ? candidates.filter((c) => c.toLowerCase().startsWith(w)) : [];
+  if (longer.length === 1) return ` (did you mean "${longer[0]}"?)`;
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

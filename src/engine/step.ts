@@ -7,7 +7,7 @@ import type { Proc } from '../host/proc.js';
 export type Change =
   | { kind: 'file'; path: string; before: string | null; after: string | null }
   | { kind: 'value'; name: string; live: string; wanted: string }
-  | { kind: 'action'; description: string };
+  | { kind: 'action'; description: string; argv?: string[] };
 
 export type CheckResult =
   | { state: 'ok'; message?: string }

@@ -63,7 +63,12 @@ export class ReadOnlyViolation extends Error {
 // Host files rooted at `root`; with readOnly every mutation throws, which is how `plan`
 // proves it changes nothing.
 export function hostFiles(root = '/', readOnly = false, hooks: ManifestHooks = {}): Files {
-  const resolve = (p: string): string => path.join(root, path.resolve('/', p));
+  // host paths are absolute: a relative one (an operator's argument that was never made
+  // absolute) would silently be read from the root instead of the current directory
+  const resolve = (p: string): string => {
+    if (!p.startsWith('/')) throw new Error(`internal: "${p}" is not an absolute host path (resolve an operator's relative path against the current directory first)`);
+    return path.join(root, path.resolve('/', p));
+  };
   const guard = (op: string, p: string): void => {
     if (readOnly) throw new ReadOnlyViolation(op, p);
   };

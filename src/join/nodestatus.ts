@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import { NetError } from './https.js';
@@ -28,7 +29,8 @@ export async function readNodeStatus(files: Files, name: string): Promise<NodeSt
   const read = async (data: string | undefined, file: string | undefined, what: string): Promise<string> => {
     if (data) return data;
     if (!file) throw new Error(`${paths.kubeletConf} has no ${what}`);
-    const v = await files.read(file);
+    // a relative path in a kubeconfig is relative to the kubeconfig's own directory (client-go)
+    const v = await files.read(path.posix.resolve(path.posix.dirname(paths.kubeletConf), file));
     if (v === null) throw new Error(`${paths.kubeletConf} names ${file} as ${what}, but it does not exist`);
     return v;
   };
