@@ -14,15 +14,24 @@ export interface PersistedState {
   published: Record<string, unknown>;
   joinedAt?: string;
   /** Append-only record of what steps changed (steps[] keeps only the last outcome, which
-   * is `ok` after a re-run): reset --all reads it to know what to revert (firewall, packages). */
-  changeLog?: { step: string; at: string; changes: string[] }[];
+   * is `ok` after a re-run): reset --all reads it to know what to revert. undo[i] is how
+   * to undo changes[i] (commands; [] = files only; null = cannot be undone). */
+  changeLog?: ChangeRecord[];
 }
 
 const CHANGE_LOG_LIMIT = 500;
 
+export interface ChangeRecord {
+  step: string;
+  at: string;
+  changes: string[];
+  /** Absent in records of agents before undo was recorded. */
+  undo?: (string[][] | null)[];
+}
+
 export function recordChange(state: PersistedState, step: string, changes: Change[]): void {
   state.changeLog ??= [];
-  state.changeLog.push({ step, at: new Date().toISOString(), changes: changes.map(describeChange) });
+  state.changeLog.push({ step, at: new Date().toISOString(), changes: changes.map(describeChange), undo: changes.map((c) => (c.kind === 'file' ? [] : (c.undo ?? null))) });
   if (state.changeLog.length > CHANGE_LOG_LIMIT) state.changeLog.splice(0, state.changeLog.length - CHANGE_LOG_LIMIT);
 }
 

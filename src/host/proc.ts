@@ -54,6 +54,12 @@ export function describeFailure(r: RunResult): string {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
+// A command as a shell would need it typed: 'it'\''s' quoting, only where a shell would
+// otherwise split or interpret the word (plan output, reset's list of commands).
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 // execa (and the ~40 modules behind it) loads at the first command, not at start-up:
 // the agent serves /status before it runs anything.
 let execaModule: Promise<typeof import('execa')> | undefined;

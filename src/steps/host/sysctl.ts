@@ -89,7 +89,7 @@ export const sysctlStep: Step = {
     changes.push(...(await neutraliseOverrides(ctx, wanted)));
     for (const [key, value] of Object.entries(wanted)) {
       const live = (await ctx.files.read(`/proc/sys/${key.replace(/\./g, '/')}`))?.trim() ?? 'absent';
-      if (live !== value) changes.push(commandChange(['sysctl', '-w', `${key}=${value}`]));
+      if (live !== value) changes.push(commandChange(['sysctl', '-w', `${key}=${value}`], live === 'absent' ? [] : [['sysctl', '-w', `${key}=${live}`]]));
     }
     if ('net.ipv6.conf.all.forwarding' in wanted) await reportRouterAdvertisements(ctx);
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: Object.keys(wanted).join(', ') + ' = 1' };

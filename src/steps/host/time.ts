@@ -27,9 +27,9 @@ export function parseTimedatectlShow(text: string): TimeSettings {
 // NTP on when wanted and possible (a skewed clock later shows up as x509 "not yet valid").
 export function timeChanges(live: TimeSettings, want: { timezone?: string; ntp: boolean }): Change[] {
   const out: Change[] = [];
-  if (live.localRTC) out.push({ kind: 'value', name: 'RTC in local time', live: 'yes', wanted: 'no' });
-  if (want.timezone && live.timezone !== want.timezone) out.push({ kind: 'value', name: 'timezone', live: live.timezone || '(unset)', wanted: want.timezone });
-  if (want.ntp && !live.ntp && live.canNTP) out.push({ kind: 'value', name: 'NTP', live: 'off', wanted: 'on' });
+  if (live.localRTC) out.push({ kind: 'value', name: 'RTC in local time', live: 'yes', wanted: 'no', undo: [['timedatectl', 'set-local-rtc', '1']] });
+  if (want.timezone && live.timezone !== want.timezone) out.push({ kind: 'value', name: 'timezone', live: live.timezone || '(unset)', wanted: want.timezone, ...(live.timezone ? { undo: [['timedatectl', 'set-timezone', '--', live.timezone]] } : {}) });
+  if (want.ntp && !live.ntp && live.canNTP) out.push({ kind: 'value', name: 'NTP', live: 'off', wanted: 'on', undo: [['timedatectl', 'set-ntp', 'false']] });
   return out;
 }
 

@@ -17,7 +17,8 @@ export async function keyChange(ctx: StepContext, key: RepoKey): Promise<Change 
     return current === wanted ? null : { kind: 'file', path: key.path, before: current, after: wanted };
   }
   if (current !== null) return null;
-  return { kind: 'action', description: `${KEY_PREFIX}${key.source} -> ${key.path}` };
+  // the keyring is written through files.ts: reset restores or removes it
+  return { kind: 'action', description: `${KEY_PREFIX}${key.source} -> ${key.path}`, undo: [] };
 }
 
 // Downloads the URL keys that keyChange asked for and writes them (armored).

@@ -59,7 +59,7 @@ export const packagesStep: Step = {
     // the unit files answer "enabled" without a process when they can (host/unit-files.ts)
     if (!(await enabledFromUnitFiles(ctx.files, 'kubelet.service'))) {
       const enabled = await ctx.proc.probe('systemctl', ['is-enabled', 'kubelet'], { allowFailure: true });
-      if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(ENABLE_KUBELET));
+      if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(ENABLE_KUBELET, [['systemctl', 'disable', 'kubelet']]));
     }
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: wanted.map((w) => `${w.name} ${installed.get(w.name)?.version}`).join(', ') };
   },
