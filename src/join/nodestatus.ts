@@ -22,7 +22,7 @@ interface NodeJson {
 // Reads this node's Node object as the kubelet itself would: the server, CA and client
 // certificate come from kubelet.conf (inline data or file paths), so it proves the
 // kubelet's credentials work, not just that a file exists.
-export async function readNodeStatus(files: Files, name: string): Promise<NodeStatus> {
+export async function readNodeStatus(files: Files, name: string, signal?: AbortSignal): Promise<NodeStatus> {
   const text = await files.read(paths.kubeletConf);
   if (text === null) throw new Error(`${paths.kubeletConf} does not exist: the node is not joined`);
   const kc = parseKubeconfig(text, paths.kubeletConf);
@@ -38,7 +38,8 @@ export async function readNodeStatus(files: Files, name: string): Promise<NodeSt
   const cert = await read(kc.clientCertPem, kc.clientCertFile, 'client certificate');
   const key = await read(kc.clientKeyPem, kc.clientKeyFile, 'client key');
   const { host, port } = serverHostPort(kc.server);
-  const r = await requestHonouringRetryAfter({ host, port, path: `/api/v1/nodes/${encodeURIComponent(name)}`, ca, cert, key });
+  // a Node object with a long image list runs to a few hundred KiB
+  const r = await requestHonouringRetryAfter({ host, port, path: `/api/v1/nodes/${encodeURIComponent(name)}`, ca, cert, key, signal, maxBodyBytes: 4 << 20 }, { signal });
   if (r.status === 404) return { name, found: false, ready: false, reason: `Node "${name}" is not registered yet` };
   if (r.status === 401 || r.status === 403) throw new NetError('http', `the API server refused the kubelet's credentials from ${paths.kubeletConf} (${r.status})`);
   if (r.status === 429) throw new NetError('http', `the API server is overloaded: reading Node "${name}" answered 429 TooManyRequests ${r.retries + 1} times, each time after the Retry-After it asked for`);
