@@ -63,6 +63,12 @@ export function checkUrl(v: string): string | undefined {
   return `"${v}" is not an http(s) URL`;
 }
 
+// "DE15 B144 ..." (as gpg prints it) or "DE15B144...": a v4 (40 hex digits) or v5/v6 (64)
+// OpenPGP fingerprint; stored without spaces, upper case.
+export function checkFingerprint(v: string): string | undefined {
+  return /^([0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$/.test(v.replace(/ /g, '')) ? undefined : `"${v}" is not an OpenPGP fingerprint (40 hexadecimal digits, as \`gpg --show-keys\` prints it)`;
+}
+
 export function checkUrlOrPath(v: string): string | undefined {
   return v.startsWith('/') ? undefined : checkUrl(v) ? `"${v}" is neither an http(s) URL nor an absolute path` : undefined;
 }

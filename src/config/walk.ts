@@ -51,6 +51,13 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
       // YAML turns 1.20 into a number and yes into a boolean: accept scalars that
       // were written plainly but keep the source text, so "1.30" stays "1.30".
       const v = typeof node.value === 'string' ? node.value : String(node.source ?? node.value);
+      // no value joinagent reads is multi-line: a control character (a line break in a
+      // URL that ends up in a repository file, in a path, a socket) only ever injects
+      const ctl = [...v].find((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+      if (ctl) {
+        report(ctx, path, node, `contains a control character (U+${ctl.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}): not allowed in any value`);
+        return undefined;
+      }
       if (spec.enum && !spec.enum.includes(v)) {
         report(ctx, path, node, `"${v}" is not one of ${spec.enum.join(' | ')}${suggest(v, spec.enum)}`);
         return undefined;

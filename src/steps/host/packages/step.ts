@@ -65,7 +65,7 @@ export const packagesStep: Step = {
   },
   async apply(ctx, changes) {
     const pm = packageManager(familyOf(ctx));
-    let keysChanged = await writeDownloadedKeys(ctx, changes);
+    let keysChanged = await writeDownloadedKeys(ctx, changes, repositoryPlan(ctx.config, ctx.facts, await osInfo(ctx)).keys);
     const sources: string[] = [];
     for (const c of changes) {
       if (c.kind !== 'file' || c.after === null || !(await ctx.files.write(c.path, c.after, { mode: 0o644 })).changed) continue;
