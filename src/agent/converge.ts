@@ -66,7 +66,11 @@ export class Agent {
   // (systeminformation) loads after the server listens, prom-client at the first scrape of
   // /metrics: start-up is the time to a served /status.
   async start(): Promise<void> {
-    if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
+    if (!this.opts.readOnly) {
+      this.releaseLock = await acquireLock(this.files, () =>
+        this.bus.emit({ type: 'warning', message: `the process holding the agent lock (flock on ${paths.lock}) ended: another agent could start beside this one`, hint: 'restart the agent (systemctl restart joinagent); something killed its flock child' }),
+      );
+    }
     this.facts = await gatherFacts(this.files);
     const stateProblems: { message: string; hint?: string }[] = [];
     this.state = await loadState(this.files, (message, hint) => stateProblems.push({ message, hint }));
