@@ -11,7 +11,8 @@ import { networkingProblems } from './networking.js';
 import { checkKubeletConfig } from './patches.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import { checkSites } from './sites.js';
-import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, RepoOverride, TokenSource } from './types.js';
+import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
+import { repositories, repositoryWarnings } from './repositories.js';
 import { position, report, suggest, walk, type Problem, type WalkContext } from './walk.js';
 
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -190,13 +191,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   for (const p of networkingProblems(agent)) report(ctx, p.path, ctx.nodes.get(p.path), p.message, p.severity);
   await checkKubeletConfig(ctx, joinCtx, agent, join);
   await checkSites(ctx, agentRaw, agent, stat!.mode);
-  for (const id of ['kubernetes', 'docker'] as const) {
-    const r = agent.repositories[id];
-    if (r?.url?.startsWith('http:')) report(ctx, `repositories.${id}.url`, ctx.nodes.get(`repositories.${id}.url`), 'plain http: packages are still verified with the repository key, but anyone on the path sees what this node installs and can hold back updates; prefer https', 'warning');
-    if (r?.key?.startsWith('http:') && !r.keyFingerprints?.length) {
-      report(ctx, `repositories.${id}.key`, ctx.nodes.get(`repositories.${id}.key`), 'the signing key over plain http: anyone on the path can replace it and sign packages this node installs; use https or a local file, or pin it with keyFingerprints', 'warning');
-    }
-  }
+  for (const w of repositoryWarnings(agent)) report(ctx, w.path, ctx.nodes.get(w.path), w.message, 'warning');
   const statusHost = agent.status.address.replace(/:\d+$/, '');
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(statusHost)) {
     report(ctx, 'status.address', ctx.nodes.get('status.address'), `status is served on ${agent.status.address}, beyond loopback: anyone who can reach it sees this node's state`, 'warning');
@@ -244,23 +239,6 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
     // proxy and registries are filled by checkSites (secrets resolved, files checked)
     registries: {},
   };
-}
-
-// Repository settings as the host will get them: URLs in their parsed form (what
-// new URL() understood, not the string it was given), fingerprints without spaces.
-function repositories(raw: Record<string, RepoOverride>): AgentConfig['repositories'] {
-  const out: AgentConfig['repositories'] = {};
-  for (const id of ['kubernetes', 'docker'] as const) {
-    const r = raw[id];
-    if (!r) continue;
-    out[id] = {
-      // a local directory (file:///path, /path) is kept as written
-      ...(r.url ? { url: /^https?:/i.test(r.url) ? new URL(r.url).href : r.url } : {}),
-      ...(r.key ? { key: r.key.startsWith('/') ? r.key : new URL(r.key).href } : {}),
-      ...(r.keyFingerprints ? { keyFingerprints: r.keyFingerprints.filter(Boolean).map((x) => x.replace(/ /g, '').toUpperCase()) } : {}),
-    };
-  }
-  return out;
 }
 
 function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1beta4'): JoinDocument {
