@@ -57,7 +57,7 @@ export class Agent {
     public config: LoadedConfig,
     readonly opts: AgentOptions,
   ) {
-    this.files = opts.files ?? hostFiles(opts.root, opts.readOnly);
+    this.files = opts.files ?? hostFiles(opts.root, opts.readOnly, { warn: (message, hint) => this.bus.emit({ type: 'warning', message, hint }) });
     this.proc = opts.proc ?? hostProc(opts.readOnly, (r) => opts.log.debug({ event: 'exec', exitCode: r.exitCode, durationMs: r.durationMs }, `exec ${r.command}: exit ${r.exitCode} (${r.durationMs} ms)`));
   }
 
@@ -66,9 +66,14 @@ export class Agent {
   // (systeminformation) loads after the server listens, prom-client at the first scrape of
   // /metrics: start-up is the time to a served /status.
   async start(): Promise<void> {
-    if (!this.opts.readOnly) this.releaseLock = await acquireLock(this.files);
+    if (!this.opts.readOnly) {
+      this.releaseLock = await acquireLock(this.files, () =>
+        this.bus.emit({ type: 'warning', message: `the process holding the agent lock (flock on ${paths.lock}) ended: another agent could start beside this one`, hint: 'restart the agent (systemctl restart joinagent); something killed its flock child' }),
+      );
+    }
     this.facts = await gatherFacts(this.files);
-    this.state = await loadState(this.files);
+    const stateProblems: { message: string; hint?: string }[] = [];
+    this.state = await loadState(this.files, (message, hint) => stateProblems.push({ message, hint }));
     this.model = new StatusModel(this.bus, this.facts, { version: VERSION, commit: COMMIT, pid: process.pid, startedAt: new Date().toISOString(), config: this.config.file }, this.state);
     // event-loop delay shows in /status: a long step must never make the agent unresponsive.
     // The histogram records whole timer intervals (resolution + lateness): the lateness is
@@ -91,6 +96,7 @@ export class Agent {
     };
     this.stopDelay = () => delay.disable();
     logEvents(this.bus, this.opts.log);
+    for (const p of stateProblems) this.bus.emit({ type: 'warning', ...p });
     if (!this.opts.readOnly) this.persistOn();
     if (this.opts.serve) {
       this.server = await startStatusServer({ address: this.config.agent.status.address, model: this.model, routes: this.routes });

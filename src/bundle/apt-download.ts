@@ -21,7 +21,7 @@ export async function downloadDebs(ctx: StepContext, work: string, os: OsInfo): 
     if (c) changes.push(c);
   }
   for (const c of changes) if (c.kind === 'file' && c.after !== null) await ctx.files.write(c.path, c.after, { backup: false });
-  await writeDownloadedKeys(ctx, changes);
+  await writeDownloadedKeys(ctx, changes, keys);
   let sources = plan.files.map((f) => f.content).join('');
   for (const k of plan.keys) sources = sources.replaceAll(`signed-by=${k.path}`, `signed-by=${path.posix.join(keyDir, path.posix.basename(k.path))}`);
   const list = path.posix.join(work, 'sources.list');

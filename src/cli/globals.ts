@@ -1,3 +1,4 @@
+import { printErr } from './output.js';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type LoadOptions, type LoadResult } from '../config/load.js';
 import { formatProblems } from '../config/load.js';
@@ -31,7 +32,7 @@ export function loggerFor(g: GlobalOptions): Promise<Logger> {
 export async function loadOrExit(g: GlobalOptions, opts: LoadOptions = {}): Promise<LoadResult> {
   try {
     const r = await loadConfig(g.config, opts);
-    if (r.warnings.length) process.stderr.write(formatProblems(g.config, r.warnings) + '\n');
+    if (r.warnings.length) printErr(formatProblems(g.config, r.warnings) + '\n');
     return r;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -1,3 +1,4 @@
+import { printErr } from './output.js';
 import { CommanderError } from 'commander';
 import { CliExit, EXIT } from './exit.js';
 import { buildProgram } from './program.js';
@@ -10,7 +11,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CliExit) {
-      if (e.message) process.stderr.write(e.message.endsWith('\n') ? e.message : `${e.message}\n`);
+      if (e.message) printErr(e.message.endsWith('\n') ? e.message : `${e.message}\n`);
       return e.code;
     }
     if (e instanceof CommanderError) {
@@ -19,8 +20,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     // an unexpected error: one line, no stack (JOINAGENT_DEBUG=1 shows it)
     const err = e as Error;
-    process.stderr.write(`joinagent: ${err?.message ?? String(e)}\n`);
-    if (process.env.JOINAGENT_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    printErr(`joinagent: ${err?.message ?? String(e)}\n`);
+    if (process.env.JOINAGENT_DEBUG) printErr(`${err?.stack}\n`);
     return EXIT.failed;
   }
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { commands } from './commands/index.js';
+import { print, printErr } from './output.js';
 import { VERSION } from '../version.js';
 
 // Builds the CLI. Each command lives in its own module under commands/ and registers
@@ -14,7 +15,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--root <dir>', 'operate on a host tree rooted here (tests)').hideHelp())
     .showHelpAfterError('(run joinagent --help for usage)')
     .exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str) });
+  // commander's help and usage errors echo arguments (a token typed as an option): redacted too
+  program.configureOutput({ writeOut: print, writeErr: printErr, outputError: (str, write) => write(str) });
   for (const register of commands) register(program);
   return program;
 }

@@ -63,6 +63,12 @@ export function checkUrl(v: string): string | undefined {
   return `"${v}" is not an http(s) URL`;
 }
 
+// "DE15 B144 ..." (as gpg prints it) or "DE15B144...": a v4 (40 hex digits) or v5/v6 (64)
+// OpenPGP fingerprint; stored without spaces, upper case.
+export function checkFingerprint(v: string): string | undefined {
+  return /^([0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$/.test(v.replace(/ /g, '')) ? undefined : `"${v}" is not an OpenPGP fingerprint (40 hexadecimal digits, as \`gpg --show-keys\` prints it)`;
+}
+
 export function checkUrlOrPath(v: string): string | undefined {
   return v.startsWith('/') ? undefined : checkUrl(v) ? `"${v}" is neither an http(s) URL nor an absolute path` : undefined;
 }
@@ -82,7 +88,9 @@ export function checkDuration(v: string): string | undefined {
 }
 
 export function checkTimezone(v: string): string | undefined {
-  if (!/^[A-Za-z0-9_+\-/]+$/.test(v) || v.includes('..')) return `"${v}" is not a time zone name (e.g. UTC, Asia/Seoul)`;
+  // a tz database name starts with a letter: "-05" (which ICU accepts as an offset) would
+  // reach `timedatectl set-timezone` as an option
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(v) || v.includes('..')) return `"${v}" is not a time zone name (e.g. UTC, Asia/Seoul)`;
   // the canonical list costs ~3 ms; a DateTimeFormat loads ICU's locale data (~27 ms, on
   // every run's config load), so it only decides aliases and unknown names
   if (/^(Etc\/)?(UTC|GMT)$/.test(v) || Intl.supportedValuesOf('timeZone').includes(v)) return undefined;
@@ -106,7 +114,8 @@ export function checkPortSpec(v: string): string | undefined {
 // auto | interface:NAME | an IP | "IPv4,IPv6" (kubelet's dual-stack --node-ip)
 export function checkNodeIP(v: string): string | undefined {
   if (v === 'auto' || isIP(v)) return undefined;
-  if (/^interface:[A-Za-z0-9_.@-]{1,15}$/.test(v)) return undefined;
+  // not starting with "-": the name is an argument of `ip ... dev NAME`
+  if (/^interface:[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,14}$/.test(v)) return undefined;
   const parts = v.split(',').map((s) => s.trim());
   if (parts.length === 2 && parts.every((p) => isIP(p))) {
     return isIP(parts[0]) !== isIP(parts[1]) ? undefined : `"${v}": two node IPs must be of different families (one IPv4, one IPv6)`;
@@ -122,6 +131,11 @@ export function checkImageRepository(v: string): string | undefined {
 export function checkRegistryHost(v: string): string | undefined {
   if (v === '_default' || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/.test(v)) return undefined;
   return `"${v}" is not a registry host name (e.g. registry.k8s.io, docker.io)`;
+}
+
+// kubeadm turns each kubeletExtraArgs name into --NAME=VALUE on the kubelet's command line
+export function checkFlagName(v: string): string | undefined {
+  return /^[a-z0-9][a-z0-9-]*$/.test(v) ? undefined : `"${v}" is not a kubelet flag name (e.g. node-ip, without the leading --)`;
 }
 
 export function checkPackageVersion(v: string): string | undefined {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { DEFAULT_STATUS_ADDRESS } from '../host/paths.js';
-import { registerSecret } from '../host/redact.js';
+import { redact, registerSecret, registerSecretsIn } from '../host/redact.js';
 import { pauseImageFor, UnknownKubernetesMinor } from '../runtime/images.js';
 import { parseDuration, TOKEN_RE } from './formats.js';
 import { checkDiscoveryMethod } from './discovery-method.js';
@@ -12,7 +12,8 @@ import { checkKubeletConfig } from './patches.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import { checkSites } from './sites.js';
 import type { AgentConfig, JoinDocument, KubeletArg, LoadedConfig, TokenSource } from './types.js';
-import { position, report, walk, type Problem, type WalkContext } from './walk.js';
+import { repositories, repositoryWarnings } from './repositories.js';
+import { position, report, suggest, walk, type Problem, type WalkContext } from './walk.js';
 
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -27,9 +28,11 @@ export class ConfigError extends Error {
 }
 
 export function formatProblems(file: string, problems: Problem[]): string {
-  return problems
-    .map((p) => `${file}:${p.line}:${p.col}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.path ? `${p.path}: ` : ''}${p.message}`)
-    .join('\n');
+  return redact(
+    problems
+      .map((p) => `${file}:${p.line}:${p.col}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.path ? `${p.path}: ` : ''}${p.message}`)
+      .join('\n'),
+  );
 }
 
 export interface LoadOptions {
@@ -67,6 +70,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   if (text.trim() === '') fail('file is empty: it needs an AgentConfiguration and a JoinConfiguration document');
   if (text.includes('\0')) fail('file is binary, not YAML');
+  // before any message: a token pasted anywhere (wrong field, a list, a key) is a secret
+  registerSecretsIn(text);
 
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
@@ -91,6 +96,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     }
     const kind = scalarAt(node, 'kind');
     const apiVersion = scalarAt(node, 'apiVersion');
+    // problems with the kind are reported on the kind line, not the document's first
+    const kindAt = (node.get('kind', true) as Node | undefined) ?? node;
     if (kind === 'AgentConfiguration') {
       if (agentNode) report(ctx, 'kind', node, 'a second AgentConfiguration document: only one is allowed');
       else agentNode = { node, doc: d };
@@ -99,11 +106,11 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       if (joinNode) report(ctx, 'kind', node, 'a second JoinConfiguration document: only one is allowed');
       else joinNode = { node, doc: d, version };
     } else if (kind === undefined) {
-      report(ctx, 'kind', node, 'document has no "kind" (AgentConfiguration or JoinConfiguration)');
+      report(ctx, 'kind', kindAt, kindAt === node ? 'document has no "kind" (AgentConfiguration or JoinConfiguration)' : 'kind must be AgentConfiguration or JoinConfiguration');
     } else if (['InitConfiguration', 'ClusterConfiguration'].includes(kind)) {
-      report(ctx, 'kind', node, `${kind} is for control-plane nodes; a worker needs only a JoinConfiguration`);
+      report(ctx, 'kind', kindAt, `${kind} is for control-plane nodes; a worker needs only a JoinConfiguration`);
     } else {
-      report(ctx, 'kind', node, `unknown kind "${kind}" (expected AgentConfiguration or JoinConfiguration)`);
+      report(ctx, 'kind', kindAt, `unknown kind "${kind}" (expected AgentConfiguration or JoinConfiguration)${suggest(kind, ['AgentConfiguration', 'JoinConfiguration'])}`);
     }
   }
   if (!agentNode) report(ctx, '', undefined, 'no AgentConfiguration document (apiVersion: joinagent.io/v1alpha1, kind: AgentConfiguration)');
@@ -136,7 +143,12 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     // run (requireToken false) must still load
     if (r.missing && opts.requireToken === false) tokenPath = tokenFile;
     else if (r.error) report(ctx, 'join.tokenFile', ctx.nodes.get('join.tokenFile'), r.error);
-    else ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'file', tokenPath: tokenFile });
+    else {
+      ({ token, tokenSource, tokenPath } = { token: r.token, tokenSource: 'file', tokenPath: tokenFile });
+      if (r.mode !== undefined && (r.mode & 0o077) !== 0) {
+        report(ctx, 'join.tokenFile', ctx.nodes.get('join.tokenFile'), `${tokenFile} holds the bootstrap token and is readable by group/others (mode ${(r.mode & 0o777).toString(8)}): chmod 600 ${tokenFile}`, 'warning');
+      }
+    }
   } else if (!tokenInline) {
     const credDir = opts.credentialsDir ?? process.env.CREDENTIALS_DIRECTORY;
     if (credDir) {
@@ -179,6 +191,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   for (const p of networkingProblems(agent)) report(ctx, p.path, ctx.nodes.get(p.path), p.message, p.severity);
   await checkKubeletConfig(ctx, joinCtx, agent, join);
   await checkSites(ctx, agentRaw, agent, stat!.mode);
+  for (const w of repositoryWarnings(agent)) report(ctx, w.path, ctx.nodes.get(w.path), w.message, 'warning');
   const statusHost = agent.status.address.replace(/:\d+$/, '');
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(statusHost)) {
     report(ctx, 'status.address', ctx.nodes.get('status.address'), `status is served on ${agent.status.address}, beyond loopback: anyone who can reach it sees this node's state`, 'warning');
@@ -209,7 +222,7 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
       version: g<string | undefined>('containerd.version', undefined),
       registryMirrors: g('containerd.registryMirrors', {}),
     },
-    repositories: g('repositories', {}),
+    repositories: repositories(g('repositories', {})),
     images: { repository: g('images.repository', 'registry.k8s.io'), archives: g<string | undefined>('images.archives', undefined) },
     nodeIP: g('nodeIP', 'auto'),
     networking: { podSubnet: g<string | undefined>('networking.podSubnet', undefined), serviceSubnet: g<string | undefined>('networking.serviceSubnet', undefined) },
@@ -249,10 +262,11 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
   };
 }
 
-async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean }> {
+async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean; mode?: number }> {
   let text: string;
+  let st;
   try {
-    const st = await fs.stat(p);
+    st = await fs.stat(p);
     if (!st.isFile()) return { error: `${p} is not a regular file` };
     if (st.size > 4096) return { error: `${p} is ${st.size} bytes: not a bootstrap token file` };
     text = await fs.readFile(p, 'utf8');
@@ -263,7 +277,7 @@ async function readTokenFile(p: string): Promise<{ token?: string; error?: strin
   if (t === '') return { error: `${p} is empty: it must hold the bootstrap token (e.g. 07401b.f395accd246ae52d)` };
   if (!TOKEN_RE.test(t)) return { error: `${p} does not hold a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16} (content not shown)` };
   registerSecret(t);
-  return { token: t };
+  return { token: t, mode: st.mode };
 }
 
 async function checkExists(p: string, kind: 'file' | 'dir'): Promise<string | undefined> {

@@ -100,7 +100,8 @@ export interface NetworkingProblem {
 export function networkingProblems(agent: Pick<AgentConfig, 'networking' | 'nodeIP' | 'containerd'>): NetworkingProblem[] {
   const mirrors: NetworkingProblem[] = [];
   for (const [host, list] of Object.entries(agent.containerd.registryMirrors)) {
-    list.forEach((m, i) => {
+    // a value that is not a list was reported by the schema and is undefined here
+    (Array.isArray(list) ? list : []).forEach((m, i) => {
       if (/^[a-z]+:\/\/\[/i.test(m)) mirrors.push({ path: `containerd.registryMirrors.${host}[${i}]`, message: `"${m}": containerd 1.x cannot read a mirror given by IPv6 address (the run stops there); give it a name in host.hosts and use that, unless this node runs containerd 2.x`, severity: 'warning' });
     });
   }

@@ -7,7 +7,7 @@ const str = (check?: (v: string) => string | undefined): Spec => ({ t: 'string',
 const en = (...values: string[]): Spec => ({ t: 'string', enum: values });
 const bool: Spec = { t: 'bool' };
 const strList = (check?: (v: string) => string | undefined): Spec => ({ t: 'array', items: str(check) });
-const repo: Spec = { t: 'object', fields: { url: str(f.checkRepoUrl), key: str(f.checkUrlOrPath) } };
+const repo: Spec = { t: 'object', fields: { url: str(f.checkRepoUrl), key: str(f.checkUrlOrPath), keyFingerprints: strList(f.checkFingerprint) } };
 
 // The worker ports kubelet and kube-proxy need plus Flannel's VXLAN port (the runbook's
 // CNI); override host.firewallPorts for another CNI (Calico BGP 179/tcp, etc.).
@@ -98,8 +98,8 @@ const taint: Spec = {
 export function joinSpec(version: 'v1beta3' | 'v1beta4'): Spec {
   const extraArgs: Spec =
     version === 'v1beta4'
-      ? { t: 'array', items: { t: 'object', required: ['name', 'value'], fields: { name: str(), value: str() } } }
-      : { t: 'map', values: str() };
+      ? { t: 'array', items: { t: 'object', required: ['name', 'value'], fields: { name: str(f.checkFlagName), value: str() } } }
+      : { t: 'map', key: f.checkFlagName, values: str() };
   const discoveryFields: Record<string, Spec> = {
     bootstrapToken: {
       t: 'object',

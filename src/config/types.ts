@@ -9,8 +9,12 @@ export interface HostEntry {
 }
 
 export interface RepoOverride {
+  /** As parsed (URL.href): never the raw string. */
   url?: string;
+  /** An http(s) URL (parsed) or an absolute path. */
   key?: string;
+  /** OpenPGP fingerprints (upper-case hex): every primary key of the keyring must be one. */
+  keyFingerprints?: string[];
 }
 
 /** proxy: how the node reaches repositories and registries (see src/net/proxy.ts). */

@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, type Pair } from 'yaml';
+import { redact } from '../host/redact.js';
 
 // A tiny schema language for the config files: enough to check types, enums, formats
 // and unknown keys while keeping each problem tied to its YAML node position.
@@ -36,7 +37,8 @@ export function position(ctx: WalkContext, node: Node | null | undefined, fallba
 
 export function report(ctx: WalkContext, path: string, node: Node | null | undefined, message: string, severity: Problem['severity'] = 'error'): void {
   const { line, col } = position(ctx, node);
-  ctx.problems.push({ path, message, line, col, severity });
+  // a message echoes the value it is about, which may be a token pasted in the wrong place
+  ctx.problems.push({ path: redact(path), message: redact(message), line, col, severity });
 }
 
 // Walks a YAML node against a spec; returns the plain value (undefined when invalid).
@@ -49,6 +51,13 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
       // YAML turns 1.20 into a number and yes into a boolean: accept scalars that
       // were written plainly but keep the source text, so "1.30" stays "1.30".
       const v = typeof node.value === 'string' ? node.value : String(node.source ?? node.value);
+      // no value joinagent reads is multi-line: a control character (a line break in a
+      // URL that ends up in a repository file, in a path, a socket) only ever injects
+      const ctl = [...v].find((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+      if (ctl) {
+        report(ctx, path, node, `contains a control character (U+${ctl.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}): not allowed in any value`);
+        return undefined;
+      }
       if (spec.enum && !spec.enum.includes(v)) {
         report(ctx, path, node, `"${v}" is not one of ${spec.enum.join(' | ')}${suggest(v, spec.enum)}`);
         return undefined;
@@ -84,7 +93,7 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
         const kp = joinPath(path, key);
         const km = spec.key?.(key);
         if (km) report(ctx, kp, pair.key, km);
-        out[key] = walk(ctx, spec.values, pair.value, kp);
+        own(out, key, walk(ctx, spec.values, pair.value, kp));
       }
       return out;
     }
@@ -100,11 +109,12 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
           continue;
         }
         seen.add(key);
-        if (spec.reject?.[key]) {
+        // own properties only: "toString" or "__proto__" are on every object's prototype
+        if (spec.reject && Object.hasOwn(spec.reject, key)) {
           report(ctx, kp, pair.key, spec.reject[key]);
           continue;
         }
-        const fieldSpec = spec.fields[key];
+        const fieldSpec = Object.hasOwn(spec.fields, key) ? spec.fields[key] : undefined;
         if (!fieldSpec) {
           report(ctx, kp, pair.key, `unknown field "${key}"${suggest(key, Object.keys(spec.fields))}`);
           continue;
@@ -112,7 +122,7 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
         ctx.nodes.set(kp, pair.value ?? (pair.key as Node));
         (ctx.keys ??= new Map()).set(kp, pair.key as Node);
         const v = walk(ctx, fieldSpec, pair.value, kp);
-        if (v !== undefined) out[key] = v;
+        if (v !== undefined) own(out, key, v);
       }
       for (const req of spec.required ?? []) {
         const rp = joinPath(path, req);
@@ -134,6 +144,12 @@ export function walk(ctx: WalkContext, spec: Spec, node: Node | null | undefined
       return typeError(ctx, path, node, spec.describe);
     }
   }
+}
+
+// out[key] = v, as an own property whatever the key: assigning "__proto__" would set the
+// object's prototype instead (prototype pollution of the parsed config)
+function own(out: Record<string, unknown>, key: string, v: unknown): void {
+  Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 function typeError(ctx: WalkContext, path: string, node: Node, want: string): undefined {
@@ -165,13 +181,19 @@ export function joinPath(base: string, key: string): string {
   return base ? `${base}.${key}` : key;
 }
 
+// redacted before it is cut: a cut token would no longer be recognised as one
 function truncate(s: string, n = 40): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
+  const r = redact(s);
+  return r.length > n ? `${r.slice(0, n)}…` : r;
 }
 
 // "did you mean" for unknown keys and enum values: closest candidate within a small
-// edit distance, compared case-insensitively (kubeletExtraArgs vs KubeletExtraArgs).
+// edit distance, compared case-insensitively (kubeletExtraArgs vs KubeletExtraArgs), or
+// the one the word is a shortening of (JoinConfig for JoinConfiguration).
 export function suggest(word: string, candidates: readonly string[]): string {
+  const w = word.toLowerCase();
+  const longer = w.length >= 4 ? candidates.filter((c) => c.toLowerCase().startsWith(w)) : [];
+  if (longer.length === 1) return ` (did you mean "${longer[0]}"?)`;
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

@@ -3,7 +3,7 @@ import { redact } from '../host/redact.js';
 import type { AgentEvent, EventBus, RunMode } from './events.js';
 import { criticalFirst, orderSteps } from './order.js';
 import { backoffDelay, sleep } from './retry.js';
-import { speculate, type Speculation } from './speculate.js';
+import { HostEpoch, speculate, type Speculation } from './speculate.js';
 import { StepError, type Change, type CheckResult, type Step, type StepContext, type StepState } from './step.js';
 
 export interface StepOutcome {
@@ -56,6 +56,7 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
   const endGuesses = new AbortController();
   const guessCtx = { ...ctx, signal: AbortSignal.any([ctx.signal, endGuesses.signal]) };
   const busy = new Set<string>();
+  const epoch = new HostEpoch();
   let stopped: string | undefined;
   const limit = Math.max(1, opts.concurrency ?? 1);
   // one at a time keeps the declared (runbook) order
@@ -83,7 +84,7 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
         for (const r of s.resources ?? []) busy.add(r);
         running.set(
           s.id,
-          runOne(s, ctx, bus, opts, guesses.get(s.id) && { guess: guesses.get(s.id)!, prerequisites: (s.after ?? []).map((d) => outcomes.get(d)) }).then((o) => {
+          runOne(s, ctx, bus, opts, epoch, guesses.get(s.id) && { guess: guesses.get(s.id)!, prerequisites: (s.after ?? []).map((d) => outcomes.get(d)) }).then((o) => {
             for (const r of s.resources ?? []) busy.delete(r);
             running.delete(s.id);
             outcomes.set(s.id, o);
@@ -96,7 +97,7 @@ export async function runSteps(steps: Step[], ctx: Ctx, bus: EventBus, opts: Run
     for (const s of stopped || ctx.signal.aborted ? [] : schedule) {
       if (guessing.size >= (opts.speculate ?? 0)) break;
       if (outcomes.has(s.id) || running.has(s.id) || guesses.has(s.id)) continue;
-      const g = speculate(s, guessCtx);
+      const g = speculate(s, guessCtx, epoch);
       guesses.set(s.id, g);
       guessing.add(g.settled);
       void g.settled.then(() => guessing.delete(g.settled));
@@ -129,7 +130,7 @@ interface Early {
   prerequisites: (StepOutcome | undefined)[];
 }
 
-async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions, early?: Early): Promise<StepOutcome> {
+async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions, epoch: HostEpoch, early?: Early): Promise<StepOutcome> {
   const t0 = Date.now();
   const ctx: StepContext = { ...base, progress: (message) => bus.emit({ type: 'step-progress', id: step.id, message: redact(message) }) };
   const policy = step.retry ?? { attempts: 1, baseMs: 0, maxMs: 0 };
@@ -138,7 +139,7 @@ async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions, ea
     attempt++;
     bus.emit({ type: 'step-start', id: step.id, attempt });
     try {
-      const outcome = await attemptOnce(step, ctx, bus, opts, attempt === 1 ? early : undefined);
+      const outcome = await attemptOnce(step, ctx, bus, opts, epoch, attempt === 1 ? early : undefined);
       const end: StepOutcome = { id: step.id, attempts: attempt, durationMs: Date.now() - t0, ...outcome };
       bus.emit({ type: 'step-end', ...end });
       return end;
@@ -157,14 +158,14 @@ async function runOne(step: Step, base: Ctx, bus: EventBus, opts: RunOptions, ea
   }
 }
 
-async function attemptOnce(step: Step, ctx: StepContext, bus: EventBus, opts: RunOptions, early?: Early): Promise<Pick<StepOutcome, 'state' | 'message' | 'hint' | 'changes'>> {
+async function attemptOnce(step: Step, ctx: StepContext, bus: EventBus, opts: RunOptions, epoch: HostEpoch, early?: Early): Promise<Pick<StepOutcome, 'state' | 'message' | 'hint' | 'changes'>> {
   const before = (early && (await early.guess.use(ctx, early.prerequisites))) ?? (await step.check(ctx));
   bus.emit({ type: 'step-checked', id: step.id, result: before });
   if (before.state === 'skip') return { state: 'skipped', message: before.reason, changes: [] };
   if (before.state === 'ok') return { state: 'ok', message: before.message, changes: [] };
   if (opts.checkOnly) return { state: 'changed', message: before.message ?? 'would change', changes: before.changes };
   await opts.beforeFirstChange?.();
-  await step.apply(ctx, before.changes);
+  await epoch.around(() => step.apply(ctx, before.changes));
   const after: CheckResult = step.verify ? await step.verify(ctx) : await step.check(ctx);
   if (after.state === 'change') {
     const what = after.changes.map(describeChange).join('; ');

@@ -5,6 +5,10 @@ import type { CheckResult, Step, StepContext } from './step.js';
 // runtime -> images -> join would otherwise wait for each probe in turn. A check is
 // read-only, so running it early is harmless; its result is used only if nothing it
 // could depend on moved meanwhile:
+// - no step applied anything from the moment the guess started until it is used (the
+//   host epoch below). Dependencies are not enough: node-ready depends only on join, yet
+//   containerd-config's restart breaks what it observed; and a guess that failed because
+//   another step was restarting a service says nothing about the host afterwards;
 // - every prerequisite ended ok or skipped (changed nothing on the host), and
 // - every `published` value it read is still the same (steps pass facts that way).
 // Its progress, warnings and publications are held back and replayed when it is used,
@@ -16,7 +20,26 @@ export interface Speculation {
   settled: Promise<unknown>;
 }
 
-export function speculate(step: Step, base: Omit<StepContext, 'progress'>): Speculation {
+// Counts host changes: the engine bumps it when any apply() starts and when it ends, so
+// a guess is current only if the epoch it started in is still the epoch when it is used
+// and no apply was under way when it started.
+export class HostEpoch {
+  n = 0;
+  applying = 0;
+  async around<T>(f: () => Promise<T>): Promise<T> {
+    this.n++;
+    this.applying++;
+    try {
+      return await f();
+    } finally {
+      this.applying--;
+      this.n++;
+    }
+  }
+}
+
+export function speculate(step: Step, base: Omit<StepContext, 'progress'>, epoch: HostEpoch = new HostEpoch()): Speculation {
+  const startedIn = epoch.applying === 0 ? epoch.n : -1;
   const calls: ((ctx: StepContext) => void)[] = [];
   const own: Record<string, unknown> = {};
   const read = new Map<string, string>();
@@ -49,6 +72,9 @@ export function speculate(step: Step, base: Omit<StepContext, 'progress'>): Spec
     async use(real, prerequisites) {
       if (!prerequisites.every((o) => o?.state === 'ok' || o?.state === 'skipped')) return undefined;
       await settled;
+      // the host changed since the guess looked (or was changing while it looked): stale,
+      // whether it said ok or threw
+      if (startedIn !== epoch.n) return undefined;
       for (const [k, v] of read) if ((JSON.stringify(real.published[k]) ?? 'undefined') !== v) return undefined;
       for (const c of calls) c(real);
       return result;

@@ -3,11 +3,14 @@ import type { HostFacts } from '../host/facts.js';
 import type { Files } from '../host/files.js';
 import type { Proc } from '../host/proc.js';
 
-// What a check found that differs from the desired state; `plan` prints these.
+// What a check found that differs from the desired state; `plan` prints these. `undo`
+// is how to put back what the change replaces, as the check saw it (commands; [] =
+// nothing beyond restoring files): the change log keeps it for `reset --all`. Absent =
+// the change cannot be undone, and reset says so.
 export type Change =
   | { kind: 'file'; path: string; before: string | null; after: string | null }
-  | { kind: 'value'; name: string; live: string; wanted: string }
-  | { kind: 'action'; description: string };
+  | { kind: 'value'; name: string; live: string; wanted: string; undo?: string[][] }
+  | { kind: 'action'; description: string; argv?: string[]; undo?: string[][] };
 
 export type CheckResult =
   | { state: 'ok'; message?: string }

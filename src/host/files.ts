@@ -1,5 +1,7 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { atomicWrite } from './atomic-write.js';
+import { readManifest, recordBefore, recordWritten, stamp, type ManifestHooks } from './backup-manifest.js';
 import { paths } from './paths.js';
 
 // The only module that touches files. Every path is a host path ("/etc/hosts") mapped
@@ -42,7 +44,13 @@ export interface Files {
   chmod(hostPath: string, mode: number): Promise<void>;
   /** Create a file only if absent (O_EXCL); false when it already exists. */
   createExclusive(hostPath: string, content: string): Promise<boolean>;
+  /** Renames a file that cannot be used (corrupt bookkeeping) to PATH.corrupt-TIME, so
+   *  nothing overwrites it; returns the new host path. */
+  keepAside(hostPath: string): Promise<string>;
 }
+
+export type { BackupManifest, BackupManifestEntry } from './backup-manifest.js';
+export { readManifest };
 
 export type FileType = 'file' | 'dir' | 'link' | 'socket' | 'fifo' | 'device' | 'other';
 
@@ -54,8 +62,13 @@ export class ReadOnlyViolation extends Error {
 
 // Host files rooted at `root`; with readOnly every mutation throws, which is how `plan`
 // proves it changes nothing.
-export function hostFiles(root = '/', readOnly = false): Files {
-  const resolve = (p: string): string => path.join(root, path.resolve('/', p));
+export function hostFiles(root = '/', readOnly = false, hooks: ManifestHooks = {}): Files {
+  // host paths are absolute: a relative one (an operator's argument that was never made
+  // absolute) would silently be read from the root instead of the current directory
+  const resolve = (p: string): string => {
+    if (!p.startsWith('/')) throw new Error(`internal: "${p}" is not an absolute host path (resolve an operator's relative path against the current directory first)`);
+    return path.join(root, path.resolve('/', p));
+  };
   const guard = (op: string, p: string): void => {
     if (readOnly) throw new ReadOnlyViolation(op, p);
   };
@@ -137,37 +150,65 @@ export function hostFiles(root = '/', readOnly = false): Files {
       guard('write', p);
       const data = typeof content === 'string' ? Buffer.from(content) : content;
       const before = await files.readBytes(p);
-      const st = before === null ? null : await fs.stat(resolve(p));
+      // lstat: a symlink at the target is replaced, never written through, so it must not
+      // lend its target's owner or mode to the new file
+      const lst = before === null ? null : await fs.lstat(resolve(p));
+      const st = lst && !lst.isSymbolicLink() ? lst : null;
       const wantMode = opts.mode ?? (st ? st.mode & 0o7777 : 0o644);
       if (before !== null && before.equals(data) && st && (st.mode & 0o7777) === wantMode) {
         return { changed: false };
       }
-      let backup: string | undefined;
-      if (opts.backup !== false) backup = await backupFile(files, p, before, data);
+      const track = tracked(p, opts.backup);
+      const backup = track ? await recordBefore(files, p, before, hooks) : undefined;
       await atomicWrite(resolve(p), data, wantMode, st ? { uid: st.uid, gid: st.gid } : undefined);
+      if (track) await recordWritten(files, p, data, hooks);
       return { changed: true, backup };
     },
     async remove(p, opts = {}) {
       guard('remove', p);
       const before = await files.readBytes(p);
       if (before === null) return false;
-      if (opts.backup !== false) await backupFile(files, p, before, null);
+      const track = tracked(p, opts.backup);
+      if (track) await recordBefore(files, p, before, hooks);
       await fs.rm(resolve(p), { force: true });
+      if (track) await recordWritten(files, p, null, hooks);
       return true;
     },
     async mkdir(dir, mode = 0o755) {
       guard('mkdir', dir);
       await fs.mkdir(resolve(dir), { recursive: true, mode });
+      // a private directory (state, backups, the config, the runtime dir: they may hold
+      // the token) is private even if something created it before us with another mode
+      if ((mode & 0o077) === 0 && ((await fs.stat(resolve(dir))).mode & 0o777) !== mode) await fs.chmod(resolve(dir), mode);
     },
     async chmod(p, mode) {
       guard('chmod', p);
-      await fs.chmod(resolve(p), mode);
+      // through a descriptor opened without following links: chmod(2) on a planted
+      // symlink would change the mode of whatever it points at
+      let fh;
+      try {
+        fh = await fs.open(resolve(p), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw Object.assign(new Error(`refusing to chmod ${resolve(p)}: it is a symbolic link`, { cause: e }), { code: 'ELOOP', path: resolve(p) });
+        throw e;
+      }
+      try {
+        await fh.chmod(mode);
+      } finally {
+        await fh.close();
+      }
+    },
+    async keepAside(p) {
+      guard('rename', p);
+      const aside = `${p}.corrupt-${stamp()}`;
+      await fs.rename(resolve(p), resolve(aside));
+      return aside;
     },
     async createExclusive(p, content) {
       guard('create', p);
       await fs.mkdir(path.dirname(resolve(p)), { recursive: true });
       try {
-        const fh = await fs.open(resolve(p), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+        const fh = await fs.open(resolve(p), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
         await fh.writeFile(content);
         await fh.close();
         return true;
@@ -180,114 +221,10 @@ export function hostFiles(root = '/', readOnly = false): Files {
   return files;
 }
 
-// temp file in the same directory + fsync + rename: a crash leaves either the old or the
-// new file, never a truncated one; then fsync the directory so the rename is durable.
-async function atomicWrite(target: string, data: Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  const dir = path.dirname(target);
-  await fs.mkdir(dir, { recursive: true });
-  await removeStaleTemps(dir, path.basename(target));
-  // pid + a counter: two writes in the same millisecond (steps run side by side) never share a temp file
-  const tmp = path.join(dir, `.${path.basename(target)}.joinagent-${process.pid}-${++tmpCounter}`);
-  try {
-    const fh = await fs.open(tmp, 'w', mode);
-    try {
-      await fh.writeFile(data);
-      await fh.chmod(mode);
-      if (owner && process.getuid?.() === 0) await fh.chown(owner.uid, owner.gid);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, target);
-  } catch (e) {
-    // a full disk fails half-way through the temp file: never leave that partial copy behind
-    await fs.rm(tmp, { force: true });
-    throw writeError(e, target);
-  }
-  const dh = await fs.open(dir, 'r').catch(() => null);
-  if (dh) {
-    await dh.sync().catch(() => undefined);
-    await dh.close();
-  }
-}
-
-// A SIGKILL between the temp file's creation and its rename leaves the temp file behind;
-// the next write of the same target removes those whose writer is gone (the pid in the name
-// is not running), never one a live agent is still writing.
-async function removeStaleTemps(dir: string, base: string): Promise<void> {
-  const prefix = `.${base}.joinagent-`;
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  for (const n of names) {
-    const pid = n.startsWith(prefix) ? /^(\d+)-\d+$/.exec(n.slice(prefix.length))?.[1] : undefined;
-    if (pid && Number(pid) !== process.pid && !existsSync(`/proc/${pid}`)) await fs.rm(path.join(dir, n), { force: true });
-  }
-}
-
-// Node's ENOSPC on a file handle names no file ("no space left on device, write"): name
-// the file joinagent was writing, keeping the errno code for callers that classify it.
-function writeError(e: unknown, target: string): unknown {
-  const err = e as NodeJS.ErrnoException;
-  if (!err?.code || err.message.includes(target)) return e;
-  return Object.assign(new Error(`${err.message.replace(/, (write|open|rename|fsync)$/, '')}: writing ${target}`, { cause: e }), { code: err.code, path: target });
-}
-
-export interface BackupManifestEntry {
-  /** The file as it was before joinagent first touched it; absent = joinagent created it. */
-  original?: string;
-  created: boolean;
-  backups: string[];
-  /** A copy of what joinagent last wrote (null: its last action removed the file), so
-   * `reset --all` can tell its own edits from later foreign ones (3-way revert). */
-  written?: string | null;
-}
-export type BackupManifest = Record<string, BackupManifestEntry>;
-
-// Every edited file gets a timestamped copy, and the first copy is remembered as the
-// original so `reset --all` can restore what the host had before joinagent.
-// The manifest is read-modify-write: backups of one root are queued so two steps
-// editing files at the same time cannot drop each other's entries.
-async function backupFile(files: Files, p: string, before: Buffer | null, after: Buffer | null): Promise<string | undefined> {
-  if (p.startsWith(paths.stateDir)) return undefined; // our own state needs no backup
-  const prev = backupQueues.get(files.root) ?? Promise.resolve();
-  const mine = prev.then(() => backupFileNow(files, p, before, after));
-  backupQueues.set(files.root, mine.catch(() => undefined));
-  return mine;
-}
-
-const backupQueues = new Map<string, Promise<unknown>>();
-let tmpCounter = 0;
-
-async function backupFileNow(files: Files, p: string, before: Buffer | null, after: Buffer | null): Promise<string | undefined> {
-  const manifest = await readManifest(files);
-  const entry: BackupManifestEntry = manifest[p] ?? { created: before === null, backups: [] };
-  let backup: string | undefined;
-  if (before !== null) {
-    const name = `${p.replace(/^\//, '').replace(/\//g, '__')}.${new Date().toISOString().replace(/[:.]/g, '')}`;
-    backup = path.posix.join(paths.backupDir, name);
-    // two edits within one millisecond must not overwrite the first copy (the original)
-    for (let i = 1; await files.exists(backup); i++) backup = path.posix.join(paths.backupDir, `${name}-${i}`);
-    await atomicWrite(files.resolve(backup), before, 0o600);
-    entry.backups.push(backup);
-    if (!entry.created && entry.original === undefined) entry.original = backup;
-  }
-  if (after === null) entry.written = null;
-  else {
-    entry.written = path.posix.join(paths.backupDir, `${p.replace(/^\//, '').replace(/\//g, '__')}.written`);
-    await atomicWrite(files.resolve(entry.written), after, 0o600);
-  }
-  manifest[p] = entry;
-  await atomicWrite(files.resolve(paths.backupManifest), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), 0o600);
-  return backup;
-}
-
-export async function readManifest(files: Files): Promise<BackupManifest> {
-  const raw = await files.read(paths.backupManifest);
-  if (!raw) return {};
-  try {
-    return JSON.parse(raw) as BackupManifest;
-  } catch {
-    return {};
-  }
+// Every edited file is backed up (backup-manifest.ts) unless the caller says otherwise;
+// joinagent's own state needs no backup.
+function tracked(p: string, backup: boolean | undefined): boolean {
+  return backup !== false && !p.startsWith(paths.stateDir);
 }
 
 // Kernel-filesystem batches: synchronous calls in chunks of 200 with a yield between,

@@ -4,6 +4,10 @@
 /** fstab (and any line-oriented file): a line joinagent disables is kept, prefixed with this. */
 export const COMMENT_PREFIX = '# joinagent: ';
 
+/** A line joinagent adds right after one it commented out, to keep what else that line
+ * said (hosts: the names that did not conflict); reset drops it with the comment undone. */
+export const KEPT_SUFFIX = ' # joinagent: kept from the line above';
+
 /** hosts (and any file with a block of lines joinagent owns): the block sits between these. */
 export const BLOCK_BEGIN = '# BEGIN joinagent managed block';
 export const BLOCK_END = '# END joinagent managed block';

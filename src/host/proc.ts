@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { ResultPromise } from 'execa';
@@ -53,6 +54,12 @@ export function describeFailure(r: RunResult): string {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+// A command as a shell would need it typed: 'it'\''s' quoting, only where a shell would
+// otherwise split or interpret the word (plan output, reset's list of commands).
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
 
 // execa (and the ~40 modules behind it) loads at the first command, not at start-up:
 // the agent serves /status before it runs anything.
@@ -138,4 +145,54 @@ function pipeLines(stream: NodeJS.ReadableStream | null | undefined, cb: (line: 
   stream.on('end', () => {
     if (buf) cb(buf);
   });
+}
+
+// A child that lives as long as we hold it, and not longer: its stdin is a pipe from us
+// and it must exit at end of input, which comes when we release it or when we die in any
+// way (SIGKILL included: the kernel closes our end). For what only a separate process
+// can hold for us, like a flock(1) lock. Not part of Proc: no step runs one.
+export interface Tethered {
+  /** The child's first line on stdout; rejects with its exit code if it ends first. */
+  firstLine: Promise<string>;
+  exited: Promise<number | null>;
+  /** Ends its input and waits for it to exit. */
+  release(): Promise<void>;
+  /** Stops it from keeping this process alive (it still dies with us). */
+  unref(): void;
+}
+
+export function spawnTethered(file: string, args: string[], env: Record<string, string> = { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }): Tethered {
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(127));
+    child.once('exit', (code) => resolve(code));
+  });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const i = out.indexOf('\n');
+      if (i >= 0) resolve(out.slice(0, i));
+    });
+    void exited.then((code) => reject(Object.assign(new Error(`${file} exited ${code}${stderr.trim() ? `: ${redact(stderr.trim())}` : ''}`), { exitCode: code })));
+  });
+  firstLine.catch(() => undefined);
+  const streams = (): { ref?: () => void; unref?: () => void }[] => [child.stdin, child.stdout, child.stderr] as unknown as { ref?: () => void; unref?: () => void }[];
+  return {
+    firstLine,
+    exited,
+    async release() {
+      // waited for, so it must keep us alive until it has gone
+      child.ref();
+      for (const s of streams()) s.ref?.();
+      child.stdin.end();
+      await exited;
+    },
+    unref() {
+      child.unref();
+      for (const s of streams()) s.unref?.();
+    },
+  };
 }

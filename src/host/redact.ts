@@ -3,8 +3,9 @@
 const secrets = new Set<string>();
 
 // Bootstrap tokens are "<id>.<secret>"; the id is public (it names the JWS key in
-// cluster-info), the secret part is what must never show.
-const TOKEN_RE = /\b([a-z0-9]{6})\.([a-z0-9]{16})\b/g;
+// cluster-info), the secret part is what must never show. Bounded by anything but a
+// letter or digit (\b would miss "x_abcdef.0123456789abcdef": _ is a word character).
+const TOKEN_RE = /(?<![a-z0-9])([a-z0-9]{6})\.([a-z0-9]{16})(?![a-z0-9])/g;
 
 export function registerSecret(value: string | undefined): void {
   if (!value || value.length < 6) return;
@@ -17,12 +18,26 @@ export function registerSecret(value: string | undefined): void {
 // short, never shows.
 const URL_CREDENTIALS_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"']*):[^@/\s"']*@/gi;
 
+// Every token-shaped string in a text the agent reads (the config: a token pasted into
+// the wrong field, glued to other text) is registered before anything about that text is
+// reported, so no message, however it echoes or cuts the value, shows the secret.
+export function registerSecretsIn(text: string): void {
+  for (const m of text.matchAll(/([a-z0-9]{6})\.([a-z0-9]{16})/g)) registerSecret(m[0]);
+}
+
 export function redact(text: string): string {
   let out = text.replace(TOKEN_RE, (_all, id: string) => `${id}.<redacted>`).replace(URL_CREDENTIALS_RE, '$1:<redacted>@');
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join('<redacted>');
   }
   return out;
+}
+
+// Whether text holds a bootstrap token or a registered secret: such content is never
+// copied anywhere (backups), since no copy of a secret may outlive its use.
+export function holdsSecret(text: string | Buffer): boolean {
+  const t = typeof text === 'string' ? text : text.toString('latin1');
+  return redact(t) !== t;
 }
 
 // Deep copy with every string redacted: used on whole status/state documents.

@@ -81,7 +81,9 @@ async function installConfig(files: Files, o: InstallOptions): Promise<boolean> 
     }
     return false;
   }
-  return (await files.write(paths.config, o.config, { mode: 0o600 })).changed;
+  // no backup: the config may hold the token, and it is joinagent's own file, not a host
+  // file reset --all restores
+  return (await files.write(paths.config, o.config, { mode: 0o600, backup: false })).changed;
 }
 
 async function packagedUnit(files: Files): Promise<string | undefined> {

@@ -1,3 +1,4 @@
+import { dropCopies, secretCopies } from '../host/backup-manifest.js';
 import type { Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import type { Proc } from '../host/proc.js';
@@ -28,6 +29,12 @@ export async function uninstall(files: Files, proc: Proc, o: { purge: boolean })
   if (o.purge) {
     for (const p of [paths.config, paths.tokenFile, paths.defaults]) {
       if (await files.remove(p, { backup: false })) out.actions.push(`removed ${p}`);
+    }
+    // copies an older joinagent kept of a config with an inline token
+    const copies = await secretCopies(files);
+    if (copies.length) {
+      await dropCopies(files, copies);
+      out.actions.push(`removed ${copies.length} backup cop${copies.length === 1 ? 'y' : 'ies'} holding a bootstrap token from ${paths.backupDir}`);
     }
   } else if (await files.exists(paths.config)) {
     out.notes.push(`kept ${paths.config} (uninstall --purge removes it)`);

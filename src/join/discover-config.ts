@@ -9,11 +9,11 @@ import { discover } from './discovery.js';
 const readNamed = (p: string): Promise<string | null> => hostFiles('/', true).read(p).catch(() => null);
 
 // The configured discovery method, as `kubeadm join` would run it: token or file.
-export function discoverConfigured(config: LoadedConfig, onThrottled?: Throttled): Promise<DiscoveryResult> {
+export function discoverConfigured(config: LoadedConfig, onThrottled?: Throttled, signal?: AbortSignal): Promise<DiscoveryResult> {
   const j = config.join;
   const kubeletVersion = config.agent.kubernetesVersion;
-  if (j.discovery?.kind === 'file') return discoverFromFile({ kubeConfigPath: j.discovery.kubeConfigPath, token: config.token, kubeletVersion, readFile: readNamed, onThrottled });
-  return discover({ endpoint: j.apiServerEndpoint, token: config.token, caCertHashes: j.caCertHashes, unsafeSkipCAVerification: j.unsafeSkipCAVerification, kubeletVersion, onThrottled });
+  if (j.discovery?.kind === 'file') return discoverFromFile({ kubeConfigPath: j.discovery.kubeConfigPath, token: config.token, kubeletVersion, readFile: readNamed, onThrottled, signal });
+  return discover({ endpoint: j.apiServerEndpoint, token: config.token, caCertHashes: j.caCertHashes, unsafeSkipCAVerification: j.unsafeSkipCAVerification, kubeletVersion, onThrottled, signal });
 }
 
 // host:port of the API server; with file discovery from an https:// URL, fetched now.

@@ -81,6 +81,10 @@ export interface ProbeOptions {
   tlsHint?: string;
   auth?: Pick<HttpsRequest, 'cert' | 'key' | 'headers'>;
   connectTimeoutMs?: number;
+  /** Each request's overall deadline (default https.ts DEFAULT_DEADLINE_MS). */
+  requestDeadlineMs?: number;
+  /** The run's signal: a stopping agent does not wait for a slow endpoint. */
+  signal?: AbortSignal;
   now?: () => number;
   /** Told when the API server asks to wait (429/503 + Retry-After) before a request is sent again. */
   onThrottled?: Throttled;
@@ -95,13 +99,13 @@ export type Get = (name: string, path: string, opts?: { ca?: string; auth?: Prob
 export async function probeApiServer(c: Checks, out: DiscoveryResult, host: string, port: number, o: ProbeOptions): Promise<Get> {
   const where = joinHostPort(host, port);
   out.apiServer = where;
-  const ms = await tcpProbe(host, port, o.connectTimeoutMs).catch((e: unknown) => c.netFail('tcp', e, host, port));
+  const ms = await tcpProbe(host, port, o.connectTimeoutMs, o.signal).catch((e: unknown) => c.netFail('tcp', e, host, port));
   c.add('tcp', 'pass', `TCP connect to ${where} in ${ms} ms`);
   const now = o.now ?? Date.now;
   const get: Get = async (name, path, g = {}) => {
     const t0 = now();
     const ca = 'ca' in g ? g.ca : o.ca;
-    const r = await requestHonouringRetryAfter({ host, port, path, ca, ...(g.auth ?? {}), connectTimeoutMs: o.connectTimeoutMs }, { random: o.random, onRetry: (attempt, delayMs, status) => o.onThrottled?.(path, attempt, delayMs, status) }).catch((e: unknown) => {
+    const r = await requestHonouringRetryAfter({ host, port, path, ca, ...(g.auth ?? {}), connectTimeoutMs: o.connectTimeoutMs, deadlineMs: o.requestDeadlineMs, signal: o.signal }, { random: o.random, signal: o.signal, onRetry: (attempt, delayMs, status) => o.onThrottled?.(path, attempt, delayMs, status) }).catch((e: unknown) => {
       if (e instanceof NetError && e.kind === 'tls' && ca !== undefined && o.tlsHint) c.fail(name, `TLS with ${where} failed: ${e.message}`, o.tlsHint, false);
       return c.netFail(name, e, host, port);
     });

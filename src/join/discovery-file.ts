@@ -21,6 +21,8 @@ export interface FileDiscoveryInput {
   readFile: (p: string) => Promise<string | null>;
   connectTimeoutMs?: number;
   onThrottled?: Throttled;
+  /** The run's signal: a stopping agent does not wait for a slow endpoint. */
+  signal?: AbortSignal;
   now?: () => number;
 }
 
@@ -30,7 +32,7 @@ const NO_CREDENTIALS = 'the kubeconfig has no credentials and no bootstrap token
 export function discoverFromFile(input: FileDiscoveryInput): Promise<DiscoveryResult> {
   return runChecks(async (c, out) => {
     const source = input.kubeConfigPath;
-    const text = await loadKubeconfigText(source, input.readFile).catch((e: Error) => c.fail('file', e.message, isHttpsUrl(source) ? 'is the URL right and its server certificate signed by a CA in this host\'s bundle (/etc/ssl/certs)?' : 'write the file (e.g. the cluster-info kubeconfig: `kubectl -n kube-public get cm cluster-info -o jsonpath={.data.kubeconfig}`)', isHttpsUrl(source)));
+    const text = await loadKubeconfigText(source, input.readFile, input.signal).catch((e: Error) => c.fail('file', e.message, isHttpsUrl(source) ? 'is the URL right and its server certificate signed by a CA in this host\'s bundle (/etc/ssl/certs)?' : 'write the file (e.g. the cluster-info kubeconfig: `kubectl -n kube-public get cm cluster-info -o jsonpath={.data.kubeconfig}`)', isHttpsUrl(source)));
     const kc = await parseDiscoveryKubeconfig(text, source, input.readFile).catch((e: unknown) => {
       if (e instanceof DiscoveryKubeconfigError) return c.fail('file', e.message, 'fix the discovery kubeconfig (kubeadm reads it the same way)', false);
       throw e;
@@ -49,7 +51,7 @@ export function discoverFromFile(input: FileDiscoveryInput): Promise<DiscoveryRe
     c.add('auth', 'pass', `the TLS bootstrap will authenticate with ${auth!.what}`);
 
     const tlsHint = `the API server's certificate is not signed by the CA in ${kc.caSource === 'certificate-authority-data' ? source : kc.caSource}: a different cluster, an outdated file, or the connection is intercepted; compare \`joinagent ca-hash\` on the control plane with ${pins[0] ?? 'the file\'s CA'}`;
-    const get = await probeApiServer(c, out, kc.host, kc.port, { kubeletVersion: input.kubeletVersion, ca: kc.caPem, tlsHint, connectTimeoutMs: input.connectTimeoutMs, now: input.now, onThrottled: input.onThrottled });
+    const get = await probeApiServer(c, out, kc.host, kc.port, { kubeletVersion: input.kubeletVersion, ca: kc.caPem, tlsHint, connectTimeoutMs: input.connectTimeoutMs, signal: input.signal, now: input.now, onThrottled: input.onThrottled });
     await clusterInfoRefresh(c, get, kc);
 
     const r = await get(auth!.check, '/version', { auth: auth!.request });
@@ -96,14 +98,14 @@ export async function fileDiscoveryEndpoint(kubeConfigPath: string, readFile: (p
   return joinHostPort(kc.host, kc.port);
 }
 
-async function loadKubeconfigText(source: string, readFile: (p: string) => Promise<string | null>): Promise<string> {
+async function loadKubeconfigText(source: string, readFile: (p: string) => Promise<string | null>, signal?: AbortSignal): Promise<string> {
   if (!isHttpsUrl(source)) {
     const text = await readFile(source);
     if (text === null) throw new Error(`cannot read ${source}`);
     return text;
   }
   const u = new URL(source);
-  const r = await httpsRequest({ host: u.hostname, port: Number(u.port || 443), path: `${u.pathname}${u.search}`, ca: await systemCaBundle(readFile) }).catch((e: unknown) => {
+  const r = await httpsRequest({ host: u.hostname, port: Number(u.port || 443), path: `${u.pathname}${u.search}`, ca: await systemCaBundle(readFile), signal }).catch((e: unknown) => {
     throw new Error(`cannot fetch ${source}: ${e instanceof NetError ? e.message : String(e)}`);
   });
   // kubeadm does not look at the status either: a non-kubeconfig body fails to parse

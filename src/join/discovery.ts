@@ -16,6 +16,10 @@ export interface DiscoveryInput {
   unsafeSkipCAVerification: boolean;
   kubeletVersion: string;
   connectTimeoutMs?: number;
+  /** Each request's overall deadline (default DEFAULT_DEADLINE_MS). */
+  requestDeadlineMs?: number;
+  /** The run's signal: SIGTERM does not wait for a slow endpoint. */
+  signal?: AbortSignal;
   now?: () => number;
   onThrottled?: Throttled;
 }
@@ -35,7 +39,7 @@ export function discover(input: DiscoveryInput): Promise<DiscoveryResult> {
       const addr = await lookup(host).catch((e: unknown) => c.netFail('dns', new NetError('dns', (e as Error).message, (e as NodeJS.ErrnoException).code), host, port));
       c.add('dns', 'pass', `${host} resolves to ${addr.address}`);
     }
-    const get = await probeApiServer(c, out, host, port, { kubeletVersion: input.kubeletVersion, connectTimeoutMs: input.connectTimeoutMs, now: input.now, onThrottled: input.onThrottled });
+    const get = await probeApiServer(c, out, host, port, { kubeletVersion: input.kubeletVersion, connectTimeoutMs: input.connectTimeoutMs, requestDeadlineMs: input.requestDeadlineMs, signal: input.signal, now: input.now, onThrottled: input.onThrottled });
     const ci = await get('cluster-info', CLUSTER_INFO_PATH);
     const cm = clusterInfoData(ci, c);
     c.add('cluster-info', 'pass', 'read kube-public/cluster-info anonymously');

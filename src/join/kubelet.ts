@@ -5,15 +5,25 @@ import type { Proc } from '../host/proc.js';
 
 // kubelet answers "ok" on 127.0.0.1:10248/healthz once it runs with a valid config; it
 // is what kubeadm's [kubelet-check] waits for, and what "joined" means locally.
+// Bounded like every request joinagent makes: the whole answer within timeoutMs (not
+// just each byte), at most a few bytes of it ("ok").
 export function kubeletHealthy(url = kubeletHealthzUrl(), timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+    const deadline = setTimeout(() => req.destroy(), timeoutMs);
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+        if (body.length > 1024) req.destroy();
+      });
       res.on('end', () => resolve(res.statusCode === 200 && body.trim() === 'ok'));
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
+    req.on('close', () => {
+      clearTimeout(deadline);
+      resolve(false);
+    });
   });
 }
 

@@ -28,5 +28,7 @@ export function netDiagnosis(e: NetError, host: string, port: number): { message
       return { message: `${where} reset the connection: ${e.message}`, hint: 'the API server may be restarting, or a middlebox drops TLS; retry, then check the control plane', retryable: true };
     case 'http':
       return { message: `${where}: ${e.message}`, hint: 'check the control plane (kube-apiserver logs)', retryable: true };
+    case 'aborted':
+      return { message: e.message, hint: 'joinagent is stopping', retryable: false };
   }
 }

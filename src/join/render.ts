@@ -19,7 +19,11 @@ export function renderJoinConfig(join: JoinDocument, token: string | undefined, 
   } else {
     const bt = obj(discovery, 'bootstrapToken');
     if (token) bt.token = token;
-    else delete bt.token;
+    else {
+      // the copy kept after the join holds no token: a TLS bootstrap one neither
+      delete bt.token;
+      delete discovery.tlsBootstrapToken;
+    }
   }
   // kubelet: settings are a patch in joinagent's directory, beside copies of the operator's
   if (patchesDir) doc.patches = { directory: patchesDir };

@@ -10,7 +10,9 @@ export interface ProxiedResponse {
   body: Buffer;
 }
 
-export async function getViaProxy(url: string, proxyUrl: string, signal: AbortSignal, redirects = 5, headers: Record<string, string> = {}): Promise<ProxiedResponse & { headers: Record<string, string | string[] | undefined> }> {
+// maxBytes: a larger body is cut off (an Error with code E2BIG), for downloads that are
+// small by nature (a repository key) from a server not trusted yet.
+export async function getViaProxy(url: string, proxyUrl: string, signal: AbortSignal, redirects = 5, headers: Record<string, string> = {}, maxBytes = Infinity): Promise<ProxiedResponse & { headers: Record<string, string | string[] | undefined> }> {
   const target = new URL(url);
   const proxy = new URL(proxyUrl);
   const auth: Record<string, string> = proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
@@ -29,10 +31,18 @@ export async function getViaProxy(url: string, proxyUrl: string, signal: AbortSi
     res.resume();
     // a redirect to blob storage must not carry the registry's Authorization
     const { authorization: _a, ...rest } = headers;
-    return getViaProxy(new URL(location, target).href, proxyUrl, signal, redirects - 1, new URL(location, target).host === target.host ? headers : rest);
+    return getViaProxy(new URL(location, target).href, proxyUrl, signal, redirects - 1, new URL(location, target).host === target.host ? headers : rest, maxBytes);
   }
   const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of res) {
+    size += (c as Buffer).length;
+    if (size > maxBytes) {
+      res.destroy();
+      throw Object.assign(new Error(`${url}: the answer is larger than ${maxBytes} bytes`), { code: 'E2BIG' });
+    }
+    chunks.push(c as Buffer);
+  }
   return { status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers };
 }
 

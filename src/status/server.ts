@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { isIP, type Socket } from 'node:net';
+import os from 'node:os';
 import { splitHostPort } from '../config/formats.js';
 import { redact } from '../host/redact.js';
 import type { StatusModel } from './model.js';
@@ -10,24 +12,31 @@ export interface StatusServerOptions {
   routes?: Record<string, (res: http.ServerResponse) => void | Promise<void>>;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+// Connections held at once. Beyond it the oldest idle one (no request in progress: an
+// idle keep-alive, a client that sent half its headers) is closed to make room, so a
+// flood of local connections cannot lock a health monitor out.
+const MAX_CONNECTIONS = 1000;
 
-// Status over HTTP. Loopback by default; refuses foreign Host headers (DNS rebinding:
-// a browser page must not read node state through a name that resolves to 127.0.0.1),
-// sends no CORS headers, and bounds every timeout so slow clients cannot pin sockets.
+// Status over HTTP. Loopback by default; refuses Host headers that are names other than
+// localhost and this host's own (DNS rebinding: a browser page must not read node state
+// through a name that resolves to this node), whatever the bind address; sends no CORS
+// headers, and bounds every timeout so slow clients cannot pin sockets.
 export async function startStatusServer(opts: StatusServerOptions): Promise<http.Server> {
   const hp = splitHostPort(opts.address);
   if (!hp) throw new Error(`status.address "${opts.address}" is not host:port`);
-  const boundLoopback = LOOPBACK_HOSTS.has(hp.host);
-  const server = http.createServer((req, res) => {
+  const hostname = os.hostname().toLowerCase();
+  const names = new Set(['localhost', 'localhost.', hostname, hostname.split('.')[0]]);
+  // the headers timeout is enforced by a periodic sweep (every 30 s by default): every second
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { error: 'internal error' });
     });
   });
+  makeRoom(server);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    if (boundLoopback && !LOOPBACK_HOSTS.has(host)) return send(res, 421, { error: `Host "${host}" refused: the status endpoint answers loopback names only` });
+    const host = hostOf(req.headers.host ?? '');
+    if (!isIP(host) && !names.has(host)) return send(res, 421, { error: `Host "${redact(host)}" refused: the status endpoint answers IP addresses, localhost and this host's name only` });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET' }, { allow: 'GET, HEAD' });
     // the path without the query; URL parsing per request costs more than the answer
     const pathname = (req.url ?? '/').split('?', 1)[0];
@@ -53,7 +62,6 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<http
   server.keepAliveTimeout = 5000;
   server.timeout = 15_000;
   server.maxHeadersCount = 50;
-  server.maxConnections = 2000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(hp.port, hp.host.replace(/^\[|\]$/g, ''), () => {
@@ -62,6 +70,35 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<http
     });
   });
   return server;
+}
+
+// "[::1]:9797" -> "::1", "LocalHost:9797" -> "localhost"
+function hostOf(header: string): string {
+  const h = header.trim().toLowerCase();
+  const v6 = /^\[([^\]]+)\](:\d+)?$/.exec(h);
+  return v6 ? v6[1] : h.replace(/:\d+$/, '');
+}
+
+// Keeps at most MAX_CONNECTIONS open by closing the oldest idle one when a new one arrives
+// (a Set iterates in insertion order); server.maxConnections would refuse the new one.
+function makeRoom(server: http.Server): void {
+  const open = new Set<Socket>();
+  const busy = new WeakSet<Socket>();
+  server.on('connection', (s: Socket) => {
+    open.add(s);
+    s.once('close', () => open.delete(s));
+    if (open.size <= MAX_CONNECTIONS) return;
+    for (const old of open) {
+      if (old === s || busy.has(old)) continue;
+      old.destroy();
+      open.delete(old);
+      break;
+    }
+  });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    busy.add(req.socket);
+    res.once('close', () => busy.delete(req.socket));
+  });
 }
 
 function send(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {

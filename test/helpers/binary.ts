@@ -59,9 +59,11 @@ export interface HttpResult {
   body: string;
 }
 
-export function httpGet(port: number, p: string, opts: { host?: string; method?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+// fresh: a new connection, as a monitor or curl makes (Node's global agent keeps sockets
+// alive and reuses them, which would skip the server's accept path)
+export function httpGet(port: number, p: string, opts: { host?: string; method?: string; headers?: Record<string, string>; connectTo?: string; fresh?: boolean } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method: opts.method ?? 'GET', headers: { host: opts.host ?? `127.0.0.1:${port}`, ...opts.headers }, timeout: 5000 }, (res) => {
+    const req = http.request({ host: opts.connectTo ?? '127.0.0.1', port, path: p, method: opts.method ?? 'GET', headers: { host: opts.host ?? `127.0.0.1:${port}`, ...opts.headers }, timeout: 5000, ...(opts.fresh ? { agent: false } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -49,6 +49,30 @@ describe('bad input through the built binary', () => {
   });
 });
 
+describe('a token pasted into the wrong field (built binary)', () => {
+  // issue 17 item 7: the loader's messages echo values, and the CLI printed them as they were
+  const secret = 'k3j4h5g6f7d8s9a0';
+  const token = `p0o9i8.${secret}`;
+  const cases = [
+    ['join.tokenFile', ok(`join:\n  tokenFile: ${token}\n`, '')],
+    ['bootstrapToken', ok().replace('  bootstrapToken:\n', `  bootstrapToken: ${token}\n  x:\n`)],
+    ['caCertHashes', ok().replace(/caCertHashes: \[.*\]/, `caCertHashes: [${token}]`)],
+    ['kind', ok().replace('kind: JoinConfiguration', `kind: ${token}`)],
+    ['a key, glued', ok(`host:\n  x_${token}y: 1\n`)],
+  ];
+  it('validate, plan and run --once print no part of the secret', () => {
+    for (const [name, yaml] of cases) {
+      const f = path.join(dir, `token-${name.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(f, yaml, { mode: 0o600 });
+      for (const cmd of [['validate'], ['plan'], ['run', '--once']]) {
+        const r = cli([...cmd, '--config', f, '--root', root]);
+        assert.equal(r.code, 2, `${name} (${cmd}): ${r.stderr}`);
+        assert.ok(!`${r.stdout}${r.stderr}`.includes(secret.slice(0, 8)) && !`${r.stdout}${r.stderr}`.includes(secret.slice(8)), `${name} (${cmd}) printed the secret:\n${r.stderr}`);
+      }
+    }
+  });
+});
+
 describe('config loader fuzzing (fast-check)', () => {
   const file = path.join(dir, 'fuzz.yaml');
   const check = async (text: string): Promise<void> => {

@@ -10,6 +10,7 @@ import { hostProc } from '../../host/proc.js';
 import { redact } from '../../host/redact.js';
 import { VERSION } from '../../version.js';
 import { CliExit, EXIT } from '../exit.js';
+import { print, printErr } from '../output.js';
 import { globals, loadOrExit } from '../globals.js';
 
 // `joinagent bundle --out FILE`, on a connected machine of the nodes' release: see
@@ -36,8 +37,8 @@ export function registerBundle(program: Command): void {
         proc,
         dryRun: false,
         signal: new AbortController().signal,
-        progress: (m) => process.stderr.write(`bundle: ${redact(m)}\n`),
-        warn: (m, h) => process.stderr.write(`bundle: warning: ${redact(m)}${h ? ` (${redact(h)})` : ''}\n`),
+        progress: (m) => printErr(`bundle: ${redact(m)}\n`),
+        warn: (m, h) => printErr(`bundle: warning: ${redact(m)}${h ? ` (${redact(h)})` : ''}\n`),
         publish: () => undefined,
         published: {},
       };
@@ -46,7 +47,7 @@ export function registerBundle(program: Command): void {
         const gz = /\.(tgz|tar\.gz)$/.test(out);
         await proc.run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', work, gz ? '-czf' : '-cf', out, path.basename(r.dir)], { timeoutMs: 15 * 60_000 });
         const sum = sha256((await base.readBytes(out))!);
-        process.stdout.write(
+        print(
           [
             `bundle: ${out}: Kubernetes ${config.agent.kubernetesVersion}, ${ctx.facts.osName} ${os.arch()}: ${r.packages.length} packages, ${r.images.length} images${r.binary ? ', the joinagent binary' : ''}`,
             `sha256 ${sum}  ${path.basename(out)}`,

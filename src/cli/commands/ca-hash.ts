@@ -1,3 +1,5 @@
+import { print } from '../output.js';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { pinsOf } from '../../join/capin.js';
 import { hostFiles } from '../../host/files.js';
@@ -16,7 +18,8 @@ export function registerCaHash(program: Command): void {
       const g = globals(cmd);
       // an explicit --cert is a path as typed; the default is the host's CA under --root
       const files = hostFiles(o.cert ? '/' : g.root, true);
-      const file = o.cert ?? paths.kubeCaCert;
+      // relative to the current directory, as the operator typed it (host paths are absolute)
+      const file = o.cert ? path.resolve(o.cert) : paths.kubeCaCert;
       const data = await files.readBytes(file).catch((e: NodeJS.ErrnoException) => {
         throw new CliExit(EXIT.failed, `joinagent ca-hash: cannot read ${file}: ${e.code ?? e.message}`);
       });
@@ -27,6 +30,6 @@ export function registerCaHash(program: Command): void {
       } catch (e) {
         throw new CliExit(EXIT.failed, `joinagent ca-hash: ${(e as Error).message}`);
       }
-      process.stdout.write(pins.join('\n') + '\n');
+      print(pins.join('\n') + '\n');
     });
 }

@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import type { Command } from 'commander';
 import { hostFiles } from '../../host/files.js';
 import { hostProc } from '../../host/proc.js';
@@ -16,9 +17,9 @@ export function registerDiagnose(program: Command): void {
       const g = globals(cmd);
       const { config } = await loadOrExit(g, { requireToken: false });
       const checks = await diagnose(config, hostFiles(g.root, true), hostProc(true));
-      for (const c of checks) process.stdout.write(formatCheck(c) + '\n');
+      for (const c of checks) print(formatCheck(c) + '\n');
       const failed = checks.filter((c) => c.level === 'fail');
-      process.stdout.write(failed.length ? `diagnose: ${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.name).join(', ')}\n` : 'diagnose: all checks passed\n');
+      print(failed.length ? `diagnose: ${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.name).join(', ')}\n` : 'diagnose: all checks passed\n');
       process.exitCode = failed.length ? EXIT.failed : EXIT.ok;
     });
 }

@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import type { Command } from 'commander';
 import { discoverConfigured, discoveryMethod } from '../../join/discover-config.js';
 import { formatCheck } from '../../join/report.js';
@@ -20,15 +21,15 @@ export function registerDiscover(program: Command): void {
       // the API server is always in NO_PROXY: discovery, kubeadm and kubelet reach it directly
       const proxy = config.agent.proxy ? { used: false, reason: `the API server ${r.apiServer ?? j.apiServerEndpoint} is in NO_PROXY (always): reached directly` } : undefined;
       if (o.json) {
-        process.stdout.write(redact(JSON.stringify({ ...r, ...(proxy ? { proxy } : {}) }, null, 2)) + '\n');
+        print(redact(JSON.stringify({ ...r, ...(proxy ? { proxy } : {}) }, null, 2)) + '\n');
       } else {
-        if (proxy) process.stdout.write(`proxy: not used: ${proxy.reason}\n`);
-        for (const c of r.checks) process.stdout.write(formatCheck(c) + '\n');
+        if (proxy) print(`proxy: not used: ${proxy.reason}\n`);
+        for (const c of r.checks) print(formatCheck(c) + '\n');
         const tokenId = config.token?.split('.')[0];
         const file = j.discovery?.kind === 'file';
         const trust = file ? `CA ${r.clusterCaPins?.[0] ?? '(none: insecure-skip-tls-verify)'} from the discovery file` : `CA ${r.clusterCaPins?.[0]}${j.caCertHashes.length ? ' pinned' : ' NOT pinned'}`;
         const who = tokenId ? `, token "${tokenId}" valid` : file ? ', the kubeconfig\'s credentials accepted' : ', no token checked';
-        process.stdout.write(
+        print(
           r.ok
             ? `discovery ok: API server ${r.serverVersion} at ${r.apiServer ?? j.apiServerEndpoint}${file ? ` (${discoveryMethod(config)})` : ''}${who}, ${trust}\n`
             : `discovery failed at ${r.failure?.name}: ${r.failure?.message}\n`,

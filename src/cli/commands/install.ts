@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { hostFiles } from '../../host/files.js';
@@ -52,5 +53,5 @@ async function runningBinary(): Promise<string> {
 function report(verb: string, r: Outcome, next?: string): void {
   const lines = [...r.actions, ...r.notes.map((n) => `note: ${n}`)];
   lines.push(r.actions.length ? `${verb}: done (${r.actions.length} change${r.actions.length === 1 ? '' : 's'})${next ? `; ${next}` : ''}` : `${verb}: nothing to do${verb === 'install' ? ': already installed' : ': not installed'}`);
-  process.stdout.write(lines.join('\n') + '\n');
+  print(lines.join('\n') + '\n');
 }

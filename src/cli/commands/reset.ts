@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import type { Command } from 'commander';
 import { acquireLock, LockHeld } from '../../engine/lock.js';
 import { hostFiles } from '../../host/files.js';
@@ -29,8 +30,8 @@ export function registerReset(program: Command): void {
       const files = hostFiles(g.root, dry);
       const proc = hostProc(dry);
       const plan = await planReset({ files, proc }, { all: Boolean(o.all), purgePackages: Boolean(o.purgePackages) });
-      process.stdout.write(renderPlan(plan, dry ? 'joinagent reset would:' : 'joinagent reset will:'));
-      if (dry) return void process.stdout.write('--dry-run: nothing was changed\n');
+      print(renderPlan(plan, dry ? 'joinagent reset would:' : 'joinagent reset will:'));
+      if (dry) return void print('--dry-run: nothing was changed\n');
       await confirm(Boolean(o.yes));
       let release: () => Promise<void>;
       try {
@@ -41,9 +42,9 @@ export function registerReset(program: Command): void {
         throw e;
       }
       try {
-        const results = await executeReset(plan, (r) => process.stdout.write(`${r.ok ? 'done  ' : 'FAILED'}  ${r.title}${r.note ? `\n        ${r.note}` : ''}\n`));
+        const results = await executeReset(plan, (r) => print(`${r.ok ? 'done  ' : 'FAILED'}  ${r.title}${r.note ? `\n        ${r.note}` : ''}\n`));
         const failed = results.filter((r) => !r.ok).length;
-        process.stdout.write(failed ? `reset: ${failed} of ${results.length} actions failed (see above)\n` : `reset: done; 'joinagent run' prepares${o.all ? '' : ' (as needed)'} and joins this node again\n`);
+        print(failed ? `reset: ${failed} of ${results.length} actions failed (see above)\n` : `reset: done; 'joinagent run' prepares${o.all ? '' : ' (as needed)'} and joins this node again\n`);
         process.exitCode = failed ? EXIT.failed : EXIT.ok;
       } finally {
         await release();

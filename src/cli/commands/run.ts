@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import type { Command } from 'commander';
 import { Agent } from '../../agent/converge.js';
 import { runDaemon } from '../../agent/daemon.js';
@@ -89,12 +90,12 @@ async function plan(cmd: Command, set: 'run' | 'prepare', sel: StepSelection, ku
   }
   const r = await agent.converge('plan', steps);
   await agent.stop();
-  process.stdout.write(renderPlan(r.outcomes, new Map(steps.map((s) => [s.id, s.title]))));
+  print(renderPlan(r.outcomes, new Map(steps.map((s) => [s.id, s.title]))));
   let ok = !r.outcomes.some((o) => o.state === 'failed');
   // run --dry-run also hands kubeadm its --dry-run when the plan would join
   if (kubeadm && ok && r.outcomes.find((o) => o.id === 'join')?.state === 'changed') {
     const nodeIP = agent.model.doc.published.nodeIP as string | undefined;
-    ok = await kubeadmDryRun(config, g.root, nodeIP, (l) => process.stdout.write(`${l}\n`));
+    ok = await kubeadmDryRun(config, g.root, nodeIP, (l) => print(`${l}\n`));
   }
   process.exitCode = ok ? EXIT.ok : EXIT.failed;
 }

@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { hostFiles } from '../../host/files.js';
@@ -22,10 +23,10 @@ export function registerSnapshot(program: Command): void {
       // read-only host access: a snapshot must never change what it observes
       const snap = await captureSnapshot(hostFiles(g.root, true), hostProc(true), { label: o.label });
       const text = serializeSnapshot(snap);
-      if (o.out === '-') return void process.stdout.write(text);
+      if (o.out === '-') return void print(text);
       const target = o.out ? await writeOperatorFile(o.out, text) : await writeDefault(g.root, text, snap.takenAt);
       const missing = Object.entries(snap.views).filter(([, v]) => v.status === 'missing');
-      process.stdout.write(`snapshot: ${target} (${Object.keys(snap.views).length - missing.length} views${missing.length ? `; missing: ${missing.map(([n]) => n).join(', ')}` : ''})\n`);
+      print(`snapshot: ${target} (${Object.keys(snap.views).length - missing.length} views${missing.length ? `; missing: ${missing.map(([n]) => n).join(', ')}` : ''})\n`);
     });
   program
     .command('diff')
@@ -37,7 +38,7 @@ export function registerSnapshot(program: Command): void {
       const g = globals(cmd);
       const [sa, sb, names] = await loadPair(g.root, a, b);
       const d = diffSnapshots(sa, sb);
-      process.stdout.write(o.json ? JSON.stringify({ ...d, differences: countChanges(d) }, null, 2) + '\n' : renderDiff(d, names));
+      print(o.json ? JSON.stringify({ ...d, differences: countChanges(d) }, null, 2) + '\n' : renderDiff(d, names));
     });
 }
 

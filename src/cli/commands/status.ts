@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import http from 'node:http';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/formats.js';
@@ -43,7 +44,7 @@ export function registerStatus(program: Command): void {
         await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
       }
       if (!doc) throw new CliExit(EXIT.unreachable, `joinagent: no agent answers at http://${address}/status (${lastErr}); is it running? (systemctl status joinagent)`);
-      process.stdout.write(o.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatus(doc));
+      print(o.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatus(doc));
       process.exitCode = codeFor(doc);
     });
 }
@@ -73,10 +74,16 @@ export function fetchStatus(address: string, timeoutMs = 3000): Promise<StatusDo
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
   if (!m) return Promise.reject(new Error(`bad address ${address}`));
   return new Promise((resolve, reject) => {
+    // the whole answer within timeoutMs and at most 16 MiB: whatever listens there is not
+    // necessarily the agent
+    const deadline = setTimeout(() => req.destroy(new Error('timed out')), timeoutMs);
     const req = http.get({ host: m[1], port: Number(m[2]), path: '/status', timeout: timeoutMs, headers: { host: 'localhost' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
+      res.on('data', (c: string) => {
+        body += c;
+        if (body.length > 16 << 20) req.destroy(new Error('the answer is larger than 16 MiB: not a joinagent'));
+      });
       res.on('end', () => {
         try {
           if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
@@ -87,6 +94,7 @@ export function fetchStatus(address: string, timeoutMs = 3000): Promise<StatusDo
       });
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'ECONNREFUSED' ? 'connection refused' : e.message)));
   });
 }

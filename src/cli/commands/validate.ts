@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import type { Command } from 'commander';
 import { globals, loadOrExit } from '../globals.js';
 
@@ -11,7 +12,7 @@ export function registerValidate(program: Command): void {
       const j = config.join;
       const d = j.discovery;
       const trust = d?.kind === 'file' ? `discovery file ${d.kubeConfigPath}` : `${j.caCertHashes.length} CA pin${j.caCertHashes.length === 1 ? '' : 's'}`;
-      process.stdout.write(
+      print(
         `${g.config}: valid (Kubernetes ${config.agent.kubernetesVersion}, API server ${j.apiServerEndpoint || '(from the discovery URL)'}, ` +
           `token ${config.tokenSource === 'none' ? 'not set' : `from ${config.tokenSource}`}, ${trust})\n`,
       );

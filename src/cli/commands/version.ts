@@ -1,3 +1,4 @@
+import { print } from '../output.js';
 import type { Command } from 'commander';
 import { COMMIT, VERSION } from '../../version.js';
 
@@ -7,8 +8,8 @@ export function registerVersion(program: Command): void {
     .description('print the version')
     .option('--json', 'machine-readable')
     .action((o: { json?: boolean }) => {
-      if (o.json) process.stdout.write(JSON.stringify({ version: VERSION, commit: COMMIT, node: process.version, codeCache: codeCacheState() }) + '\n');
-      else process.stdout.write(`joinagent ${VERSION} (${COMMIT}, node ${process.version})\n`);
+      if (o.json) print(JSON.stringify({ version: VERSION, commit: COMMIT, node: process.version, codeCache: codeCacheState() }) + '\n');
+      else print(`joinagent ${VERSION} (${COMMIT}, node ${process.version})\n`);
     });
 }
 

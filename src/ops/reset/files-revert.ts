@@ -9,7 +9,7 @@ import type { ResetAction, ResetContext, ResetPlan } from './types.js';
 // kept and named in a warning, with the path of the original copy.
 export async function fileRevertPlan(ctx: ResetContext): Promise<ResetPlan> {
   const plan: ResetPlan = { actions: [], warnings: [] };
-  const manifest = await readManifest(ctx.files);
+  const manifest = await readManifest(ctx.files, (w) => plan.warnings.push(w));
   for (const [p, entry] of Object.entries(manifest).sort(([a], [b]) => a.localeCompare(b))) {
     if (p.startsWith(paths.stateDir)) continue;
     const d = await decide(ctx.files, p, entry);
@@ -26,6 +26,7 @@ interface Decision {
 
 async function decide(files: Files, p: string, e: BackupManifestEntry): Promise<Decision> {
   const original = e.created ? null : e.original ? await files.readBytes(e.original) : undefined;
+  if (original === undefined && e.withheld) return { warning: `${p}: held a bootstrap token, so joinagent kept no copy of its original: left as it is` };
   if (original === undefined) return { warning: `${p}: joinagent's copy of the original (${e.original ?? 'not recorded'}) is missing: left as it is` };
   const current = await files.readBytes(p);
   const written = e.written === undefined ? undefined : e.written === null ? null : ((await files.readBytes(e.written)) ?? undefined);

@@ -3,6 +3,7 @@ import { distroFamily, parseOsRelease } from '../../host/facts.js';
 import { readManifest } from '../../host/files.js';
 import { INSTALLED_PACKAGES_KEY } from '../../host/markers.js';
 import { paths } from '../../host/paths.js';
+import { changeRevertPlan } from './change-revert.js';
 import type { ResetContext, ResetPlan } from './types.js';
 
 // Live settings joinagent changed that no file restore brings back. What to restore is
@@ -13,9 +14,12 @@ import type { ResetContext, ResetPlan } from './types.js';
 //  - packages: the change log's "install ..." records and the published installedPackages.
 export async function hostRevertPlan(ctx: ResetContext, purgePackages: boolean): Promise<ResetPlan> {
   const plan: ResetPlan = { actions: [], warnings: [] };
-  const state = await loadState(ctx.files);
+  // planning changes nothing, not even a corrupt state file (the clear action keeps it aside)
+  const state = await loadState(ctx.files, (w) => plan.warnings.push(w), false);
   await selinux(ctx, plan);
-  await firewall(ctx, plan, state);
+  // every recorded change with its undo; records of older agents (no undo) as before
+  const legacy = changeRevertPlan(ctx, state, plan, purgePackages);
+  if (legacy.size) await firewall(ctx, plan, { changeLog: state.changeLog?.filter((r) => legacy.has(r.step)) });
   if (purgePackages) await packages(ctx, plan, state);
   if (state.changeLog?.length) {
     plan.actions.push({
@@ -36,10 +40,10 @@ async function selinux({ files, proc }: ResetContext, plan: ResetPlan): Promise<
   if (!original || !/^\s*SELINUX\s*=\s*enforcing\s*$/m.test(original)) return;
   const live = await proc.probe('getenforce', [], { allowFailure: true });
   if (live.notFound || live.stdout.trim() !== 'Permissive') return;
-  plan.actions.push({ title: 'switch SELinux back to enforcing now (setenforce 1), as it was before joinagent', run: async () => void (await proc.run('setenforce', ['1'])) });
+  plan.actions.push({ title: 'switch SELinux back to enforcing now (setenforce 1), as it was before joinagent', command: 'setenforce 1', run: async () => void (await proc.run('setenforce', ['1'])) });
 }
 
-async function firewall({ proc }: ResetContext, plan: ResetPlan, state: PersistedState): Promise<void> {
+async function firewall({ proc }: ResetContext, plan: ResetPlan, state: Pick<PersistedState, 'changeLog'>): Promise<void> {
   const records = (state.changeLog ?? []).flatMap((r) => r.changes.map((c) => ({ step: r.step, text: c })));
   for (const service of ['firewalld', 'ufw'] as const) {
     const disabled = records.some((r) => r.text.includes(service) && /disabl|stop|inactive|mask/i.test(r.text));

@@ -34,11 +34,13 @@ export async function joinResetActions(ctx: ResetContext): Promise<ResetAction[]
   actions.push({
     title: `record the node as not joined in ${paths.state} (status shows joined: false)`,
     async run() {
-      const state = await loadState(files);
+      let problem: string | undefined;
+      const state = await loadState(files, (w) => (problem = w));
       state.published.joined = false;
       delete state.published.node;
       delete state.joinedAt;
       await saveState(files, state);
+      return problem;
     },
   });
   return actions;

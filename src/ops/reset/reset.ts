@@ -14,7 +14,6 @@ export async function planReset(ctx: ResetContext, opts: ResetOptions): Promise<
     plan.warnings.push(...part.warnings);
   }
   plan.actions.push(archiveManifestAction(ctx.files));
-  plan.warnings.push('live kernel settings (sysctls, loaded modules) and a disabled swap keep their current values until the next boot (or: sysctl --system; swapon -a)');
   return plan;
 }
 

@@ -1,5 +1,5 @@
 import { applyPatch, reversePatch, structuredPatch } from 'diff';
-import { BLOCK_BEGIN, BLOCK_END, COMMENT_PREFIX, REMOVED_LINE_PATTERNS } from '../../host/markers.js';
+import { BLOCK_BEGIN, BLOCK_END, COMMENT_PREFIX, KEPT_SUFFIX, REMOVED_LINE_PATTERNS } from '../../host/markers.js';
 
 export type RevertMethod = 'exact' | 'three-way' | 'markers';
 
@@ -45,6 +45,7 @@ export function undoMarkers(text: string): string {
         continue;
       }
     }
+    if (line.endsWith(KEPT_SUFFIX)) continue;
     out.push(line.startsWith(COMMENT_PREFIX) ? line.slice(COMMENT_PREFIX.length) : line);
   }
   return out.join('\n');

@@ -5,6 +5,8 @@ import type { Proc } from '../../host/proc.js';
 // stops after showing. Each action says what it will do in the operator's words.
 export interface ResetAction {
   title: string;
+  /** The one command the action runs, when it is one (so the same undo runs once). */
+  command?: string;
   /** Does the work; returns a note for the operator (e.g. "kubeadm is not installed"). */
   run(): Promise<string | void>;
 }

@@ -1,5 +1,5 @@
 import { StepError, type Change, type StepContext } from '../../engine/step.js';
-import { describeFailure, type RunOptions } from '../../host/proc.js';
+import { describeFailure, shellQuote, type RunOptions } from '../../host/proc.js';
 
 type FileChange = Extract<Change, { kind: 'file' }>;
 
@@ -41,15 +41,16 @@ export function withFinalNewline(text: string): string {
 
 const RUN_PREFIX = 'run: ';
 
-// A change that is one command: plan prints exactly what apply will run. Arguments never
-// contain spaces here (units, ports, module names), so the line splits back losslessly.
-export function commandChange(argv: string[]): Change {
-  return { kind: 'action', description: RUN_PREFIX + argv.join(' ') };
+// A change that is one command: apply runs exactly the argv the check planned (a swap
+// file may be "/swap file": a string split back on spaces is another command), and plan
+// prints it as a shell would need it typed.
+export function commandChange(argv: string[], undo?: string[][]): Change {
+  return { kind: 'action', description: RUN_PREFIX + argv.map(shellQuote).join(' '), argv, ...(undo ? { undo } : {}) };
 }
 
 // The argv of a commandChange, or null for any other change.
 export function commandOf(c: Change): string[] | null {
-  return c.kind === 'action' && c.description.startsWith(RUN_PREFIX) ? c.description.slice(RUN_PREFIX.length).split(' ') : null;
+  return c.kind === 'action' && c.argv && c.description.startsWith(RUN_PREFIX) ? c.argv : null;
 }
 
 // Runs the commands a check planned (commandChange), in order; the first failure becomes

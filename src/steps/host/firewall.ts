@@ -60,7 +60,8 @@ async function checkFirewalld(ctx: StepContext, mode: 'disable' | 'open-ports'):
   if (u.load === 'not-found' || u.load === '') return { state: 'skip', reason: 'firewalld is not installed' };
   if (mode === 'disable') {
     if (u.active !== 'active' && u.enabled !== 'enabled') return { state: 'ok', message: 'firewalld stopped and disabled' };
-    return { state: 'change', changes: [commandChange(['systemctl', 'disable', '--now', 'firewalld'])] };
+    const undo = u.active === 'active' && u.enabled === 'enabled' ? ['enable', '--now'] : u.enabled === 'enabled' ? ['enable'] : ['start'];
+    return { state: 'change', changes: [commandChange(['systemctl', 'disable', '--now', 'firewalld'], [['systemctl', ...undo, 'firewalld']])] };
   }
   const wanted = ctx.config.agent.host.firewallPorts;
   // firewalld answers only while running; offline, firewall-offline-cmd edits the same
@@ -71,10 +72,11 @@ async function checkFirewalld(ctx: StepContext, mode: 'disable' | 'open-ports'):
   if (list.exitCode !== 0) throw new StepError(`firewall: cannot list firewalld ports: ${describeFailure(list)}`, 'check firewalld (systemctl status firewalld)');
   const missing = missingPorts(wanted, list.stdout.split(/\s+/).filter(Boolean), 'firewalld');
   const changes: Change[] = [];
-  if (missing.length) changes.push(commandChange([tool, ...(running ? ['--permanent'] : []), ...missing.map((p) => `--add-port=${p}`)]));
+  const perm = running ? ['--permanent'] : [];
+  if (missing.length) changes.push(commandChange([tool, ...perm, ...missing.map((p) => `--add-port=${p}`)], [[tool, ...perm, ...missing.map((p) => `--remove-port=${p}`)], ...(running ? [['firewall-cmd', '--reload']] : [])]));
   if (running) {
     const live = await ctx.proc.probe('firewall-cmd', ['--list-ports'], { allowFailure: true });
-    if (missing.length || missingPorts(wanted, live.stdout.split(/\s+/).filter(Boolean), 'firewalld').length) changes.push(commandChange(['firewall-cmd', '--reload']));
+    if (missing.length || missingPorts(wanted, live.stdout.split(/\s+/).filter(Boolean), 'firewalld').length) changes.push(commandChange(['firewall-cmd', '--reload'], []));
   }
   return changes.length ? { state: 'change', changes } : { state: 'ok', message: `firewalld allows ${wanted.join(' ')}` };
 }
@@ -84,11 +86,11 @@ async function checkUfw(ctx: StepContext, mode: 'disable' | 'open-ports'): Promi
   if (status.notFound) return { state: 'skip', reason: 'ufw is not installed' };
   const active = /^Status: active/m.test(status.stdout);
   if (mode === 'disable') {
-    return active ? { state: 'change', changes: [commandChange(['ufw', 'disable'])] } : { state: 'ok', message: 'ufw inactive' };
+    return active ? { state: 'change', changes: [commandChange(['ufw', 'disable'], [['ufw', '--force', 'enable']])] } : { state: 'ok', message: 'ufw inactive' };
   }
   const added = await ctx.proc.probe('ufw', ['show', 'added'], { allowFailure: true });
   const missing = missingPorts(ctx.config.agent.host.firewallPorts, parseUfwAdded(added.stdout), 'ufw');
   // ufw applies a rule at once when active and keeps it for when it is enabled later.
-  const changes = missing.map((p) => commandChange(['ufw', 'allow', ufwPort(p)]));
+  const changes = missing.map((p) => commandChange(['ufw', 'allow', ufwPort(p)], [['ufw', 'delete', 'allow', ufwPort(p)]]));
   return changes.length ? { state: 'change', changes } : { state: 'ok', message: `ufw allows ${ctx.config.agent.host.firewallPorts.join(' ')}` };
 }

@@ -38,7 +38,7 @@ export const selinuxStep: Step = {
     const config = await ctx.files.read(paths.selinuxConfig);
     if (mode === null && config === null) return { state: 'skip', reason: 'SELinux is not present on this host' };
     const changes: Change[] = [];
-    if (mode === 'enforcing') changes.push({ kind: 'value', name: 'SELinux mode', live: 'enforcing', wanted: 'permissive' });
+    if (mode === 'enforcing') changes.push({ kind: 'value', name: 'SELinux mode', live: 'enforcing', wanted: 'permissive', undo: [['setenforce', '1']] });
     if (config !== null) {
       const c = await fileChange(ctx, paths.selinuxConfig, permissiveSelinuxConfig(config));
       if (c) changes.push(c);

@@ -67,11 +67,11 @@ export const swapStep: Step = {
     }
     const zram = await zramChange(ctx);
     if (zram) changes.push(zram);
-    for (const unit of await swapUnits(ctx)) changes.push(commandChange(['systemctl', 'mask', unit]));
+    for (const unit of await swapUnits(ctx)) changes.push(commandChange(['systemctl', 'mask', unit], [['systemctl', 'unmask', unit]]));
     for (const dev of parseProcSwaps((await ctx.files.read('/proc/swaps')) ?? '')) {
       // /proc/swaps is not namespaced: inside a container it lists the host's swap, which
       // only the host can turn off
-      if (await ctx.files.exists(dev)) changes.push(commandChange(['swapoff', dev]));
+      if (await ctx.files.exists(dev)) changes.push(commandChange(['swapoff', dev], [['swapon', dev]]));
       else warnOnce(ctx, `swap: ${dev} is active but not visible on this system (a container sees the host's swap)`, `turn it off where it lives (swapoff ${dev} on the host); kubelet refuses to start while swap is on`);
     }
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: 'no swap' };

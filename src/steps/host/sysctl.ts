@@ -3,6 +3,7 @@ import type { Change, Step, StepContext } from '../../engine/step.js';
 import { familiesInUse } from '../../config/networking.js';
 import type { LoadedConfig } from '../../config/types.js';
 import { paths } from '../../host/paths.js';
+import { neutraliseLines, type ConfFile } from './boot-config.js';
 import { commandChange, fileChange, runCommandChanges, warnOnce, writeFileChanges } from './file-change.js';
 
 export const SYSCTLS: Record<string, string> = {
@@ -49,10 +50,7 @@ export function parseSysctlFile(text: string): Map<string, string> {
   return out;
 }
 
-export interface SysctlFile {
-  path: string;
-  text: string;
-}
+export type SysctlFile = ConfFile;
 
 // Files applied after ours that set one of our keys to another value: at the next boot
 // (or `sysctl --system`) they silently win. Order: by file name across all directories
@@ -70,7 +68,7 @@ export function laterOverrides(files: SysctlFile[], ours: string = paths.sysctlC
   const after = ordered.slice(idx + 1);
   const out: { path: string; key: string; value: string }[] = [];
   for (const f of after) {
-    for (const [key, value] of parseSysctlFile(f.text)) if (key in wanted && value !== wanted[key]) out.push({ path: f.path, key, value });
+    for (const [key, value] of parseSysctlFile(f.text)) if (Object.hasOwn(wanted, key) && value !== wanted[key]) out.push({ path: f.path, key, value });
   }
   return out;
 }
@@ -87,11 +85,12 @@ export const sysctlStep: Step = {
     const changes: Change[] = [];
     const conf = await fileChange(ctx, paths.sysctlConf, renderSysctlConf(wanted));
     if (conf) changes.push(conf);
+    // a setting that will not survive a reboot is not ok: what would win at boot goes
+    changes.push(...(await neutraliseOverrides(ctx, wanted)));
     for (const [key, value] of Object.entries(wanted)) {
       const live = (await ctx.files.read(`/proc/sys/${key.replace(/\./g, '/')}`))?.trim() ?? 'absent';
-      if (live !== value) changes.push(commandChange(['sysctl', '-w', `${key}=${value}`]));
+      if (live !== value) changes.push(commandChange(['sysctl', '-w', `${key}=${value}`], live === 'absent' ? [] : [['sysctl', '-w', `${key}=${live}`]]));
     }
-    await reportOverrides(ctx, wanted);
     if ('net.ipv6.conf.all.forwarding' in wanted) await reportRouterAdvertisements(ctx);
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: Object.keys(wanted).join(', ') + ' = 1' };
   },
@@ -101,20 +100,41 @@ export const sysctlStep: Step = {
   },
 };
 
-async function reportOverrides(ctx: StepContext, wanted: Record<string, string>): Promise<void> {
-  const found: SysctlFile[] = [];
+// Every file applied after ours that sets one of our keys to another value is
+// neutralised (boot-config.ts: the line commented out, or the package's file masked).
+async function neutraliseOverrides(ctx: StepContext, wanted: Record<string, string>): Promise<Change[]> {
+  const found: ConfFile[] = [];
   for (const dir of SYSCTL_DIRS) {
     for (const name of await ctx.files.list(dir)) {
-      const p = `${dir}/${name}`;
-      const text = await ctx.files.read(p).catch(() => null);
-      if (text !== null) found.push({ path: p, text });
+      const text = await ctx.files.read(`${dir}/${name}`).catch(() => null);
+      if (text !== null) found.push({ path: `${dir}/${name}`, text });
     }
   }
   const main = await ctx.files.read('/etc/sysctl.conf');
   if (main !== null) found.push({ path: '/etc/sysctl.conf', text: main });
-  for (const o of laterOverrides(found, paths.sysctlConf, wanted)) {
-    warnOnce(ctx, `sysctl: ${o.path} sets ${o.key} = ${o.value} and is applied after ${paths.sysctlConf}: it wins at the next boot`, `remove ${o.key} from ${o.path} (or set it to ${wanted[o.key]})`);
+  const byFile = new Map<string, { path: string; key: string; value: string }[]>();
+  for (const o of laterOverrides(found, paths.sysctlConf, wanted)) byFile.set(o.path, [...(byFile.get(o.path) ?? []), o]);
+  const changes: Change[] = [];
+  for (const [file, overrides] of byFile) {
+    const keys = new Set(overrides.map((o) => o.key));
+    const n = await neutraliseLines(ctx, found.find((f) => f.path === file)!, '/etc/sysctl.d', (line) => keys.has(sysctlKey(line) ?? ''));
+    if (n.change && !changes.some((c) => c.kind === 'file' && c.path === n.target)) changes.push(n.change);
+    for (const o of overrides) {
+      warnOnce(
+        ctx,
+        `sysctl: ${o.path} sets ${o.key} = ${o.value} after ${paths.sysctlConf} (it would win at the next boot): ${n.masked ? `joinagent masks it with ${n.target}, a copy with that line commented out` : 'joinagent comments that line out'}`,
+        `the original is kept in joinagent's backups; if ${o.key} must be ${o.value}, this host cannot be a Kubernetes node`,
+      );
+    }
   }
+  return changes;
+}
+
+// The normalised key a sysctl.d line sets, or undefined for comments and blank lines.
+function sysctlKey(line: string): string | undefined {
+  const t = line.trim();
+  if (!t || t.startsWith('#') || t.startsWith(';') || !t.includes('=')) return undefined;
+  return t.slice(0, t.indexOf('=')).trim().replace(/^-/, '').replace(/\//g, '.');
 }
 
 // With forwarding on, the kernel ignores router advertisements on interfaces whose

@@ -27,9 +27,9 @@ export function parseTimedatectlShow(text: string): TimeSettings {
 // NTP on when wanted and possible (a skewed clock later shows up as x509 "not yet valid").
 export function timeChanges(live: TimeSettings, want: { timezone?: string; ntp: boolean }): Change[] {
   const out: Change[] = [];
-  if (live.localRTC) out.push({ kind: 'value', name: 'RTC in local time', live: 'yes', wanted: 'no' });
-  if (want.timezone && live.timezone !== want.timezone) out.push({ kind: 'value', name: 'timezone', live: live.timezone || '(unset)', wanted: want.timezone });
-  if (want.ntp && !live.ntp && live.canNTP) out.push({ kind: 'value', name: 'NTP', live: 'off', wanted: 'on' });
+  if (live.localRTC) out.push({ kind: 'value', name: 'RTC in local time', live: 'yes', wanted: 'no', undo: [['timedatectl', 'set-local-rtc', '1']] });
+  if (want.timezone && live.timezone !== want.timezone) out.push({ kind: 'value', name: 'timezone', live: live.timezone || '(unset)', wanted: want.timezone, ...(live.timezone ? { undo: [['timedatectl', 'set-timezone', '--', live.timezone]] } : {}) });
+  if (want.ntp && !live.ntp && live.canNTP) out.push({ kind: 'value', name: 'NTP', live: 'off', wanted: 'on', undo: [['timedatectl', 'set-ntp', 'false']] });
   return out;
 }
 
@@ -57,7 +57,8 @@ export const timeStep: Step = {
   async apply(ctx, changes) {
     for (const c of changes) {
       if (c.kind !== 'value') continue;
-      const args = c.name === 'timezone' ? ['set-timezone', c.wanted] : c.name === 'NTP' ? ['set-ntp', 'true'] : ['set-local-rtc', '0'];
+      // "--": whatever the zone is called, it is never read as an option
+      const args = c.name === 'timezone' ? ['set-timezone', '--', c.wanted] : c.name === 'NTP' ? ['set-ntp', 'true'] : ['set-local-rtc', '0'];
       const r = await ctx.proc.run('timedatectl', args, { allowFailure: true, timeoutMs: 60_000 });
       if (r.exitCode !== 0) throw new StepError(`time: ${c.name} -> ${c.wanted} failed: ${describeFailure(r)}`, c.name === 'timezone' ? `check that "${c.wanted}" exists under /usr/share/zoneinfo (package tzdata)` : 'check systemd-timedated: journalctl -u systemd-timedated');
     }

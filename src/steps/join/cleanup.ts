@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { type Change, type Step, type StepContext } from '../../engine/step.js';
+import { dropCopies, secretCopies } from '../../host/backup-manifest.js';
 import { hostFiles, type Files } from '../../host/files.js';
 import { paths } from '../../host/paths.js';
 import { clearJoinAttempt } from '../../join/attempt.js';
@@ -9,6 +10,7 @@ import { joinPatchesDir } from './patches.js';
 
 const STRIP = `remove the bootstrap token from ${paths.joinConfig}`;
 const STALE = `remove ${paths.joinAttempt} (the join it records finished: kubelet.conf is there)`;
+const COPIES = `remove the backup copies in ${paths.backupDir} that hold a bootstrap token`;
 
 // After the join the bootstrap token is useless to this node (kubelet has its own
 // certificate) yet still joins any machine for up to 24h, so it leaves the disk:
@@ -16,7 +18,8 @@ const STALE = `remove ${paths.joinAttempt} (the join it records finished: kubele
 // - join.tokenFile is removed when it still holds the token that was used (a file
 //   rotated to a new token meanwhile belongs to someone else's process and stays);
 // - the systemd credential is never touched (systemd owns it, and it is read-only);
-// - an inline token stays in the config file: joinagent never edits its own config.
+// - an inline token stays in the config file: joinagent never edits its own config;
+// - backup copies holding a token (an older agent's copies of the config) are removed.
 // Also writes join.sentinelFile ("success"), as Cluster API's bootstrap contract wants.
 export const joinCleanupStep: Step = {
   id: 'join-cleanup',
@@ -27,6 +30,8 @@ export const joinCleanupStep: Step = {
     if (!(await inspectLocal(ctx.files)).kubeletConf) return { state: 'skip', reason: 'not joined yet' };
     const changes: Change[] = [];
     if (holdsToken(await ctx.files.read(paths.joinConfig))) changes.push({ kind: 'action', description: STRIP });
+    const copies = await secretCopies(ctx.files);
+    if (copies.length) changes.push({ kind: 'action', description: `${COPIES} (${copies.length})` });
     // the agent stopped between kubeadm's success and its own bookkeeping
     if (await ctx.files.exists(paths.joinAttempt)) changes.push({ kind: 'action', description: STALE });
     const tf = tokenFile(ctx);
@@ -44,6 +49,8 @@ export const joinCleanupStep: Step = {
         await ctx.files.write(c.path, c.after, { mode: 0o644 });
       } else if (c.kind === 'action' && c.description === STALE) {
         await clearJoinAttempt(ctx.files);
+      } else if (c.kind === 'action' && c.description.startsWith(COPIES)) {
+        await dropCopies(ctx.files, await secretCopies(ctx.files));
       } else if (c.kind === 'action' && c.description === STRIP) {
         await ctx.files.write(paths.joinConfig, renderJoinConfig(ctx.config.join, undefined, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config)), { mode: 0o600, backup: false });
       } else if (c.kind === 'action') {
@@ -69,6 +76,6 @@ function holdsToken(text: string | null): boolean {
     const doc = parse(text) as { discovery?: { bootstrapToken?: { token?: unknown }; tlsBootstrapToken?: unknown } };
     return doc?.discovery?.bootstrapToken?.token !== undefined || doc?.discovery?.tlsBootstrapToken !== undefined;
   } catch {
-    return /[tT]oken:/.test(text);
+    return /token:/i.test(text);
   }
 }

@@ -28,7 +28,7 @@ export const discoveryStep: Step = {
     if (verdict.state === 'joined') return { state: 'ok', message: 'already joined to this cluster (kubelet.conf present): discovery not needed' };
     const file = join.discovery?.kind === 'file';
     if (!token && !file) throw new StepError('no bootstrap token to join with', 'set discovery.bootstrapToken.token, join.tokenFile, or pass the systemd credential "join-token"');
-    const r = await discoverConfigured(ctx.config, (path, attempt, delayMs, status) => ctx.progress(`the API server answered ${status} to ${path} (attempt ${attempt}): trying again in ${(delayMs / 1000).toFixed(1)} s, as its Retry-After asks`));
+    const r = await discoverConfigured(ctx.config, (path, attempt, delayMs, status) => ctx.progress(`the API server answered ${status} to ${path} (attempt ${attempt}): trying again in ${(delayMs / 1000).toFixed(1)} s, as its Retry-After asks`), ctx.signal);
     for (const c of r.checks) if (c.level === 'warn') ctx.warn(`discovery: ${c.message}`, c.hint);
     if (!r.ok) throw new StepError(`discovery: ${r.failure!.message}`, r.failure!.hint, r.retryable);
     const published: DiscoveryPublished = { apiServer: r.apiServer ?? join.apiServerEndpoint, method: discoveryMethod(ctx.config), serverVersion: r.serverVersion, caPins: r.clusterCaPins, clockSkewMs: r.clockSkewMs };

@@ -19,7 +19,7 @@ export function nodeReadyStep(waitMs: number, nodeName: string): Step {
       if (!(await inspectLocal(ctx.files)).kubeletConf) return { state: 'skip', reason: 'not joined yet' };
       let s;
       try {
-        s = await readNodeStatus(ctx.files, nodeName);
+        s = await readNodeStatus(ctx.files, nodeName, ctx.signal);
       } catch (e) {
         throw new StepError(`cannot read Node "${nodeName}" with the kubelet's credentials: ${(e as Error).message}`, 'check the kubelet journal (`journalctl -u kubelet`) and that the control plane is reachable', true, { cause: e });
       }

@@ -31,12 +31,17 @@ export function cgroupDriverStep(after: string[]): Step {
       } catch {
         fileDriver = undefined;
       }
+      const driver = k.cgroupDriver ?? DEFAULT_CGROUP_DRIVER;
+      // a plan where containerd-config would restart containerd: it will run with
+      // SystemdCgroup from kubelet.cgroupDriver, not with what it runs with now (e.g. the
+      // original config.toml after reset --all)
+      const restarting = ctx.dryRun && ctx.published.containerdRestartPending === true;
       const facts: CgroupFacts = {
-        driver: k.cgroupDriver ?? DEFAULT_CGROUP_DRIVER,
+        driver,
         configured: k.cgroupDriver !== undefined,
         systemdInit: await ctx.files.exists(paths.systemdRunning),
         mode: await cgroupMode(ctx.files),
-        containerdSystemdCgroup: eff?.systemdCgroup,
+        containerdSystemdCgroup: restarting ? driver === 'systemd' : eff?.systemdCgroup,
         containerdMajor: version.exitCode === 0 ? parseContainerdVersion(version.stdout)?.major : undefined,
         kubeletFileDriver: fileDriver,
       };

@@ -26,6 +26,9 @@ export function containerdConfigStep(opts: RuntimeStepOptions): Step {
       const plan = await planContainerd(ctx);
       const pull = describePull(plan);
       if (plan.runtime) ctx.publish('containerd', { version: `${plan.runtime.major}.${plan.runtime.minor}`, pullPath: plan.pull?.mode, pullPathReason: plan.pull?.reason });
+      // steps after this one that look at the running containerd (cgroup-driver) judge, in
+      // a plan, the containerd this step's restart would leave
+      ctx.publish('containerdRestartPending', plan.restart);
       if (plan.changes.length === 0) return { state: 'ok', message: pull };
       return { state: 'change', changes: plan.changes, message: [...plan.notes, ...(pull ? [pull] : [])].join('; ') || undefined };
     },

@@ -124,6 +124,9 @@ export async function planContainerd(ctx: StepContext): Promise<ContainerdPlan> 
   return plan;
 }
 
+// reset --all: once the original config.toml is back, containerd must load it
+const RESTART = ['systemctl', 'restart', 'containerd'];
+
 // The file can be right while the running containerd still uses an older one (a restart
 // that never happened, a crash between write and restart): compare with CRI's view.
 async function liveDifferences(ctx: StepContext, wanted: CriWanted, plan: ContainerdPlan): Promise<void> {
@@ -131,14 +134,14 @@ async function liveDifferences(ctx: StepContext, wanted: CriWanted, plan: Contai
   if (live === null) return; // not running: containerd-running starts it with this file
   if (live.unimplemented) {
     plan.restart = true;
-    plan.changes.push({ kind: 'action', description: 'restart containerd: it runs with the CRI plugin disabled although the file enables it' });
+    plan.changes.push({ kind: 'action', description: 'restart containerd: it runs with the CRI plugin disabled although the file enables it', undo: [RESTART] });
     return;
   }
   const eff = live.status ? effectiveCriConfig(live.status.info) : null;
   const diffs = eff ? effectiveDifferences(eff, wanted) : [];
   if (diffs.length) {
     plan.restart = true;
-    plan.changes.push(...diffs.map((d) => ({ kind: 'value' as const, ...d })), { kind: 'action', description: 'restart containerd to load its configuration' });
+    plan.changes.push(...diffs.map((d) => ({ kind: 'value' as const, ...d, undo: [] })), { kind: 'action', description: 'restart containerd to load its configuration', undo: [RESTART] });
   }
 }
 

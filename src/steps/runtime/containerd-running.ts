@@ -32,7 +32,7 @@ async function serviceChanges(ctx: StepContext): Promise<Change[]> {
   const enabled = get('UnitFileState');
   const active = get('ActiveState');
   const changes: Change[] = [];
-  if (!ENABLED.includes(enabled)) changes.push({ kind: 'value', name: 'containerd.service enabled', live: enabled || 'unknown', wanted: 'enabled' });
-  if (active !== 'active') changes.push({ kind: 'value', name: 'containerd.service active', live: active || 'unknown', wanted: 'active' });
+  if (!ENABLED.includes(enabled)) changes.push({ kind: 'value', name: 'containerd.service enabled', live: enabled || 'unknown', wanted: 'enabled', undo: enabled ? [['systemctl', 'disable', 'containerd']] : [] });
+  if (active !== 'active') changes.push({ kind: 'value', name: 'containerd.service active', live: active || 'unknown', wanted: 'active', undo: active ? [['systemctl', 'stop', 'containerd']] : [] });
   return changes;
 }

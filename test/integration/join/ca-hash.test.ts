@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { opensslPin } from '../../fixtures/pki.js';
-import { runBinary, tempRoot } from './harness.js';
+import { BINARY, runBinary, runCmd, tempRoot } from './harness.js';
 
 // `joinagent ca-hash` against certificates whose pins openssl computes independently
 // (openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum).
@@ -40,6 +40,13 @@ describe('joinagent ca-hash (built binary)', () => {
     writeFileSync(bundle, readFileSync(rsa, 'utf8') + readFileSync(ec, 'utf8'));
     r = await runBinary(['ca-hash', '--cert', bundle]);
     assert.equal(r.stdout, `${opensslPin(rsa)}\n${opensslPin(ec)}\n`);
+  });
+
+  // issue 17 item 5: a relative --cert was read from / (as /rsa-ca.crt)
+  test('a relative --cert is read from the current directory', async () => {
+    const r = await runCmd('sh', ['-c', `cd "$1" && exec "$2" ca-hash --cert rsa-ca.crt`, 'sh', root, BINARY]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${opensslPin(rsa)}\n`);
   });
 
   test('missing or non-certificate files: exit 1 naming the file', async () => {

@@ -127,3 +127,98 @@ describe('speculative checks', () => {
   });
 });
 
+
+// Issue 17 item 1: a guess taken before some step changed the host describes a host that
+// no longer exists, whichever step changed it: a -> b -> c where a's apply breaks what c
+// checks (containerd-config restarting containerd under node-ready's guess).
+describe('speculative checks and host changes elsewhere in the chain', () => {
+  it('a guess started before a prerequisite-of-a-prerequisite changed the host is not used', async () => {
+    const log: string[] = [];
+    let healthy = true;
+    // a decides only once c's guess has looked (the guess is taken before the change)
+    let guessed!: () => void;
+    const cLooked = new Promise<void>((r) => (guessed = r));
+    const steps = chain(
+      log,
+      {
+        a: async () => {
+          await cLooked;
+          return healthy ? { state: 'change', changes: [{ kind: 'action', description: 'rewrite config, restart' }] } : { state: 'ok' };
+        },
+        b: async () => ({ state: 'ok' }),
+        c: async () => {
+          guessed();
+          return healthy ? { state: 'ok', message: 'Ready' } : { state: 'change', changes: [{ kind: 'action', description: 'wait for Ready again' }] };
+        },
+      },
+      {
+        a: async () => {
+          healthy = false; // the restart a's apply makes breaks what c observed
+        },
+        c: async () => {
+          healthy = true;
+        },
+      },
+    );
+    const r = await run(steps, 4);
+    assert.deepEqual(r.outcomes.map((o) => `${o.id}=${o.state}`), ['a=changed', 'b=ok', 'c=changed'], `c must be checked again after a changed the host: ${log.join(' ')}`);
+  });
+
+  it('a guess that threw while another step restarted something is checked again, not a failure', async () => {
+    const log: string[] = [];
+    let restarting = false;
+    let applyStarted!: () => void;
+    const started = new Promise<void>((r) => (applyStarted = r));
+    let aDone = false;
+    const steps = chain(
+      log,
+      {
+        a: async () => (aDone ? { state: 'ok' } : { state: 'change', changes: [{ kind: 'action', description: 'restart the runtime' }] }),
+        b: async () => ({ state: 'ok' }),
+        c: async () => {
+          if (!aDone) await started;
+          if (restarting) throw new Error('c: connection refused (the runtime is restarting)');
+          return { state: 'ok' };
+        },
+      },
+      {
+        a: async () => {
+          restarting = true;
+          applyStarted();
+          await tick();
+          await tick();
+          restarting = false;
+          aDone = true;
+        },
+      },
+    );
+    const r = await run(steps, 4);
+    assert.deepEqual(r.outcomes.map((o) => `${o.id}=${o.state}`), ['a=changed', 'b=ok', 'c=ok'], `${r.outcomes[2].message ?? ''} / ${log.join(' ')}`);
+  });
+
+  it('a guess started while an independent step applies is not used either', async () => {
+    // x and c are independent; c's guess overlaps x's apply, which moves what c reads
+    let value = 'old';
+    const x: Step = {
+      id: 'x',
+      title: 'x',
+      phase: 'host',
+      check: async () => (value === 'new' ? { state: 'ok' } : { state: 'change', changes: [{ kind: 'action', description: 'set new' }] }),
+      apply: async () => {
+        await tick();
+        value = 'new';
+      },
+    };
+    const a: Step = { id: 'a', title: 'a', phase: 'host', after: ['x'], check: async () => ({ state: 'ok' }), apply: async () => assert.fail('a must not apply') };
+    const c: Step = {
+      id: 'c',
+      title: 'c',
+      phase: 'host',
+      after: ['a'],
+      check: async () => ({ state: 'ok', message: `saw ${value}` }),
+      apply: async () => assert.fail('c must not apply'),
+    };
+    const r = await run([x, a, c], 4);
+    assert.equal(r.outcomes.find((o) => o.id === 'c')?.message, 'saw new');
+  });
+});

@@ -44,7 +44,7 @@ describe('firewall step', () => {
     const { proc } = fakeFirewalld(true);
     const ctx = stepContext(t.files, proc, cfg('disable'), rockyFacts);
     const { first } = await runTwice(firewallStep, ctx, proc);
-    assert.deepEqual(first.state === 'change' && first.changes, [{ kind: 'action', description: 'run: systemctl disable --now firewalld' }]);
+    assert.deepEqual(first.state === 'change' && first.changes, [{ kind: 'action', description: 'run: systemctl disable --now firewalld', argv: ['systemctl', 'disable', '--now', 'firewalld'], undo: [['systemctl', 'enable', '--now', 'firewalld']] }]);
   });
   it('rhel open-ports (running): permanent rules then a reload; second run ok', async () => {
     const fw = fakeFirewalld(true);

@@ -49,7 +49,7 @@ describe('selinux step', () => {
     const proc = new FakeProc().on('getenforce', { stdout: 'Enforcing\n' });
     const r = await selinuxStep.check(stepContext(t.files, proc, testConfig(), rockyFacts));
     assert.equal(r.state, 'change');
-    assert.deepEqual(r.state === 'change' && r.changes, [{ kind: 'value', name: 'SELinux mode', live: 'enforcing', wanted: 'permissive' }]);
+    assert.deepEqual(r.state === 'change' && r.changes, [{ kind: 'value', name: 'SELinux mode', live: 'enforcing', wanted: 'permissive', undo: [['setenforce', '1']] }]);
   });
   it('host.selinux: leave touches nothing', async () => {
     const sim = simulateHost('rhel');

@@ -84,7 +84,7 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
   proc.on('timedatectl show', () => ({ stdout: `Timezone=${time.tz}\nLocalRTC=${time.rtc ? 'yes' : 'no'}\nCanNTP=yes\nNTP=${time.ntp ? 'yes' : 'no'}\nNTPSynchronized=${time.ntp ? 'yes' : 'no'}\n` }));
   proc.on('timedatectl set-local-rtc 0', () => ((time.rtc = false), {}));
   proc.on('timedatectl set-ntp true', () => ((time.ntp = true), {}));
-  proc.on(/^timedatectl set-timezone /, (c) => ((time.tz = c.args[1]), {}));
+  proc.on(/^timedatectl set-timezone /, (c) => ((time.tz = c.args[c.args.length - 1]), {}));
   proc.on('setenforce 0', () => (put('/sys/fs/selinux/enforce', '0'), {}));
   proc.on(/^systemctl show firewalld/, () => (family === 'rhel' ? { stdout: `LoadState=loaded\nActiveState=${fw.active ? 'active' : 'inactive'}\nUnitFileState=${fw.enabled ? 'enabled' : 'disabled'}\n` } : { stdout: 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\n' }));
   proc.on('systemctl disable --now firewalld', () => ((fw.active = fw.enabled = false), {}));

@@ -52,11 +52,25 @@ describe('swap step', () => {
     const { first } = await runTwice(swapStep, ctx, sim.proc);
     assert.deepEqual(first.state === 'change' && first.changes.filter((c) => c.kind === 'action').map((c) => c.kind === 'action' && c.description), [
       'run: systemctl mask swapfile.swap',
-      'run: systemctl mask dev-disk-by\\x2duuid-5b2c1ee7.swap',
+      "run: systemctl mask 'dev-disk-by\\x2duuid-5b2c1ee7.swap'",
       'run: swapoff /swapfile',
     ]);
     assert.equal(await sim.files.read(ZRAM_CONF), ZRAM_DISABLED);
     assert.equal(await sim.files.read('/etc/fstab'), commentSwapLines(MESSY_FSTAB));
+  });
+  // issue 17 item 5: a planned command was one string split back on spaces
+  it('a swap file with a space in its name is turned off by that name, shown quoted', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    await sim.files.write('/proc/swaps', 'Filename\tType\tSize\tUsed\tPriority\n/swap\\040file file 1048572 0 -2\n');
+    await sim.files.write('/swap file', '');
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await swapStep.check(ctx);
+    assert.ok(r.state === 'change' && r.changes.some((c) => c.kind === 'action' && c.description === "run: swapoff '/swap file'"), JSON.stringify(r));
+    sim.proc.reset();
+    await swapStep.apply(ctx, r.state === 'change' ? r.changes : []);
+    const swapoff = sim.proc.calls.filter((c) => c.file === 'swapoff');
+    assert.deepEqual(swapoff.map((c) => c.args), [['/swap file']]);
   });
   it('keeps a backup of the original fstab', async () => {
     const sim = simulateHost('debian');

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { laterOverrides, parseSysctlFile, renderSysctlConf, sysctlStep, wantedSysctls } from '../../../src/steps/host/sysctl.js';
+import { lstatSync, mkdirSync, symlinkSync } from 'node:fs';
+import type { Files } from '../../../src/host/files.js';
+import { COMMENT_PREFIX } from '../../../src/host/markers.js';
+import { laterOverrides, parseSysctlFile, renderSysctlConf, SYSCTLS, sysctlStep, wantedSysctls } from '../../../src/steps/host/sysctl.js';
 import { stepContext, testConfig } from '../../helpers/fakes.js';
 import { runTwice, warnings } from './run-twice.js';
 import { simulateHost } from './sim-host.js';
@@ -27,28 +30,72 @@ describe('sysctl: desired state', () => {
     ['a later file agreeing with us is fine', [ours, { path: '/etc/sysctl.d/zz.conf', text: 'net.ipv4.ip_forward = 1\n' }], []],
     ['a shadowed /usr/lib file of the same name does not count', [ours, { path: '/etc/sysctl.d/zz.conf', text: '' }, { path: '/usr/lib/sysctl.d/zz.conf', text: 'net.ipv4.ip_forward=0\n' }], []],
     ['non-.conf files are not read by sysctl', [ours, { path: '/etc/sysctl.d/zz.conf.bak', text: 'net.ipv4.ip_forward=0\n' }], []],
+    // issue 17 item 12's class: "key in SYSCTLS" was true for Object.prototype members
+    ['keys named like Object.prototype members are not ours', [ours, { path: '/etc/sysctl.d/zz.conf', text: 'constructor = 0\ntoString = 1\n' }], []],
   ];
   for (const [name, files, expected] of table) {
     it(name, () => assert.deepEqual(laterOverrides(files).map((o) => `${o.path} ${o.key}=${o.value}`), expected));
   }
 });
 
+// What `sysctl --system` (and systemd-sysctl) leave at boot, worked out here on its own:
+// one file per name across the directories (the first directory wins), applied in name
+// order, then /etc/sysctl.conf; a symlink is read through.
+async function valuesAtBoot(files: Files): Promise<Map<string, string>> {
+  const byName = new Map<string, string>();
+  for (const dir of ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d']) {
+    for (const n of await files.list(dir)) if (n.endsWith('.conf') && !byName.has(n)) byName.set(n, `${dir}/${n}`);
+  }
+  const order = [...byName.keys()].sort().map((n) => byName.get(n)!);
+  if (await files.exists('/etc/sysctl.conf')) order.push('/etc/sysctl.conf');
+  const out = new Map<string, string>();
+  for (const f of order) for (const [k, v] of parseSysctlFile((await files.read(f)) ?? '')) out.set(k, v);
+  return out;
+}
+
 describe('sysctl step', () => {
-  it('writes the file, sets only differing live keys, warns about an override once; second run ok', async () => {
+  // issue 17 item 3: a later file setting ip_forward = 0 was only a warning; the run
+  // exited 0 and after a reboot the value was 0
+  it('neutralises every file that would win at boot, says so, and then the keys are 1 at boot; second run ok', async () => {
     const sim = simulateHost('debian');
     after(sim.cleanup);
     await sim.files.write('/proc/sys/net/bridge/bridge-nf-call-ip6tables', '1\n');
     await sim.files.write('/etc/sysctl.d/99-sysctl.conf', 'net.ipv4.ip_forward = 0\n');
-    await sim.files.write('/etc/sysctl.conf', '#net.ipv4.ip_forward=1\nnet.bridge.bridge-nf-call-iptables = 0\n');
+    await sim.files.write('/etc/sysctl.conf', '#net.ipv4.ip_forward=1\nnet.bridge.bridge-nf-call-iptables = 0\nkernel.pid_max = 4194304\n');
+    await sim.files.write('/usr/lib/sysctl.d/zz-hardening.conf', '# vendor\nnet.ipv4.ip_forward=0\nnet.ipv4.tcp_syncookies = 1\n');
+    await sim.files.write('/etc/sysctl.d/kubernetes.conf', '-net/bridge/bridge-nf-call-ip6tables = 0\n');
     const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
     const { first } = await runTwice(sysctlStep, ctx, sim.proc);
     assert.deepEqual(first.state === 'change' && first.changes.map((c) => (c.kind === 'action' ? c.description : c.kind === 'file' ? c.path : '')), [
       '/etc/sysctl.d/k8s.conf',
+      '/etc/sysctl.d/kubernetes.conf',
+      '/etc/sysctl.d/zz-hardening.conf',
+      '/etc/sysctl.conf',
       'run: sysctl -w net.bridge.bridge-nf-call-iptables=1',
       'run: sysctl -w net.ipv4.ip_forward=1',
     ]);
     assert.equal(await sim.files.read('/proc/sys/net/ipv4/ip_forward'), '1\n');
-    assert.deepEqual(warnings(ctx), ['sysctl: /etc/sysctl.conf sets net.bridge.bridge-nf-call-iptables = 0 and is applied after /etc/sysctl.d/k8s.conf: it wins at the next boot']);
+    const boot = await valuesAtBoot(sim.files);
+    for (const k of Object.keys(SYSCTLS)) assert.equal(boot.get(k), '1', `${k} at boot`);
+    assert.equal(boot.get('kernel.pid_max'), '4194304', 'other settings of those files stay');
+    assert.equal(boot.get('net.ipv4.tcp_syncookies'), '1');
+    assert.equal(await sim.files.read('/etc/sysctl.conf'), `#net.ipv4.ip_forward=1\n${COMMENT_PREFIX}net.bridge.bridge-nf-call-iptables = 0\nkernel.pid_max = 4194304\n`);
+    assert.equal(await sim.files.read('/usr/lib/sysctl.d/zz-hardening.conf'), '# vendor\nnet.ipv4.ip_forward=0\nnet.ipv4.tcp_syncookies = 1\n', "the package's file is not edited");
+    const said = warnings(ctx).join('\n');
+    assert.match(said, /sysctl: \/etc\/sysctl\.conf sets net\.bridge\.bridge-nf-call-iptables = 0 after \/etc\/sysctl\.d\/k8s\.conf \(it would win at the next boot\): joinagent comments that line out/);
+    assert.match(said, /sysctl: \/usr\/lib\/sysctl\.d\/zz-hardening\.conf sets net\.ipv4\.ip_forward = 0 .*: joinagent masks it with \/etc\/sysctl\.d\/zz-hardening\.conf, a copy with that line commented out/);
+  });
+  it('a symlink in /etc/sysctl.d (99-sysctl.conf -> ../sysctl.conf) is edited through, not replaced', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    await sim.files.write('/etc/sysctl.conf', 'net.ipv4.ip_forward = 0\n');
+    mkdirSync(sim.files.resolve('/etc/sysctl.d'), { recursive: true });
+    symlinkSync('../sysctl.conf', sim.files.resolve('/etc/sysctl.d/zz-sysctl.conf'));
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    await runTwice(sysctlStep, ctx, sim.proc);
+    assert.equal(lstatSync(sim.files.resolve('/etc/sysctl.d/zz-sysctl.conf')).isSymbolicLink(), true);
+    assert.equal(await sim.files.read('/etc/sysctl.conf'), `${COMMENT_PREFIX}net.ipv4.ip_forward = 0\n`);
+    assert.equal((await valuesAtBoot(sim.files)).get('net.ipv4.ip_forward'), '1');
   });
   it('a missing bridge key fails pointing at br_netfilter', async () => {
     const sim = simulateHost('rhel');

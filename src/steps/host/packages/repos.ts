@@ -14,6 +14,8 @@ export interface RepoKey {
   path: string;
   /** An http(s) URL, or an absolute path on the host. */
   source: string;
+  /** repositories.*.keyFingerprints: the only primary keys the keyring may hold. */
+  fingerprints?: string[];
 }
 
 export interface RepoPlan {
@@ -62,10 +64,12 @@ export function repositoryPlan(config: LoadedConfig, facts: Pick<HostFacts, 'fam
   const docker = config.agent.containerd.source === 'docker' && !(kubeLocal && !repos.docker?.url);
   const dockerUrl = dockerRepoUrl(config, os);
   const keyDir = family === 'debian' ? APT_KEYRINGS : RPM_KEYS;
+  for (const u of [kubeUrl, dockerUrl]) noControl(u);
+  const pins = (id: 'kubernetes' | 'docker'): Pick<RepoKey, 'fingerprints'> => (repos[id]?.keyFingerprints ? { fingerprints: repos[id]!.keyFingerprints } : {});
   // a local repository without a key is trusted as it is: joinagent checks the bundle's
   // SHA256SUMS before installing from it (the bundle file itself is checked by its sha256)
-  const kubeKey: RepoKey | undefined = kubeLocal && !repos.kubernetes?.key ? undefined : { path: `${keyDir}/kubernetes.asc`, source: repos.kubernetes?.key ?? (family === 'debian' ? `${kubeUrl}Release.key` : `${kubeUrl}repodata/repomd.xml.key`) };
-  const dockerKey: RepoKey | undefined = localRepoDir(repos.docker?.url) && !repos.docker?.key ? undefined : { path: `${keyDir}/docker.asc`, source: repos.docker?.key ?? `${dockerUrl}/gpg` };
+  const kubeKey: RepoKey | undefined = kubeLocal && !repos.kubernetes?.key ? undefined : { path: `${keyDir}/kubernetes.asc`, source: repos.kubernetes?.key ?? (family === 'debian' ? `${kubeUrl}Release.key` : `${kubeUrl}repodata/repomd.xml.key`), ...pins('kubernetes') };
+  const dockerKey: RepoKey | undefined = localRepoDir(repos.docker?.url) && !repos.docker?.key ? undefined : { path: `${keyDir}/docker.asc`, source: repos.docker?.key ?? `${dockerUrl}/gpg`, ...pins('docker') };
   const plan: RepoPlan = { files: [], keys: [...(kubeKey ? [kubeKey] : []), ...(docker && dockerKey ? [dockerKey] : [])] };
   const { minor } = kubeVersion(config);
   const aptTrust = (k: RepoKey | undefined): string => (k ? `signed-by=${k.path}` : 'trusted=yes');
@@ -89,6 +93,12 @@ export function repositoryPlan(config: LoadedConfig, facts: Pick<HostFacts, 'fam
     });
   }
   return plan;
+}
+
+// A URL goes into a line-oriented repository file: a line break would add a repository
+// of its own (the loader refuses them; this is the last line of defence).
+function noControl(url: string): void {
+  if ([...url].some((c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f)) throw new Error(`repository URL ${JSON.stringify(url)} contains a control character or a space`);
 }
 
 // ASCII armor for a binary OpenPGP key, so every keyring we keep is one format: apt

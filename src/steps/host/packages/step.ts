@@ -59,13 +59,13 @@ export const packagesStep: Step = {
     // the unit files answer "enabled" without a process when they can (host/unit-files.ts)
     if (!(await enabledFromUnitFiles(ctx.files, 'kubelet.service'))) {
       const enabled = await ctx.proc.probe('systemctl', ['is-enabled', 'kubelet'], { allowFailure: true });
-      if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(ENABLE_KUBELET));
+      if (!enabled.notFound && enabled.stdout.trim() !== 'enabled') changes.push(commandChange(ENABLE_KUBELET, [['systemctl', 'disable', 'kubelet']]));
     }
     return changes.length ? { state: 'change', changes } : { state: 'ok', message: wanted.map((w) => `${w.name} ${installed.get(w.name)?.version}`).join(', ') };
   },
   async apply(ctx, changes) {
     const pm = packageManager(familyOf(ctx));
-    let keysChanged = await writeDownloadedKeys(ctx, changes);
+    let keysChanged = await writeDownloadedKeys(ctx, changes, repositoryPlan(ctx.config, ctx.facts, await osInfo(ctx)).keys);
     const sources: string[] = [];
     for (const c of changes) {
       if (c.kind !== 'file' || c.after === null || !(await ctx.files.write(c.path, c.after, { mode: 0o644 })).changed) continue;
