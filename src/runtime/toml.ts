@@ -69,7 +69,10 @@ export function cloneToml<T>(v: T): T {
 export function deepMerge(base: TomlTable, over: TomlTable): TomlTable {
   const out = cloneToml(base);
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isTable(v) && isTable(out[k]) ? deepMerge(out[k] as TomlTable, v) : cloneToml(v);
+    const value = isTable(v) && isTable(out[k]) ? deepMerge(out[k] as TomlTable, v) : cloneToml(v);
+    // defineProperty, not `out[k] =`: a key named __proto__ (legal in TOML and YAML) must
+    // stay a key, not replace the table's prototype
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
