@@ -10,24 +10,35 @@ export const MAX_RETRY_AFTER = 10;
 // a server asking for more than this is treated as asking for this (one step attempt
 // must not hang for minutes on one header)
 const CAP_SECONDS = 30;
+// and all the waits of one request together stay under this: ten capped, jittered waits
+// would otherwise hold one request for up to ten minutes while the step looks hung
+export const RETRY_AFTER_BUDGET_MS = 120_000;
 
 export interface RetryAfterOptions {
   maxRetries?: number;
   random?: () => number;
   signal?: AbortSignal;
+  /** Most time all waits of this request may add up to (default RETRY_AFTER_BUDGET_MS). */
+  budgetMs?: number;
   /** Told before each wait: the attempt number (1-based), the wait and the status. */
   onRetry?: (attempt: number, delayMs: number, status: number) => void;
 }
 
 export async function requestHonouringRetryAfter(r: HttpsRequest, o: RetryAfterOptions = {}): Promise<HttpsResponse & { retries: number }> {
   const max = o.maxRetries ?? MAX_RETRY_AFTER;
+  const budget = o.budgetMs ?? RETRY_AFTER_BUDGET_MS;
+  let waited = 0;
   for (let attempt = 1; ; attempt++) {
     const res = await httpsRequest(r);
     const seconds = retryAfterSeconds(res);
     if (seconds === undefined || attempt > max || o.signal?.aborted) return { ...res, retries: attempt - 1 };
-    const delayMs = jitteredDelayMs(seconds, o.random);
+    // past the budget the 429/503 itself is the answer: the caller reports the API server
+    // as overloaded and the run's own retry takes over
+    const delayMs = Math.min(jitteredDelayMs(seconds, o.random), budget - waited);
+    if (delayMs <= 0) return { ...res, retries: attempt - 1 };
     o.onRetry?.(attempt, delayMs, res.status);
     await sleep(delayMs, o.signal);
+    waited += delayMs;
   }
 }
 

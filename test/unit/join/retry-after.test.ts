@@ -76,5 +76,18 @@ describe('Retry-After', () => {
       assert.equal(seen.length, 2);
       reject = 0;
     });
+
+    test('all waits of one request stay within its budget, then the 429 is the answer', async () => {
+      seen = [];
+      reject = 100;
+      const told: number[] = [];
+      // Retry-After: 1 s each; a 2.5 s budget allows two full waits and a shortened third
+      const r = await requestHonouringRetryAfter({ host: '127.0.0.1', port, path: '/version', ca: pki.caPem }, { random: () => 0, budgetMs: 2500, onRetry: (_a, ms) => told.push(ms) });
+      assert.equal(r.status, 429);
+      assert.deepEqual(told, [1000, 1000, 500]);
+      assert.equal(r.retries, 3);
+      assert.equal(seen.length, 4);
+      reject = 0;
+    });
   });
 });
