@@ -47,7 +47,8 @@ export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 
       // a hardened host (CIS benchmarks): repository metadata signatures checked everywhere
       if (o.hardened) await fs.appendFile(`${root}/etc/dnf/dnf.conf`, 'repo_gpgcheck=1\n');
       // Rocky's own BaseOS repository file, as the distribution ships it
-      await fs.writeFile(`${root}/etc/yum.repos.d/rocky.repo`, ['[baseos]', 'name=Rocky Linux $releasever - BaseOS', `baseurl=${parts.repos.baseosUrl.replace('/10/', '/$releasever/').replace('/x86_64/', '/$basearch/')}`, 'gpgcheck=1', 'enabled=1', 'countme=1', 'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', ''].join('\n'));
+      const rockyRepo = (id: string, name: string, url: string): string[] => [`[${id}]`, `name=Rocky Linux $releasever - ${name}`, `baseurl=${url.replace('/10/', '/$releasever/').replace('/x86_64/', '/$basearch/')}`, 'gpgcheck=1', 'enabled=1', 'countme=1', 'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', ''];
+      await fs.writeFile(`${root}/etc/yum.repos.d/rocky.repo`, [...rockyRepo('baseos', 'BaseOS', parts.repos.baseosUrl), ...rockyRepo('appstream', 'AppStream', parts.repos.appstreamUrl)].join('\n'));
     },
   });
   return {
