@@ -87,7 +87,7 @@ scenario('airgap: a node whose only network is the control plane joins from the 
   assert.equal(r.exitCode, 0, `run --once exited ${r.exitCode}:\n${r.stdout}\n${r.stderr}`);
   await assertHostPrepared(node);
   await assertJoined(w!);
-  assert.match((await node.exec(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}${Version}\n', 'iptables', 'kubernetes-cni'])).stdout, /^iptables ii 1\.8\.9-\S+\nkubernetes-cni ii 1\.6\.0-1\.1\n$/, 'kubelet\'s dependencies installed from the bundle');
+  assert.match((await node.exec(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}${Version}\n', 'iptables', 'kubernetes-cni'])).stdout, /^iptables ii 1\.8\.9-\S+\nkubernetes-cni ii 1\.6\.0-1\.1$/, 'kubelet\'s dependencies installed from the bundle');
   assert.deepEqual(await k8sImages(node), EXPECTED_IMAGES, 'both images imported from the bundle');
   assert.equal((await node.exec(['cat', '/etc/apt/sources.list.d/kubernetes.list'])).stdout.split('\n').filter((l) => l.startsWith('deb ')).join('\n'), `deb [trusted=yes] file:${B}/packages/ /`);
   assert.equal(w!.repo.requests.length, requestsBefore, 'the node asked the repository for nothing');
