@@ -86,10 +86,12 @@ export interface RpmRepos extends StaticServer {
   dir: string;
   /** Publishes another patch release into the kube repository (signed, metadata rebuilt). */
   publish(debVersion: string): Promise<void>;
+  /** Publishes a withheld kubernetes-cni (metadata rebuilt). */
+  release(names: string[]): Promise<void>;
 }
 
 // Builds and serves the three repositories at http://host:port/.
-export async function startRpmRepos(host: string, port = 8082): Promise<RpmRepos> {
+export async function startRpmRepos(host: string, port = 8082, opts: { withhold?: string[] } = {}): Promise<RpmRepos> {
   const dir = await fs.mkdtemp('/var/tmp/ja-e2e-rpm-repos-');
   const kube = path.join(dir, 'core:/stable:/v1.32/rpm');
   const docker = path.join(dir, 'linux/centos/10/x86_64/stable');
@@ -99,7 +101,8 @@ export async function startRpmRepos(host: string, port = 8082): Promise<RpmRepos
   const built: string[] = [];
   for (const v of [KUBE_DEB_VERSION, NEWER_DEB_VERSION]) for (const deb of kubePackages(v)) built.push(await buildRpm(kubeRpmFromDeb(deb), path.join(kube, 'x86_64')));
   await signRpms(built, 'repo');
-  await addKubernetesCniRpm(path.join(kube, 'x86_64'));
+  // withheld: a mirror that copied only the kube packages (release() publishes it)
+  if (!opts.withhold?.includes('kubernetes-cni')) await addKubernetesCniRpm(path.join(kube, 'x86_64'));
   await signRpms([await buildRpm(versionlockRpm(), path.join(baseos, 'Packages')), await buildRpm(iptablesNftRpm('11.el10'), path.join(appstream, 'Packages'))], 'distro');
   await fs.copyFile(await containerdIoRpm(), path.join(docker, 'Packages', `containerd.io-${CONTAINERD_IO_RPM}.x86_64.rpm`));
   await createSignedRepo(kube, 'repo');
@@ -120,7 +123,11 @@ export async function startRpmRepos(host: string, port = 8082): Promise<RpmRepos
     await signRpms(built);
     await createSignedRepo(kube);
   };
-  return { ...server, kubeUrl: `${root}/core:/stable:/v1.32/rpm/`, dockerUrl: `${root}/linux/centos`, baseosUrl: `${root}/rocky/10/BaseOS/x86_64/os/`, appstreamUrl: `${root}/rocky/10/AppStream/x86_64/os/`, keys, otherKeyUrl: `${root}/keys/other.asc`, dir, publish, close: async () => { await server.close(); await fs.rm(dir, { recursive: true, force: true }); } };
+  const release = async (names: string[]): Promise<void> => {
+    if (names.includes('kubernetes-cni')) await addKubernetesCniRpm(path.join(kube, 'x86_64'));
+    await createSignedRepo(kube);
+  };
+  return { ...server, release, kubeUrl: `${root}/core:/stable:/v1.32/rpm/`, dockerUrl: `${root}/linux/centos`, baseosUrl: `${root}/rocky/10/BaseOS/x86_64/os/`, appstreamUrl: `${root}/rocky/10/AppStream/x86_64/os/`, keys, otherKeyUrl: `${root}/keys/other.asc`, dir, publish, close: async () => { await server.close(); await fs.rm(dir, { recursive: true, force: true }); } };
 }
 
 // Rocky's python3-dnf-plugin-versionlock: the plugin (dnf-plugins-core's own file, taken
