@@ -44,7 +44,7 @@ scenario('unmet dependencies: empty distro lists are read first, a missing kuber
   // the distribution's lists were read before the verdict: iptables resolved, only kubernetes-cni is missing
   assert.doesNotMatch(msg, /iptables/, msg);
   assert.doesNotMatch(msg, /held broken packages/, 'not apt\'s misleading last line');
-  assert.match(failed.lastError!.hint ?? '', /no enabled repository offers kubernetes-cni: .*pkgs\.k8s\.io.*check with 'apt-cache policy kubernetes-cni'.*nothing was installed/);
+  assert.match(failed.lastError!.hint ?? '', /no enabled repository offers kubernetes-cni \(in a version the packages accept\): .*pkgs\.k8s\.io.*check with 'apt-cache policy kubernetes-cni'.*nothing was installed/);
   assert.match(await lists(w!), /_bookworm_main_binary-amd64_Packages\n(Package: .*\n)*Package: iptables\n/, 'the distribution\'s lists were fetched');
   const st = await node.exec(['/root/joinagent', 'status'], { allowFailure: true });
   assert.match(st.stdout, /kubernetes-cni/, `joinagent status names the missing package:\n${st.stdout}`);

@@ -40,6 +40,9 @@ describe('packages: an install apt or dnf cannot resolve', () => {
     const d = unresolved(DNF4)!;
     assert.deepEqual(d.missing, ['kubernetes-cni']);
     assert.deepEqual(d.reason, ['- nothing provides kubernetes-cni >= 1.2.0 needed by kubelet-1.32.11-150500.1.1.x86_64']);
+    // the repository has the package, in a version kubelet does not accept (kubernetes/kubernetes#69489)
+    const v = unresolved(' kubelet : Depends: kubernetes-cni (= 0.6.0) but 0.6.0-02 is to be installed\nE: Unable to correct problems, you have held broken packages.')!;
+    assert.deepEqual([v.missing, v.reason], [['kubernetes-cni'], ['kubelet : Depends: kubernetes-cni (= 0.6.0) but 0.6.0-02 is to be installed']]);
     assert.equal(unresolved('E: Could not get lock /var/lib/dpkg/lock-frontend'), undefined, 'a lock is not a dependency problem');
     assert.equal(unresolved("E: dpkg was interrupted, you must manually run 'dpkg --configure -a'"), undefined);
   });
@@ -67,7 +70,7 @@ describe('packages: an install apt or dnf cannot resolve', () => {
     await assert.rejects(packagesStep.apply(ctx, r.state === 'change' ? r.changes : []), (e: StepError) => {
       assert.match(e.message, /^packages: apt-get install: apt-get install .* exited 100: unmet dependencies \(with freshly read package lists\):\nkubelet : Depends: iptables \(>= 1\.4\.21\) but it is not installable\nkubelet : Depends: kubernetes-cni \(>= 1\.2\.0\) but it is not installable$/);
       assert.doesNotMatch(e.message, /held broken packages/, 'apt\'s misleading last line is not the reason');
-      assert.match(e.hint ?? '', /no enabled repository offers iptables, kubernetes-cni: .*check with 'apt-cache policy iptables'.*nothing was installed/);
+      assert.match(e.hint ?? '', /no enabled repository offers iptables, kubernetes-cni \(in a version the packages accept\): .*check with 'apt-cache policy iptables'.*nothing was installed/);
       assert.equal(e.retryable, false);
       return true;
     });

@@ -56,7 +56,7 @@ export class UnresolvedInstall extends StepError {
     const names = u.missing.length ? u.missing.join(', ') : 'a dependency';
     const hint = u.staleLists && !u.missing.length
       ? 'a repository removed a package its index still names: check the mirror (a sync in progress?) and run joinagent again'
-      : `no enabled repository offers ${names}: kubernetes-cni and cri-tools come from the Kubernetes repository of the minor (pkgs.k8s.io), iptables and the like from the distribution's own repositories (${family === 'debian' ? 'the apt sources' : 'BaseOS/AppStream'}), which the host must reach (or a mirror or bundle must carry): check with '${check} ${u.missing[0] ?? 'NAME'}', fix the repository, then run joinagent again; nothing was installed`;
+      : `no enabled repository offers ${names} (in a version the packages accept): kubernetes-cni and cri-tools come from the Kubernetes repository of the minor (pkgs.k8s.io), iptables and the like from the distribution's own repositories (${family === 'debian' ? 'the apt sources' : 'BaseOS/AppStream'}), which the host must reach (or a mirror or bundle must carry): check with '${check} ${u.missing[0] ?? 'NAME'}', fix the repository, then run joinagent again; nothing was installed`;
     const failed = describeFailure({ ...r, stderr: '', stdout: '' });
     super(`packages: ${what}: ${failed}: ${u.missing.length ? 'unmet dependencies' : 'the packages could not be fetched'} (with freshly read package lists):\n${u.reason.join('\n')}`, hint, false);
   }
