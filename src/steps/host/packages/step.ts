@@ -103,7 +103,7 @@ async function installWithFreshLists(ctx: StepContext, pm: PackageManager, pkgs:
     await pm.install(ctx, pkgs);
   } catch (e) {
     if (!(e instanceof UnresolvedInstall) || refreshedAll) throw e;
-    ctx.progress(`packages: ${e.unresolved.reason[0] ?? 'unresolved'}: re-reading every package source and trying again`);
+    ctx.progress(`${e.unresolved.reason[0] ?? 'unresolved'}: re-reading every package source and trying again`);
     await pm.refresh(ctx);
     await pm.install(ctx, pkgs);
   }
