@@ -7,6 +7,7 @@ import { Node } from './node.js';
 import { linkFor } from './paths.js';
 import type { RootfsVariant } from './rootfs.js';
 import { startRegistry, type Registry } from './registry.js';
+import { addDistroSource } from './distro-repo.js';
 
 export const REPO_KEY_IN_NODE = '/etc/joinagent/kubernetes-repo.asc';
 export const DOCKER_KEY_IN_NODE = '/etc/joinagent/docker-repo.asc';
@@ -37,6 +38,8 @@ export interface WorldOptions {
   tokenFile?: string;
   /** 'docker': containerd.io 2.1 from a Docker-style repository (containerd.source: docker) */
   containerd?: 'distro' | 'docker';
+  /** packages the repositories leave out until repo.release() (e.g. kubernetes-cni) */
+  withhold?: string[];
   /** after the services are up, before the node's first boot (cloud-init seeds) */
   beforeBoot?: (root: string, w: Omit<World, 'node' | 'close'>) => Promise<void>;
   log?: (m: string) => void;
@@ -64,7 +67,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       const link = linkFor(o.slot);
       const host = o.family === 'ipv6' ? link.host6 : link.host;
       parts.apiHost = o.family === 'ipv6' || o.family === 'dual' ? link.host6 : link.host;
-      parts.repo = await startAptRepo(host);
+      parts.repo = await startAptRepo(host, 8080, undefined, { withhold: o.withhold });
       if (o.containerd === 'docker') parts.dockerRepo = await startDockerAptRepo(host);
       parts.registry = await startRegistry(host);
       if (o.controlPlane !== false) parts.cp = await startControlPlane(parts.apiHost, token);
@@ -73,6 +76,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
       await fs.copyFile(parts.repo.keyFile, `${root}${REPO_KEY_IN_NODE}`);
       if (parts.dockerRepo) await fs.copyFile(parts.dockerRepo.keyFile, `${root}${DOCKER_KEY_IN_NODE}`);
+      await addDistroSource(root, parts.repo);
       if (o.beforeBoot) await o.beforeBoot(root, parts as World);
     },
   });
