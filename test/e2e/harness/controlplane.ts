@@ -45,8 +45,9 @@ function adapt(cp: Record<string, unknown>): ControlPlane {
     caCertHash: hash,
     async nodes() {
       // the API view (what kubectl get nodes shows), read with an admin client cert
-      if (typeof cp.issueClientCert === 'function' && typeof cp.url === 'string' && typeof cp.caPem === 'string') {
-        const list = (await getJson(`${cp.url}/api/v1/nodes`, cp.caPem, (cp.issueClientCert as (n: string) => { certPem: string; keyPem: string })('e2e-admin'))) as { items?: unknown[] };
+      // (admin.conf's identity: a kubelet's own certificate may not list nodes)
+      if (typeof cp.issueAdminCert === 'function' && typeof cp.url === 'string' && typeof cp.caPem === 'string') {
+        const list = (await getJson(`${cp.url}/api/v1/nodes`, cp.caPem, (cp.issueAdminCert as () => { certPem: string; keyPem: string })())) as { items?: unknown[] };
         return (list.items ?? []).map(toNode);
       }
       const raw = typeof cp.nodes === 'function' ? await (cp.nodes as () => unknown)() : cp.nodes instanceof Map ? [...(cp.nodes as Map<string, unknown>).values()] : cp.nodes;
