@@ -37,6 +37,8 @@ export interface WorldOptions {
   tokenFile?: string;
   /** 'docker': containerd.io 2.1 from a Docker-style repository (containerd.source: docker) */
   containerd?: 'distro' | 'docker';
+  /** see NodeOptions.allowSyscalls */
+  allowSyscalls?: string[];
   /** after the services are up, before the node's first boot (cloud-init seeds) */
   beforeBoot?: (root: string, w: Omit<World, 'node' | 'close'>) => Promise<void>;
   log?: (m: string) => void;
@@ -59,6 +61,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     slot: o.slot,
     variant: o.variant,
     family: o.family,
+    allowSyscalls: o.allowSyscalls,
     log: o.log,
     beforeBoot: async (root) => {
       const link = linkFor(o.slot);
