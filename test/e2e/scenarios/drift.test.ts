@@ -231,7 +231,9 @@ scenario('drift: the /etc/hosts block edited is only reported in report mode, th
 }, node);
 
 // What `crictl rmi REF` does: CRI RemoveImage deletes the image, i.e. every name containerd
-// keeps for it (the tag, the repo digest and the image id), not just the one given.
+// keeps for it (the tag, the repo digest and the image id), not just the one given. The test
+// registry's kube-proxy and pause are the same tiny image, so pause goes too (and both come
+// back): on a real node they are different images and only kube-proxy would.
 async function rmiLikeCrictl(ref: string): Promise<void> {
   const ls = (await node().exec(['ctr', '-n', 'k8s.io', 'images', 'ls'])).stdout.split('\n').slice(1).map((l) => l.split(/\s+/)).filter((f) => f.length > 2);
   const target = ls.find((f) => f[0] === ref)?.[2];
