@@ -115,7 +115,9 @@ scenario('ansible: rollout and upgrade of two nodes', async () => {
     const failed = await runPlaybook(dir, inventory, await writeVars(NEW, '2m'));
     assert.notEqual(failed.exitCode, 0, `the rollout must fail on worker-82:\n${tail(failed)}`);
     assert.match(failed.stdout, /fatal: \[worker-82\]: FAILED![^\n]*/, 'worker-82 failed');
-    assert.match(failed.stdout, /TASK \[Wait until the node has joined and converged\]\n(?:[^\n]*\n)*?fatal: \[worker-82\]/, 'at the wait for the agent to converge');
+    assert.match(failed.stdout, /TASK \[Wait until the node has joined and converged\][^\n]*\n(?:[^\n]*\n)*?fatal: \[worker-82\]/, 'at the wait for the agent to converge');
+    // the operator sees why, in the failed task's output: the agent's status table
+    assert.match(failed.stdout, /fatal: \[worker-82\]: FAILED! => [^\n]*phase {4}failed {2}\(/, 'the failure shows the agent\'s reason');
     assert.deepEqual(hostOrder(failed.stdout), ['worker-82'], `worker-83 was not reached:\n${failed.stdout}`);
     assert.doesNotMatch(failed.stdout, /worker-83\s+: ok=[1-9]/, 'no task ran on worker-83');
     assert.deepEqual(await untouched(b!), bBefore, 'worker-83 untouched: same config, same agent process, same packages, no apt run');
@@ -133,7 +135,7 @@ scenario('ansible: rollout and upgrade of two nodes', async () => {
 // branch without it this half fails, by name, with what it saw.
 async function upgradeHalf(inventory: string): Promise<void> {
   const needs = (what: string): Error => new Error(`needs the upgrade branch (in-place upgrade of issue 18): ${what}`);
-  const r = await runPlaybook(dir, inventory, await writeVars(NEW, '10m'));
+  const r = await runPlaybook(dir, inventory, await writeVars(NEW, '6m'));
   if (r.exitCode !== 0) throw needs(`the upgrade rollout failed:\n${tail(r)}`);
   assert.deepEqual(hostOrder(r.stdout), ['worker-82', 'worker-83'], 'serial 1');
   for (const { name, node } of nodes()) {
