@@ -54,7 +54,11 @@ after(cleanupAll);
 // (as ansible-vault would hold it) and the settings of this run.
 async function writeVars(version: string, timeout: string): Promise<string[]> {
   const config = path.join(dir, 'config.yaml');
-  await fs.writeFile(config, w!.config.replace(`kubernetesVersion: ${OLD}`, `kubernetesVersion: ${version}`), { mode: 0o600 });
+  // the v1.32 repository as pkgs.k8s.io lays it out, where the test bed has one (the
+  // upgrade branch's per-minor repositories), else the flat one
+  const minorUrl = (w!.repo as { minorUrl?: (minor: string) => string }).minorUrl?.('1.32');
+  const text = w!.config.replace(`kubernetesVersion: ${OLD}`, `kubernetesVersion: ${version}`);
+  await fs.writeFile(config, minorUrl ? text.replace(`url: "${w!.repo.url}"`, `url: "${minorUrl}"`) : text, { mode: 0o600 });
   const secret = path.join(dir, 'vault.json');
   await fs.writeFile(secret, JSON.stringify({ joinagent_token: w!.token }), { mode: 0o600 });
   const vars = path.join(dir, 'vars.json');
@@ -108,7 +112,10 @@ scenario('ansible: rollout and upgrade of two nodes', async () => {
   assert.match(again.stdout, /worker-82\s+: ok=\d+\s+changed=0 /);
   assert.match(again.stdout, /worker-83\s+: ok=\d+\s+changed=0 /);
 
-  // 2. an upgrade whose first host cannot converge (its mirrors refuse it) stops there
+  // 2. the control plane moves to v1.32.12 first (kubeadm's order: a kubelet may not be
+  // newer than the API server), then the workers follow; the first one cannot converge
+  // (its mirrors refuse it), and the rollout stops there
+  (w!.cp as { setVersion?: (v: string) => void }).setVersion?.(NEW);
   const bBefore = await untouched(b!);
   await refuseMirrorsFromA(true);
   try {

@@ -17,7 +17,9 @@ import { startWorld, type World } from '../harness/world.js';
 const SLOT = 81;
 const INTERVAL = '15s';
 const CONFIG = '/etc/joinagent/config.yaml';
-const SWAP = '/swapfile';
+// /proc/swaps is host-wide under nspawn and shows another node's /swapfile as "/swapfile":
+// a name of its own keeps this node's agent and another scenario's apart
+const SWAP = '/swapfile-drift';
 let w: World | undefined;
 let binary = '';
 
