@@ -50,7 +50,8 @@ interface Break {
 }
 
 // Lets a pass end, breaks the host in the pause that follows, then follows the first pass
-// that starts after the break. Returns the ISO time the break was done.
+// that starts after the break: it must find and repair the break, the next pass must find
+// nothing, and nothing outside b.allowed may have changed meanwhile.
 async function breakAndRepair(b: Break): Promise<void> {
   await b.prepare?.();
   const s0 = await statusInNode(node());
