@@ -1,4 +1,5 @@
 import { ConfigError, formatProblems, loadConfig, type LoadResult } from '../config/load.js';
+import { joinedOnDisk } from '../join/local.js';
 import { backoffDelay } from '../engine/retry.js';
 import type { RetryPolicy } from '../engine/step.js';
 import type { Agent } from './converge.js';
@@ -22,7 +23,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 // Daemon mode (`run` without --once) wired to the process: SIGTERM/SIGINT stop at a safe
 // point and exit 0, SIGHUP reloads the config. Returns the exit code (0: stopped cleanly).
 export async function runDaemon(agent: Agent, configFile: string): Promise<number> {
-  const daemon = new Daemon(agent, { loadConfig: () => loadConfig(configFile, { requireToken: agent.opts.stepSet === 'run' }), notifier: systemdNotifier(agent.proc) });
+  // the same rule as at start: a joined node needs no token, and join-cleanup removed the
+  // join.tokenFile the config names, so requiring it refused every reload once joined
+  const reloadConfig = async (): Promise<LoadResult> => loadConfig(configFile, { requireToken: agent.opts.stepSet === 'run' && !(await joinedOnDisk(agent.opts.root)) });
+  const daemon = new Daemon(agent, { loadConfig: reloadConfig, notifier: systemdNotifier(agent.proc) });
   const stop = (): void => daemon.stop();
   const hup = (): void => void daemon.reload();
   process.on('SIGTERM', stop);

@@ -173,3 +173,34 @@ test('daemon: SIGINT also stops it with exit 0, and the lock is released', async
     d.child.kill('SIGKILL');
   }
 });
+
+// join-cleanup removes join.tokenFile after the join: on a joined node (kubelet.conf under
+// the root) the config then names a file that is gone. The daemon starts with it (run
+// needs no token once joined), and a reload (systemctl reload after a config change) and
+// `validate` judge it the same way; on a node that has not joined the file is required.
+test('daemon: on a joined node, SIGHUP and validate accept a config whose join.tokenFile join-cleanup removed', async () => {
+  const root = path.join(dir, 'root-joined');
+  mkdirSync(path.join(root, 'etc/kubernetes'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'apiVersion: v1\nkind: Config\n');
+  const gone = path.join(dir, 'removed-token');
+  const tokenFileConfig = (interval: string): string => config().replace('reconcile: { interval: 1s }', `reconcile: { interval: ${interval} }\njoin: { tokenFile: ${gone} }`).replace(/ {4}token: abcdef\.0123456789abcdef\n/, '');
+  const live = path.join(dir, 'live.yaml');
+  const validate = (r: string) => spawnSync(BIN, ['--root', r, '--config', live, 'validate'], { env: env(), encoding: 'utf8' });
+  const d = startDaemon(root);
+  try {
+    await until('status served', async () => (await getText('/status')).status === 200);
+    writeFileSync(live, tokenFileConfig('2s'), { mode: 0o600 });
+    d.child.kill('SIGHUP');
+    await until('reload logged', () => d.log().includes('config reloaded from') || d.log().includes('config reload refused'));
+    assert.doesNotMatch(d.log(), /config reload refused/, 'the reload is not refused for the removed token file');
+    assert.equal(validate(root).status, 0, `validate on the joined root:\n${validate(root).stdout}${validate(root).stderr}`);
+    // not joined: the token is needed, and its absence is a config error naming the field
+    const fresh = path.join(dir, 'root-fresh');
+    mkdirSync(fresh, { recursive: true });
+    const v = validate(fresh);
+    assert.equal(v.status, 2);
+    assert.match(v.stderr + v.stdout, /join\.tokenFile: cannot read .*removed-token/);
+  } finally {
+    d.child.kill('SIGKILL');
+  }
+});

@@ -1,5 +1,6 @@
 import { print } from '../output.js';
 import type { Command } from 'commander';
+import { joinedOnDisk } from '../../join/local.js';
 import { globals, loadOrExit } from '../globals.js';
 
 export function registerValidate(program: Command): void {
@@ -8,7 +9,9 @@ export function registerValidate(program: Command): void {
     .description('check the config file only: every problem with file:line:col and field path (exit 2)')
     .action(async (_o: unknown, cmd: Command) => {
       const g = globals(cmd);
-      const { config } = await loadOrExit(g, { requireToken: true });
+      // as `run` judges it: a joined node needs no token (join-cleanup removed join.tokenFile),
+      // so a config change on a joined node (a new kubernetesVersion) still validates there
+      const { config } = await loadOrExit(g, { requireToken: !(await joinedOnDisk(g.root)) });
       const j = config.join;
       const d = j.discovery;
       const trust = d?.kind === 'file' ? `discovery file ${d.kubeConfigPath}` : `${j.caCertHashes.length} CA pin${j.caCertHashes.length === 1 ? '' : 's'}`;

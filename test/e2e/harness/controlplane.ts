@@ -23,6 +23,10 @@ export interface K8sNode {
   internalIPs?: string[];
   /** status.capacity.pods (kubelet's maxPods) */
   podsCapacity?: string;
+  /** the Ready condition's lastHeartbeatTime: when the kubelet last posted it */
+  readyHeartbeat?: string;
+  /** status.nodeInfo.kubeletVersion */
+  kubeletVersion?: string;
 }
 
 const FIXTURE = path.join(repoRoot, 'test/fixtures/controlplane.ts');
@@ -76,10 +80,11 @@ function getJson(url: string, ca: string, client: { certPem: string; keyPem: str
 
 // Accepts either a Kubernetes Node object or a flattened summary.
 function toNode(n: unknown): K8sNode {
-  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string; podCIDRs?: string[] }; status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[]; capacity?: { pods?: string } }; name?: string; ready?: boolean; podCIDR?: string };
+  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string; podCIDRs?: string[] }; status?: { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[]; nodeInfo?: { kubeletVersion?: string }; addresses?: { type: string; address: string }[]; capacity?: { pods?: string } }; name?: string; ready?: boolean; podCIDR?: string };
   if (o.metadata) {
     const internalIPs = o.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address);
-    return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, podCIDRs: o.spec?.podCIDRs, ready: Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), internalIPs, podsCapacity: o.status?.capacity?.pods };
+    const readyCond = o.status?.conditions?.find((c) => c.type === 'Ready');
+    return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, podCIDRs: o.spec?.podCIDRs, ready: readyCond?.status === 'True', internalIPs, podsCapacity: o.status?.capacity?.pods, readyHeartbeat: readyCond?.lastHeartbeatTime, kubeletVersion: o.status?.nodeInfo?.kubeletVersion };
   }
   return { name: o.name ?? '', ready: Boolean(o.ready), podCIDR: o.podCIDR };
 }

@@ -19,6 +19,9 @@ export interface NodeOptions {
   hostname?: string;
   /** Runs on the copied root before the first boot (seed cloud-init, add files). */
   beforeBoot?: (root: string) => Promise<void>;
+  /** System calls nspawn's seccomp filter lets through besides its defaults, e.g. '@swap':
+   *  nspawn denies swapon/swapoff to the node's services (a real host does not). */
+  allowSyscalls?: string[];
   log?: (m: string) => void;
 }
 
@@ -70,7 +73,7 @@ export class Node {
     const console = createWriteStream(path.join(this.dir, 'console.log'), { flags: 'a' });
     const child = spawn(
       'systemd-nspawn',
-      ['-q', '-D', this.root, '--boot', '--register=no', '--keep-unit', `--machine=${this.link.machine}`, `--network-veth`, '--console=read-only'],
+      ['-q', '-D', this.root, '--boot', '--register=no', '--keep-unit', `--machine=${this.link.machine}`, `--network-veth`, '--console=read-only', ...(this.opts.allowSyscalls?.length ? [`--system-call-filter=${this.opts.allowSyscalls.join(' ')}`] : [])],
       // sid's systemd (the Fedora-like node) refuses this host's cgroup v1 hierarchy: give it
       // a cgroup2 of its own, as a Fedora host has
       { stdio: ['ignore', 'pipe', 'pipe'], env: suiteOf(this.opts.variant ?? 'base') === 'sid' ? { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } : process.env },

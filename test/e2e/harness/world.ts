@@ -40,6 +40,8 @@ export interface WorldOptions {
   containerd?: 'distro' | 'docker';
   /** packages the repositories leave out until repo.release() (e.g. kubernetes-cni) */
   withhold?: string[];
+  /** see NodeOptions.allowSyscalls */
+  allowSyscalls?: string[];
   /** after the services are up, before the node's first boot (cloud-init seeds) */
   beforeBoot?: (root: string, w: Omit<World, 'node' | 'close'>) => Promise<void>;
   log?: (m: string) => void;
@@ -62,6 +64,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     slot: o.slot,
     variant: o.variant,
     family: o.family,
+    allowSyscalls: o.allowSyscalls,
     log: o.log,
     beforeBoot: async (root) => {
       const link = linkFor(o.slot);
