@@ -90,7 +90,7 @@ export const packagesStep: Step = {
   },
 };
 
-type Refresh = string[] | 'all' | null;
+export type Refresh = string[] | 'all' | null;
 
 // A repository that is an unpacked joinagent bundle is checked against its SHA256SUMS
 // before apt or dnf reads anything from it: a damaged or altered file stops the run
@@ -108,7 +108,7 @@ async function verifyLocalRepos(ctx: StepContext): Promise<void> {
 // Exact versions to install. apt re-reads the sources joinagent just wrote (not every
 // mirror of the host: seconds on a cloud image), and everything only when a wanted
 // version is not in the cached metadata (a new patch release, empty distro lists).
-async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refresh: Refresh): Promise<{ name: string; version: string }[]> {
+export async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refresh: Refresh): Promise<{ name: string; version: string }[]> {
   let unfetched: string[] = [];
   if (refresh) unfetched = (await pm.refresh(ctx, refresh === 'all' ? undefined : refresh)) ?? [];
   let found = await lookup(ctx, pm, pkgs);
@@ -141,7 +141,7 @@ function familyOf(ctx: StepContext): DistroFamily {
   return ctx.facts.family;
 }
 
-async function osInfo(ctx: StepContext): Promise<{ id: string; codename?: string }> {
+export async function osInfo(ctx: StepContext): Promise<{ id: string; codename?: string }> {
   const osr = parseOsRelease((await ctx.files.read(paths.osRelease)) ?? '');
   return { id: ctx.facts.osId, codename: osr.VERSION_CODENAME || osr.UBUNTU_CODENAME || undefined };
 }
