@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import { sleep } from '../engine/retry.js';
 import { StepError, type StepContext } from '../engine/step.js';
+import { paths } from '../host/paths.js';
 import { describeFailure } from '../host/proc.js';
 import { kubeletJournal, waitKubeletHealthy } from '../join/kubelet.js';
 import { proxyEnv, proxyView } from '../net/proxy.js';
@@ -16,6 +17,8 @@ import { joinPatchesDir } from '../steps/join/patches.js';
 import type { ActionId, UpgradePlanInput } from './actions.js';
 import { nodeKubelet } from './cluster.js';
 import { minorOf } from './skew.js';
+
+const KUBEADM_TMP = '/etc/kubernetes/tmp';
 
 export interface ActionEnv {
   ctx: StepContext;
@@ -108,6 +111,7 @@ async function installHeld({ ctx, target, plan }: ActionEnv, names: string[]): P
 // cluster (with kubelet.conf), backs up and rewrites /var/lib/kubelet/config.yaml. The
 // patches directory the join used is passed again so the kubelet: settings survive.
 async function kubeadmUpgradeNode({ ctx, target }: ActionEnv): Promise<void> {
+  await restoreKubeletConfig(ctx);
   const patches = joinPatchesDir(target);
   const args = ['upgrade', 'node', ...(patches ? ['--patches', ctx.files.resolve(patches)] : [])];
   const proxy = proxyView(ctx.config, [], ctx.facts.hostname);
@@ -125,6 +129,21 @@ async function kubeadmUpgradeNode({ ctx, target }: ActionEnv): Promise<void> {
   throw new StepError(`kubeadm upgrade node failed: ${reason}`, 'the kubelet still runs the old version with its old config (kubeadm keeps a copy under /etc/kubernetes/tmp); fix the cause, the next run runs kubeadm upgrade node again', /timed out|connection refused|429|503/i.test(reason));
 }
 
+// kubeadm moves config.yaml to /etc/kubernetes/tmp before it writes the new one: killed in
+// between, the file is missing and a second `kubeadm upgrade node` fails on the rename.
+// The newest backup is put back first, so the action can always run again.
+async function restoreKubeletConfig(ctx: StepContext): Promise<void> {
+  if (await ctx.files.exists(paths.kubeletConfig)) return;
+  const dirs = (await ctx.files.list(KUBEADM_TMP)).filter((d) => d.startsWith('kubeadm-kubelet-config-')).sort();
+  for (const d of dirs.reverse()) {
+    const text = await ctx.files.read(`${KUBEADM_TMP}/${d}/config.yaml`);
+    if (text === null) continue;
+    ctx.warn(`upgrade: ${paths.kubeletConfig} is missing (an earlier kubeadm upgrade node was stopped midway); restoring kubeadm's backup ${KUBEADM_TMP}/${d}/config.yaml`, 'nothing to do: kubeadm upgrade node runs again');
+    await ctx.files.write(paths.kubeletConfig, text, { mode: 0o644, backup: false });
+    return;
+  }
+}
+
 async function restartKubelet({ ctx }: ActionEnv): Promise<void> {
   // the kubelet package may have changed its unit or drop-in
   await ctx.proc.run('systemctl', ['daemon-reload'], { allowFailure: true });
@@ -137,7 +156,7 @@ async function restartKubelet({ ctx }: ActionEnv): Promise<void> {
 // the new kubelet version and Ready, within upgrade.waitForReady.
 async function verifyNode({ ctx, target, plan }: ActionEnv): Promise<void> {
   const deadline = Date.now() + target.agent.upgrade.waitForReady;
-  let last = 'not read yet';
+  let last: string;
   for (;;) {
     try {
       const n = await nodeKubelet(ctx.files, plan.nodeName, ctx.signal);
