@@ -10,6 +10,10 @@ import { repoRoot } from './paths.js';
 export interface ControlPlane {
   caCertHash?: string;
   nodes(): Promise<K8sNode[]>;
+  /** The control plane was upgraded: /version and kubeadm-config say this version now. */
+  setVersion?(version: string): void;
+  /** Serve kube-system/kubelet-config (what kubeadm upgrade node reads) or answer 404. */
+  serveKubeletConfig?(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +25,8 @@ export interface K8sNode {
   internalIPs?: string[];
   /** status.capacity.pods (kubelet's maxPods) */
   podsCapacity?: string;
+  /** status.nodeInfo.kubeletVersion */
+  kubeletVersion?: string;
 }
 
 const FIXTURE = path.join(repoRoot, 'test/fixtures/controlplane.ts');
@@ -41,8 +47,11 @@ export async function startControlPlane(host: string, token: string, version = '
 // maps it onto what the scenarios read.
 function adapt(cp: Record<string, unknown>): ControlPlane {
   const hash = ['caCertHash', 'caHash', 'caPin'].map((k) => cp[k]).find((v) => typeof v === 'string') as string | undefined;
+  const options = cp.options as { version?: string; served?: { kubeletConfig: boolean } } | undefined;
   return {
     caCertHash: hash,
+    setVersion: (v) => void (options && (options.version = v)),
+    serveKubeletConfig: (on) => void (options?.served && (options.served.kubeletConfig = on)),
     async nodes() {
       // the API view (what kubectl get nodes shows), read with an admin client cert
       if (typeof cp.issueClientCert === 'function' && typeof cp.url === 'string' && typeof cp.caPem === 'string') {
@@ -73,10 +82,10 @@ function getJson(url: string, ca: string, client: { certPem: string; keyPem: str
 
 // Accepts either a Kubernetes Node object or a flattened summary.
 function toNode(n: unknown): K8sNode {
-  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[]; capacity?: { pods?: string } }; name?: string; ready?: boolean; podCIDR?: string };
+  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[]; capacity?: { pods?: string }; nodeInfo?: { kubeletVersion?: string } }; name?: string; ready?: boolean; podCIDR?: string };
   if (o.metadata) {
     const internalIPs = o.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address);
-    return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, ready: Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), internalIPs, podsCapacity: o.status?.capacity?.pods };
+    return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, ready: Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), internalIPs, podsCapacity: o.status?.capacity?.pods, kubeletVersion: o.status?.nodeInfo?.kubeletVersion };
   }
   return { name: o.name ?? '', ready: Boolean(o.ready), podCIDR: o.podCIDR };
 }
