@@ -10,6 +10,8 @@ import type { ActionId } from './actions.js';
 export interface UpgradeRecord {
   version: string;
   upgrade?: UpgradeProgress;
+  /** The last upgrade that finished, for /status. */
+  last?: { from: string; to: string; finishedAt: string };
 }
 
 export interface UpgradeProgress {

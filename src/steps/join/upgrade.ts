@@ -38,7 +38,11 @@ export function upgradeStep(target: LoadedConfig, nodeName: string): Step {
       const node = await nodeVersion(ctx);
       if (!node) return { state: 'skip', reason: 'not joined yet: the join installs kubernetesVersion' };
       if (!node.upgrade && node.version === to) {
-        if (node.source === 'record') return { state: 'ok', message: `the node runs ${to}` };
+        if (node.source === 'record') {
+          // also ends a `pending` a reload published for a version the node already runs
+          ctx.publish('upgrade', { state: 'current', version: to, ...((await readRecord(ctx.files))?.last ?? {}) });
+          return { state: 'ok', message: `the node runs ${to}` };
+        }
         return { state: 'change', changes: [{ kind: 'action', description: `${RECORD} ${to} (${paths.upgradeRecord}), to compare later versions with` }] };
       }
       const p = await planUpgrade(ctx, target, nodeName, to);
@@ -73,8 +77,9 @@ export function upgradeStep(target: LoadedConfig, nodeName: string): Step {
         rec.upgrade = { ...rec.upgrade!, done: [...rec.upgrade!.done, a.id], stoppedAt: undefined, error: undefined };
         await writeRecord(ctx.files, rec);
       }
-      await writeRecord(ctx.files, { version: p.to });
-      ctx.publish('upgrade', { ...status(p, 'done', target), finishedAt: new Date().toISOString() });
+      const finishedAt = new Date().toISOString();
+      await writeRecord(ctx.files, { version: p.to, last: { from: p.from, to: p.to, finishedAt } });
+      ctx.publish('upgrade', { ...status(p, 'done', target), finishedAt });
     },
   };
 }

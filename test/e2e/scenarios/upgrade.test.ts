@@ -63,7 +63,9 @@ async function assertUpgraded(world: World, version: string): Promise<void> {
   assert.equal(me?.ready, true);
   assert.ok((await k8sImages(node)).includes(`registry.k8s.io/kube-proxy:${version}`), 'the new kube-proxy image was pulled through the CRI');
   assert.match((await node.exec(['sh', '-c', 'ls /etc/kubernetes/tmp/'])).stdout, /kubeadm-kubelet-config-/, 'kubeadm upgrade node backed up the kubelet config');
-  assert.deepEqual(await record(node), { version }, 'the record moved to the new version, nothing under way');
+  const rec = await record(node);
+  assert.equal(rec?.version, version, 'the record moved to the new version');
+  assert.equal(rec?.upgrade, undefined, 'nothing under way');
 }
 
 scenario('upgrade: refused (skew): a kubelet newer than the API server, a skipped minor, a downgrade; nothing changes', async () => {
@@ -159,7 +161,7 @@ async function startKillable(node: Node): Promise<void> {
 }
 async function killWhenDone(node: Node, action: string): Promise<void> {
   await waitFor(`${RECORD} records ${action} done`, async () => ((await record(node))?.upgrade?.done.includes(action) ? true : undefined), 5 * 60_000, 100);
-  await node.exec(['sh', '-c', 'kill -9 -- -$(cat /root/agent.pid)']);
+  await node.exec(['sh', '-c', '/bin/kill -9 -- -$(cat /root/agent.pid)']);
   await waitFor('the agent is gone', async () => ((await node.exec(['sh', '-c', 'kill -0 $(cat /root/agent.pid) 2>/dev/null'], { allowFailure: true })).exitCode !== 0 ? true : undefined), 30_000, 200);
 }
 
