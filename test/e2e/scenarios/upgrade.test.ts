@@ -26,7 +26,8 @@ after(cleanupAll);
 const configAt = (world: World, version: string, extra = ''): string =>
   world.config.replace(`url: "${world.repo.url}"`, `url: "${world.repo.minorUrl!('1.32')}"`).replace('kubernetesVersion: v1.32.11', `kubernetesVersion: ${version}`).replace('status: {', `${extra}status: {`);
 const run = (node: Node, ...args: string[]) => node.exec(['/root/joinagent', ...args, '--config', CONFIG], { allowFailure: true, timeoutMs: 8 * 60_000 });
-const out = (r: { stdout: string; stderr: string }): string => `${r.stdout}\n${r.stderr}`;
+// JSON log lines (not a TTY) escape quotes: unescaped, the messages read as printed
+const out = (r: { stdout: string; stderr: string }): string => `${r.stdout}\n${r.stderr}`.replaceAll('\\"', '"');
 const debVersion = async (node: Node, p: string): Promise<string> => (await node.exec(['dpkg-query', '-W', '-f', '${Version}', p], { allowFailure: true })).stdout;
 const held = async (node: Node): Promise<string[]> => (await node.exec(['apt-mark', 'showhold'])).stdout.split('\n').filter(Boolean);
 const record = async (node: Node): Promise<{ version: string; upgrade?: { done: string[]; stoppedAt?: string } } | undefined> => {
