@@ -10,8 +10,8 @@ import type { ActionId } from './actions.js';
 export interface UpgradeRecord {
   version: string;
   upgrade?: UpgradeProgress;
-  /** The last upgrade that finished, for /status. */
-  last?: { from: string; to: string; finishedAt: string };
+  /** The last upgrade that finished, as /status showed it when it did. */
+  last?: { from: string; to: string; finishedAt: string; [key: string]: unknown };
 }
 
 export interface UpgradeProgress {

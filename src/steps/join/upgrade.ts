@@ -39,8 +39,9 @@ export function upgradeStep(target: LoadedConfig, nodeName: string): Step {
       if (!node) return { state: 'skip', reason: 'not joined yet: the join installs kubernetesVersion' };
       if (!node.upgrade && node.version === to) {
         if (node.source === 'record') {
-          // also ends a `pending` a reload published for a version the node already runs
-          ctx.publish('upgrade', { state: 'current', version: to, ...((await readRecord(ctx.files))?.last ?? {}) });
+          // also ends a `pending` a reload published; the last upgrade stays visible as done
+          const last = (await readRecord(ctx.files))?.last;
+          ctx.publish('upgrade', last?.to === to ? { ...last, state: 'done' } : { state: 'current', version: to });
           return { state: 'ok', message: `the node runs ${to}` };
         }
         return { state: 'change', changes: [{ kind: 'action', description: `${RECORD} ${to} (${paths.upgradeRecord}), to compare later versions with` }] };
@@ -77,9 +78,9 @@ export function upgradeStep(target: LoadedConfig, nodeName: string): Step {
         rec.upgrade = { ...rec.upgrade!, done: [...rec.upgrade!.done, a.id], stoppedAt: undefined, error: undefined };
         await writeRecord(ctx.files, rec);
       }
-      const finishedAt = new Date().toISOString();
-      await writeRecord(ctx.files, { version: p.to, last: { from: p.from, to: p.to, finishedAt } });
-      ctx.publish('upgrade', { ...status(p, 'done', target), finishedAt });
+      const done = { ...status(p, 'done', target), from: p.from, to: p.to, finishedAt: new Date().toISOString() };
+      await writeRecord(ctx.files, { version: p.to, last: done });
+      ctx.publish('upgrade', done);
     },
   };
 }

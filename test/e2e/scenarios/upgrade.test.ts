@@ -124,7 +124,7 @@ scenario('upgrade: patch: plan lists the actions in order, run --once upgrades k
 
   const again = await run(node, 'run', '--once', '--log-format', 'json');
   assert.equal(again.exitCode, 0, out(again));
-  const ends = out(again).split('\n').filter((l) => l.includes('"event":"step-end"')).map((l) => JSON.parse(l) as { step: string; state: string });
+  const ends = `${again.stdout}\n${again.stderr}`.split('\n').filter((l) => l.includes('"event":"step-end"')).map((l) => JSON.parse(l) as { step: string; state: string });
   assert.deepEqual(ends.filter((e) => e.state !== 'ok' && e.state !== 'skipped').map((e) => `${e.step}=${e.state}`), [], 'everything ok after the upgrade');
 
   await node.writeFile(CONFIG, configAt(w!, 'v1.32.11'), 0o600);
