@@ -18,6 +18,7 @@ import { lazyMetrics } from '../status/lazy-metrics.js';
 import { StatusModel, type StatusDocument } from '../status/model.js';
 import { startStatusServer } from '../status/server.js';
 import { buildSteps, type StepSet } from '../steps/index.js';
+import { configAt, nodeVersion } from '../upgrade/node-version.js';
 import { COMMIT, VERSION } from '../version.js';
 
 export interface AgentOptions {
@@ -130,7 +131,9 @@ export class Agent {
     const bus = over.bus ?? this.bus;
     const published: Record<string, unknown> = {};
     const ctx: Omit<StepContext, 'progress'> = {
-      config: this.config,
+      // without the upgrade step (--only packages, prepare) the steps converge straight to
+      // the config, as they always did
+      config: steps.some((s) => s.id === 'upgrade') ? await this.configForSteps() : this.config,
       facts: this.facts,
       files: this.files,
       proc: this.proc,
@@ -153,6 +156,12 @@ export class Agent {
     const result = await runSteps(steps, ctx, bus, { mode, checkOnly, concurrency: 2, speculate, beforeFirstChange: snaps && (() => snaps.takeBefore()) });
     await snaps?.takeAfter();
     return result;
+  }
+
+  // Every step but the upgrade sees the version the node runs (upgrade/node-version.ts).
+  private async configForSteps(): Promise<LoadedConfig> {
+    const probe: StepContext = { config: this.config, facts: this.facts, files: this.files, proc: this.proc, dryRun: true, signal: this.controller.signal, progress: () => {}, warn: () => {}, publish: () => {}, published: {} };
+    return configAt(this.config, await nodeVersion(probe).catch(() => undefined));
   }
 
   // State is written after every step and at the end of a run; writes are serialized

@@ -101,7 +101,13 @@ export class Daemon {
     try {
       const r = await this.opts.loadConfig();
       const before = this.agent.config.agent.status.address;
+      const version = this.agent.config.agent.kubernetesVersion;
       this.agent.config = r.config;
+      // /status stops saying ready at once, not at the next pass: `status --wait` right
+      // after the reload waits for the upgrade (the upgrade step publishes the details)
+      if (r.config.agent.kubernetesVersion !== version && this.agent.model.doc.joined) {
+        this.agent.bus.emit({ type: 'published', key: 'upgrade', value: { state: 'pending', from: version, to: r.config.agent.kubernetesVersion } });
+      }
       this.agent.bus.emit({ type: 'config-reload', ok: true, file, problems: r.warnings.length ? formatProblems(file, r.warnings).split('\n') : [] });
       if (r.config.agent.status.address !== before) {
         this.agent.bus.emit({ type: 'warning', message: `status.address changed to ${r.config.agent.status.address}: still serving on ${before} until the agent restarts`, hint: 'systemctl restart joinagent' });

@@ -236,6 +236,11 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
     },
     status: { address: g('status.address', DEFAULT_STATUS_ADDRESS) },
     reconcile: { interval: parseDuration(g('reconcile.interval', '5m')) ?? 300_000, mode: g('reconcile.mode', 'repair') },
+    upgrade: {
+      drainKubeconfig: g<string | undefined>('upgrade.drainKubeconfig', undefined),
+      drainTimeout: parseDuration(g('upgrade.drainTimeout', '5m')) ?? 300_000,
+      waitForReady: parseDuration(g('upgrade.waitForReady', '3m')) ?? 180_000,
+    },
     // proxy and registries are filled by checkSites (secrets resolved, files checked)
     registries: {},
   };

@@ -61,6 +61,7 @@ export const agentSpec: Spec = {
     },
     status: { t: 'object', fields: { address: str(f.checkHostPort) } },
     reconcile: { t: 'object', fields: { interval: str(f.checkDuration), mode: en('repair', 'report') } },
+    upgrade: { t: 'object', fields: { drainKubeconfig: str(f.checkAbsPath), drainTimeout: str(f.checkDuration), waitForReady: str(f.checkDuration) } },
     proxy: {
       t: 'object',
       fields: { http: str(f.checkProxyUrl), https: str(f.checkProxyUrl), noProxy: strList(f.checkNoProxyEntry), clusterCIDRs: strList(f.checkCidr) },

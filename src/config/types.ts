@@ -79,6 +79,12 @@ export interface AgentConfig {
   };
   status: { address: string };
   reconcile: { interval: number; mode: 'repair' | 'report' };
+  /** In-place upgrades (src/upgrade): an optional kubeconfig allowed to cordon, drain and
+   *  uncordon this node; ms for the drain and for the upgraded Node to turn Ready. */
+  upgrade: { drainKubeconfig?: string; drainTimeout: number; waitForReady: number };
+  /** Set by the agent, never read from the file: an upgrade from -> to is under way, so
+   *  the kube packages and their repository belong to the upgrade step (node-version.ts). */
+  upgrading?: { from: string; to: string };
   /** Absent = no proxy: every destination is reached directly. */
   proxy?: ProxyConfig;
   registries: Record<string, RegistrySettings>;

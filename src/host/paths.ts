@@ -15,6 +15,8 @@ export const paths = {
   patchesDir: '/var/lib/joinagent/patches',
   /** Present only while joinagent's own `kubeadm join` runs: left behind = it was interrupted. */
   joinAttempt: '/var/lib/joinagent/join-attempt.json',
+  /** The Kubernetes version this node runs, and an upgrade's progress (upgrade/record.ts). */
+  upgradeRecord: '/var/lib/joinagent/upgrade.json',
   runDir: '/run/joinagent',
   lock: '/run/joinagent/lock',
   binary: '/usr/local/bin/joinagent',

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { EventBus } from '../engine/events.js';
 import type { StepState } from '../engine/step.js';
 import type { StatusModel } from './model.js';
+import { registerUpgradeMetrics } from './upgrade-metrics.js';
 
 const STATES: StepState[] = ['pending', 'running', 'ok', 'changed', 'failed', 'skipped'];
 
@@ -71,6 +72,7 @@ export function createMetrics(bus: EventBus, model: StatusModel, opts: MetricsOp
       if (at) this.set(Date.parse(at) / 1000);
     },
   });
+  registerUpgradeMetrics(registry, model);
   if (opts.processMetrics !== false) {
     // the standard process_* / nodejs_* names dashboards expect; event-loop lag sampled
     // once a second instead of prom-client's 100 times, so an idle daemon stays idle

@@ -4,6 +4,7 @@ import type { Phase, StepState } from '../engine/step.js';
 import type { PersistedState } from '../engine/state.js';
 import type { HostFacts } from '../host/facts.js';
 import { redactDeep } from '../host/redact.js';
+import { applyUpgradeStatus } from './upgrade-status.js';
 
 export interface StepStatus {
   id: string;
@@ -20,7 +21,7 @@ export interface StepStatus {
   changes?: string[];
 }
 
-export type AgentPhase = 'starting' | Phase | 'prepared' | 'ready' | 'failed' | 'planned';
+export type AgentPhase = 'starting' | Phase | 'prepared' | 'ready' | 'failed' | 'planned' | 'upgrading';
 
 export interface StatusDocument {
   agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string; configReloadedAt?: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } };
@@ -172,6 +173,7 @@ export class StatusModel {
         d.published[e.key] = e.value;
         if (e.key === 'nodeIP' && typeof e.value === 'string') setNodeIPs(d, e.value);
         if (e.key === 'joined') d.joined = e.value === true;
+        if (e.key === 'upgrade') applyUpgradeStatus(d, e.value);
         break;
       case 'drift': {
         const at = new Date().toISOString();

@@ -96,6 +96,7 @@ export function testConfig(over: Partial<LoadedConfig['agent']> = {}): LoadedCon
       join: { resetOnFailure: false, timeout: 600_000, waitForReady: 0 },
       status: { address: '127.0.0.1:9797' },
       reconcile: { interval: 300_000, mode: 'repair' },
+      upgrade: { drainTimeout: 300_000, waitForReady: 0 },
       registries: {},
       ...over,
     },

@@ -66,7 +66,9 @@ async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean, sel
     process.once('SIGINT', stopOnSignal);
     try {
       const r = await agent.converge(set);
-      return r.ok ? EXIT.ok : EXIT.failed;
+      if (r.ok) return EXIT.ok;
+      const upgrade = agent.model.doc.published.upgrade as { state?: string } | undefined;
+      return r.failedStep === 'upgrade' && upgrade?.state === 'stopped' ? EXIT.upgradeStopped : EXIT.failed;
     } finally {
       await agent.stop();
     }

@@ -3,8 +3,10 @@ import { paths } from '../../host/paths.js';
 import { shellQuote } from '../../host/proc.js';
 import type { ResetContext, ResetPlan } from './types.js';
 
-// Steps whose changes the join reset (kubeadm reset, joinagent's join record) undoes.
-const JOIN_STEPS = new Set(['discovery', 'node-ip', 'join', 'join-cleanup', 'node-ready']);
+// Steps whose changes the join reset (kubeadm reset, joinagent's join record) undoes. An
+// in-place upgrade is not undone (kubeadm has no downgrade); the join reset removes its
+// record, and --purge-packages the packages it moved.
+const JOIN_STEPS = new Set(['discovery', 'node-ip', 'join', 'join-cleanup', 'node-ready', 'upgrade']);
 
 // A file whose restored original a running service only reads when restarted.
 const RELOAD_AFTER_RESTORE: Record<string, string[]> = { [paths.containerdConfig]: ['systemctl', 'restart', 'containerd'] };

@@ -28,6 +28,9 @@ export async function joinResetActions(ctx: ResetContext): Promise<ResetAction[]
   if (await files.exists(paths.joinConfig)) {
     actions.push({ title: `remove the rendered join config ${paths.joinConfig}`, run: async () => void (await files.remove(paths.joinConfig, { backup: false })) });
   }
+  if (await files.exists(paths.upgradeRecord)) {
+    actions.push({ title: `remove the node's Kubernetes version record ${paths.upgradeRecord}`, run: async () => void (await files.remove(paths.upgradeRecord, { backup: false })) });
+  }
   if (await files.exists(paths.joinAttempt)) {
     actions.push({ title: `remove the record of an interrupted join ${paths.joinAttempt}`, run: async () => void (await files.remove(paths.joinAttempt, { backup: false })) });
   }

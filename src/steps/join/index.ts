@@ -7,6 +7,7 @@ import { joinStep } from './join.js';
 import { kubeletConfigStep } from './kubelet-config.js';
 import { nodeIPStep } from './nodeip.js';
 import { nodeReadyStep } from './node-ready.js';
+import { upgradeStep } from './upgrade.js';
 
 // The join group: validate credentials first, pick the node IP, join, clean up the
 // token, then prove the result from the node. `prior` = every step before the group
@@ -22,5 +23,6 @@ export function buildJoinSteps(config: LoadedConfig, facts: HostFacts, prior: st
     joinCleanupStep,
     kubeletConfigStep,
     nodeReadyStep(config.agent.join.waitForReady, nodeName),
+    upgradeStep(config, nodeName),
   ];
 }

@@ -33,6 +33,8 @@ export const joinStep: Step = {
     const ours = interruptedByUs(local, attempt, expectedPins(ctx));
     const reset = ctx.config.agent.join.resetOnFailure || ours;
     if (v.state === 'joined') {
+      // mid-upgrade the kubelet may be down on purpose: the upgrade step restarts it
+      if (ctx.config.agent.upgrading) return { state: 'ok', message: `joined (upgrade ${ctx.config.agent.upgrading.from} -> ${ctx.config.agent.upgrading.to} under way)` };
       if (await kubeletHealthy()) {
         ctx.publish('joined', true);
         return { state: 'ok', message: `joined (kubelet healthy${v.pin ? `, cluster CA ${shortPin(v.pin)}` : ''})` };

@@ -17,12 +17,19 @@ export interface AptRepo extends StaticServer {
   distro?: { url: string; keyFile: string };
   /** Publishes packages held back with `withhold` (indexes re-signed): the repository is fixed. */
   release?(names: string[]): Promise<void>;
+  /** The repository of one minor laid out as pkgs.k8s.io's (".../core:/stable:/v1.33/deb/"),
+   *  with that minor's kube packages and Debian's containerd and runc. */
+  minorUrl?(minor: string): string;
 }
 
 export const KUBE_DEB_VERSION = '1.32.11-1.1';
 // A newer patch in the same minor repository, like pkgs.k8s.io has: an agent that does
 // not pin the exact version installs this one and the scenarios catch it.
 export const NEWER_DEB_VERSION = '1.32.12-1.1';
+// The next minor, for the upgrade scenarios: pkgs.k8s.io keeps it in a repository of its own.
+export const NEXT_MINOR_DEB_VERSION = '1.33.2-1.1';
+// pkgs.k8s.io's per-minor repositories (core:/stable:/v1.32/deb/ ...) and what each holds.
+export const MINOR_REPOS: Record<string, string[]> = { '1.32': [KUBE_DEB_VERSION, NEWER_DEB_VERSION], '1.33': [NEXT_MINOR_DEB_VERSION] };
 
 // Builds a signed flat repository (pkgs.k8s.io's layout: `deb URL /`) with Debian's
 // containerd and runc, the stand-in kube packages and kubernetes-cni, and serves it at
@@ -54,6 +61,7 @@ export async function startAptRepo(host: string, port = 8080, workDir?: string, 
   };
   const keyFile = await index();
   await fs.copyFile(keyFile, path.join(dir, 'Release.key'));
+  await minorRepos(dir, pool);
   const server = await serveDir(dir, host, port, '/debian/');
   const release = async (names: string[]): Promise<void> => {
     for (const f of await fs.readdir(held)) {
@@ -64,7 +72,37 @@ export async function startAptRepo(host: string, port = 8080, workDir?: string, 
     await index();
   };
   const distro = { url: `${server.url}distro`, keyFile: (await cachedKey('distro')).publicKey };
-  return { ...server, keyFile, dir, distro, release, close: async () => { await server.close(); if (!workDir) await fs.rm(dir, { recursive: true, force: true }); } };
+  return { ...server, keyFile, dir, distro, release, minorUrl: (minor) => `${server.url}${minorPath(minor)}`, close: async () => { await server.close(); if (!workDir) await fs.rm(dir, { recursive: true, force: true }); } };
+}
+
+const minorPath = (minor: string): string => `core:/stable:/v${minor}/deb/`;
+
+// One flat, signed repository per minor under dir, as pkgs.k8s.io lays them out: that
+// minor's kube packages (built into the shared pool) plus containerd, runc and
+// kubernetes-cni, hard-linked.
+async function minorRepos(dir: string, pool: string): Promise<void> {
+  for (const [minor, versions] of Object.entries(MINOR_REPOS)) {
+    const repo = path.join(dir, minorPath(minor));
+    await fs.mkdir(path.join(repo, 'pool'), { recursive: true });
+    const specs = versions.flatMap((v) => kubePackages(v));
+    // versions the flat repository does not offer are built beside its pool, not in it
+    const extra = path.join(dir, '.minor-pool');
+    await fs.mkdir(extra, { recursive: true });
+    const at = (n: string): string => (existsSync(path.join(pool, n)) ? path.join(pool, n) : path.join(extra, n));
+    for (const spec of specs) if (!existsSync(at(`${spec.name}_${spec.version}_amd64.deb`))) await buildDeb(spec, extra);
+    // Debian's containerd and runc and kubernetes-cni (kubelet depends on it) from the cache,
+    // so a package `withhold` keeps out of the flat repository is still here
+    const sources = [...(await distroDebs()), await kubernetesCniDeb(), ...specs.map((spec) => at(`${spec.name}_${spec.version}_amd64.deb`))];
+    for (const src of new Set(sources)) {
+      const to = path.join(repo, 'pool', path.basename(src));
+      if (!existsSync(to)) await fs.link(src, to).catch(() => fs.copyFile(src, to));
+    }
+    const packages = (await sh('dpkg-scanpackages', ['--multiversion', 'pool', '/dev/null'], { cwd: repo })).stdout;
+    await fs.writeFile(path.join(repo, 'Packages'), packages);
+    await fs.writeFile(path.join(repo, 'Packages.gz'), gzipSync(packages));
+    const gpg = await signedRelease(repo, ['Packages', 'Packages.gz'], [`Description: joinagent e2e: Kubernetes v${minor} stand-ins (pkgs.k8s.io layout)`]);
+    await fs.copyFile(gpg.publicKey, path.join(repo, 'Release.key'));
+  }
 }
 
 // Docker's apt repository layout (download.docker.com/linux/debian: `deb URL bookworm

@@ -10,6 +10,10 @@ import { repoRoot } from './paths.js';
 export interface ControlPlane {
   caCertHash?: string;
   nodes(): Promise<K8sNode[]>;
+  /** The control plane was upgraded: /version and kubeadm-config say this version now. */
+  setVersion?(version: string): void;
+  /** Serve kube-system/kubelet-config (what kubeadm upgrade node reads) or answer 404. */
+  serveKubeletConfig?(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -47,8 +51,11 @@ export async function startControlPlane(host: string, token: string, version = '
 // maps it onto what the scenarios read.
 function adapt(cp: Record<string, unknown>): ControlPlane {
   const hash = ['caCertHash', 'caHash', 'caPin'].map((k) => cp[k]).find((v) => typeof v === 'string') as string | undefined;
+  const options = cp.options as { version?: string; served?: { kubeletConfig: boolean } } | undefined;
   return {
     caCertHash: hash,
+    setVersion: (v) => void (options && (options.version = v)),
+    serveKubeletConfig: (on) => void (options?.served && (options.served.kubeletConfig = on)),
     async nodes() {
       // the API view (what kubectl get nodes shows), read with an admin client cert
       // (admin.conf's identity: a kubelet's own certificate may not list nodes)

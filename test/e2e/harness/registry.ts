@@ -11,7 +11,9 @@ export interface Registry {
 }
 
 // The two images a worker needs, as the agent's mirror of registry.k8s.io serves them.
-export const WORKER_IMAGES = ['kube-proxy:v1.32.11', 'pause:3.10'];
+// kube-proxy of every version the test repositories hold (the upgrade scenarios pre-pull
+// the new one); pause 3.10 is kubeadm's for both 1.32 and 1.33.
+export const WORKER_IMAGES = ['kube-proxy:v1.32.11', 'pause:3.10', 'kube-proxy:v1.32.12', 'kube-proxy:v1.33.2'];
 
 // The shared test registry (test/fixtures/registry.ts: Debian's docker-registry, tiny
 // busybox images pushed with skopeo) on the node's link; its storage lives and dies

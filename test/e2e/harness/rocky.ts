@@ -3,7 +3,7 @@ import path from 'node:path';
 import { withCacheLock } from './cache-lock.js';
 import { CONTAINERD2_UPSTREAM, containerdIoFiles } from './containerd-io.js';
 import { kubePackages } from './debs.js';
-import { KUBE_DEB_VERSION, NEWER_DEB_VERSION } from './aptrepo.js';
+import { KUBE_DEB_VERSION, NEWER_DEB_VERSION, NEXT_MINOR_DEB_VERSION } from './aptrepo.js';
 import { serveDir, type StaticServer } from './http.js';
 import { cachedKey } from './gpgkey.js';
 import { cacheDir, repoRoot } from './paths.js';
@@ -100,7 +100,13 @@ export async function startRpmRepos(host: string, port = 8082, opts: { withhold?
   for (const d of [path.join(kube, 'x86_64'), path.join(docker, 'Packages'), path.join(baseos, 'Packages'), path.join(appstream, 'Packages')]) await fs.mkdir(d, { recursive: true });
   const built: string[] = [];
   for (const v of [KUBE_DEB_VERSION, NEWER_DEB_VERSION]) for (const deb of kubePackages(v)) built.push(await buildRpm(kubeRpmFromDeb(deb), path.join(kube, 'x86_64')));
+  // the next minor in a repository of its own, as pkgs.k8s.io has it (minor upgrades)
+  const next = path.join(dir, `core:/stable:/v${NEXT_MINOR_DEB_VERSION.split('.').slice(0, 2).join('.')}/rpm`);
+  await fs.mkdir(path.join(next, 'x86_64'), { recursive: true });
+  for (const deb of kubePackages(NEXT_MINOR_DEB_VERSION)) built.push(await buildRpm(kubeRpmFromDeb(deb), path.join(next, 'x86_64')));
   await signRpms(built, 'repo');
+  await addKubernetesCniRpm(path.join(next, 'x86_64'));
+  await createSignedRepo(next, 'repo');
   // withheld: a mirror that copied only the kube packages (release() publishes it)
   if (!opts.withhold?.includes('kubernetes-cni')) await addKubernetesCniRpm(path.join(kube, 'x86_64'));
   await signRpms([await buildRpm(versionlockRpm(), path.join(baseos, 'Packages')), await buildRpm(iptablesNftRpm('11.el10'), path.join(appstream, 'Packages'))], 'distro');

@@ -27,13 +27,20 @@ export const APT_KEYRINGS = '/etc/apt/keyrings';
 export const RPM_KEYS = '/etc/pki/rpm-gpg';
 
 // pkgs.k8s.io has one repository per minor version; repositories.kubernetes.url replaces
-// it for mirrors (same flat layout: `deb URL /`, rpm baseurl=URL).
+// it for mirrors (same flat layout: `deb URL /`, rpm baseurl=URL). A mirror URL that names
+// a minor the way pkgs.k8s.io does (".../core:/stable:/v1.32/deb/") follows
+// kubernetesVersion's minor, so a minor upgrade switches the mirror's repository too.
 export function kubernetesRepoUrl(config: LoadedConfig, family: 'rhel' | 'debian'): string {
   const over = config.agent.repositories.kubernetes?.url;
   const local = localRepoDir(over);
   if (local) return `file://${local}`;
-  if (over) return over.endsWith('/') ? over : over + '/';
+  if (over) return followMinor(over.endsWith('/') ? over : over + '/', kubeVersion(config).minor);
   return `https://pkgs.k8s.io/core:/stable:/v${kubeVersion(config).minor}/${family === 'debian' ? 'deb' : 'rpm'}/`;
+}
+
+// "/v1.32/" in a mirror URL -> the wanted minor's segment.
+export function followMinor(url: string, minor: string): string {
+  return url.replace(/\/v\d+\.\d+\//, `/v${minor}/`);
 }
 
 // Docker's repository root for this distribution (download.docker.com/linux/<distro>).
@@ -70,19 +77,21 @@ export function repositoryPlan(config: LoadedConfig, facts: Pick<HostFacts, 'fam
   // SHA256SUMS before installing from it (the bundle file itself is checked by its sha256)
   const kubeKey: RepoKey | undefined = kubeLocal && !repos.kubernetes?.key ? undefined : { path: `${keyDir}/kubernetes.asc`, source: repos.kubernetes?.key ?? (family === 'debian' ? `${kubeUrl}Release.key` : `${kubeUrl}repodata/repomd.xml.key`), ...pins('kubernetes') };
   const dockerKey: RepoKey | undefined = localRepoDir(repos.docker?.url) && !repos.docker?.key ? undefined : { path: `${keyDir}/docker.asc`, source: repos.docker?.key ?? `${dockerUrl}/gpg`, ...pins('docker') };
-  const plan: RepoPlan = { files: [], keys: [...(kubeKey ? [kubeKey] : []), ...(docker && dockerKey ? [dockerKey] : [])] };
+  // while an upgrade is under way its step owns the Kubernetes repository (upgrade/)
+  const kube = !config.agent.upgrading;
+  const plan: RepoPlan = { files: [], keys: [...(kubeKey && kube ? [kubeKey] : []), ...(docker && dockerKey ? [dockerKey] : [])] };
   const { minor } = kubeVersion(config);
   const aptTrust = (k: RepoKey | undefined): string => (k ? `signed-by=${k.path}` : 'trusted=yes');
   const rpmTrust = (k: RepoKey | undefined): string[] => (k ? ['gpgcheck=1', `gpgkey=file://${k.path}`] : ['gpgcheck=0']);
   if (family === 'debian') {
-    plan.files.push({ path: '/etc/apt/sources.list.d/kubernetes.list', content: `# joinagent: Kubernetes v${minor} packages\ndeb [${aptTrust(kubeKey)}] ${kubeUrl.replace(/^file:\/\//, 'file:')} /\n` });
+    if (kube) plan.files.push({ path: '/etc/apt/sources.list.d/kubernetes.list', content: `# joinagent: Kubernetes v${minor} packages\ndeb [${aptTrust(kubeKey)}] ${kubeUrl.replace(/^file:\/\//, 'file:')} /\n` });
     if (docker) {
       const arch = DEB_ARCH[facts.arch] ?? facts.arch;
       plan.files.push({ path: '/etc/apt/sources.list.d/docker.list', content: `# joinagent: containerd.io from Docker\ndeb [arch=${arch} ${aptTrust(dockerKey)}] ${dockerUrl.replace(/^file:\/\//, 'file:')} ${os.codename ?? 'stable'} stable\n` });
     }
     return plan;
   }
-  plan.files.push({
+  if (kube) plan.files.push({
     path: '/etc/yum.repos.d/kubernetes.repo',
     content: ['# joinagent: Kubernetes packages (pkgs.k8s.io\'s repo file; held by versionlock)', '[kubernetes]', `name=Kubernetes v${minor}`, `baseurl=${kubeUrl}`, 'enabled=1', ...rpmTrust(kubeKey), 'exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni', ''].join('\n'),
   });

@@ -92,7 +92,7 @@ export const packagesStep: Step = {
   },
 };
 
-type Refresh = string[] | 'all' | null;
+export type Refresh = string[] | 'all' | null;
 
 // An install apt or dnf could not resolve (a dependency "not installable", an archive the
 // lists name but the mirror no longer has) is what empty or stale lists look like: a fresh
@@ -125,7 +125,7 @@ async function verifyLocalRepos(ctx: StepContext): Promise<void> {
 // Exact versions to install. apt re-reads the sources joinagent just wrote (not every
 // mirror of the host: seconds on a cloud image), and everything only when a wanted
 // version is not in the cached metadata (a new patch release, empty distro lists).
-async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refresh: Refresh): Promise<{ pkgs: { name: string; version: string }[]; refreshedAll: boolean }> {
+export async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refresh: Refresh): Promise<{ pkgs: { name: string; version: string }[]; refreshedAll: boolean }> {
   let unfetched: string[] = [];
   let refreshedAll = refresh === 'all';
   if (refresh) unfetched = (await pm.refresh(ctx, refresh === 'all' ? undefined : refresh)) ?? [];
@@ -160,7 +160,7 @@ function familyOf(ctx: StepContext): DistroFamily {
   return ctx.facts.family;
 }
 
-async function osInfo(ctx: StepContext): Promise<{ id: string; codename?: string }> {
+export async function osInfo(ctx: StepContext): Promise<{ id: string; codename?: string }> {
   const osr = parseOsRelease((await ctx.files.read(paths.osRelease)) ?? '');
   return { id: ctx.facts.osId, codename: osr.VERSION_CODENAME || osr.UBUNTU_CODENAME || undefined };
 }

@@ -35,7 +35,9 @@ export function containerdPackage(config: LoadedConfig): string {
 // the minor only: "1.32.11" of cri-tools does not exist.
 export function wantedPackages(config: LoadedConfig, facts: Pick<HostFacts, 'family'>, opts: { dnf5?: boolean } = {}): WantedPackage[] {
   const { minor, patch } = kubeVersion(config);
-  const out: WantedPackage[] = KUBE_PACKAGES.map((name) => ({ name, version: name === 'cri-tools' ? `${minor}.*` : patch, hold: true, repo: 'kubernetes' as const }));
+  // while an upgrade is under way its step moves the kube packages, in kubeadm's order
+  const kube = config.agent.upgrading ? [] : KUBE_PACKAGES;
+  const out: WantedPackage[] = kube.map((name) => ({ name, version: name === 'cri-tools' ? `${minor}.*` : patch, hold: true, repo: 'kubernetes' as const }));
   const { source, version } = config.agent.containerd;
   out.push({ name: containerdPackage(config), version, hold: false, repo: source === 'docker' ? 'docker' : 'distro' });
   // Debian's containerd only recommends runc (and we install without recommends).

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import type { Files } from '../host/files.js';
+import { paths } from '../host/paths.js';
+import { NetError } from '../join/https.js';
+import { parseKubeconfig, serverHostPort } from '../join/kubeconfig.js';
+import { nodeVerdict } from '../join/nodestatus.js';
+import { requestHonouringRetryAfter } from '../join/retry-after.js';
+
+// The upgrade asks the cluster two things, as the node itself, with the kubelet's
+// credentials from kubelet.conf (the identity kubeadm upgrade node uses on a worker):
+// the API server's /version, and the Node's status after the kubelet restarted.
+async function kubeletGet(files: Files, urlPath: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+  const text = await files.read(paths.kubeletConf);
+  if (text === null) throw new Error(`${paths.kubeletConf} does not exist: the node is not joined`);
+  const kc = parseKubeconfig(text, paths.kubeletConf);
+  const read = async (data: string | undefined, file: string | undefined, what: string): Promise<string> => {
+    if (data) return data;
+    if (!file) throw new Error(`${paths.kubeletConf} has no ${what}`);
+    const v = await files.read(path.posix.resolve(path.posix.dirname(paths.kubeletConf), file));
+    if (v === null) throw new Error(`${paths.kubeletConf} names ${file} as ${what}, but it does not exist`);
+    return v;
+  };
+  const ca = await read(kc.caPem, kc.caFile ?? paths.kubeCaCert, 'CA certificate');
+  const cert = await read(kc.clientCertPem, kc.clientCertFile, 'client certificate');
+  const key = await read(kc.clientKeyPem, kc.clientKeyFile, 'client key');
+  const { host, port } = serverHostPort(kc.server);
+  const r = await requestHonouringRetryAfter({ host, port, path: urlPath, ca, cert, key, signal, maxBodyBytes: 4 << 20 }, { signal });
+  if (r.status === 401 || r.status === 403) throw new NetError('http', `the API server refused the kubelet's credentials from ${paths.kubeletConf} (${r.status}) for ${urlPath}`);
+  return r;
+}
+
+// gitVersion of the API server ("v1.33.2"), as discovery reads it.
+export async function apiServerVersion(files: Files, signal?: AbortSignal): Promise<string> {
+  const r = await kubeletGet(files, '/version', signal);
+  const v = r.status === 200 ? (JSON.parse(r.body) as { gitVersion?: string }).gitVersion : undefined;
+  if (!v) throw new NetError('http', `the API server's /version answered ${r.status} without a gitVersion`);
+  return v;
+}
+
+export interface NodeKubelet {
+  found: boolean;
+  ready: boolean;
+  kubeletVersion?: string;
+  reason?: string;
+}
+
+// What the Node object says about this node's kubelet: status.nodeInfo.kubeletVersion
+// (the kubelet reports its own version there) and the Ready condition.
+export async function nodeKubelet(files: Files, name: string, signal?: AbortSignal): Promise<NodeKubelet> {
+  const r = await kubeletGet(files, `/api/v1/nodes/${encodeURIComponent(name)}`, signal);
+  if (r.status === 404) return { found: false, ready: false, reason: `Node "${name}" is not registered` };
+  if (r.status !== 200) throw new NetError('http', `reading Node "${name}" answered ${r.status}`);
+  const n = JSON.parse(r.body) as { status?: { nodeInfo?: { kubeletVersion?: string } } };
+  const v = nodeVerdict(name, n as Parameters<typeof nodeVerdict>[1]);
+  return { found: true, ready: v.ready, kubeletVersion: n.status?.nodeInfo?.kubeletVersion, reason: v.reason };
+}
