@@ -30,7 +30,7 @@ export function kubePackages(version: string): DebSpec[] {
   const s = standinsDir();
   const crictl = existsSync(path.join(s, 'crictl')) ? path.join(s, 'crictl') : path.join(here, 'debs/crictl');
   return [
-    { name: 'kubelet', version, depends: 'iproute2, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644] } },
+    { name: 'kubelet', version, depends: 'iproute2, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...kubeletHelper(s) } },
     { name: 'kubeadm', version, depends: 'kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= 1.30.0)', description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...patchHelper(s) } },
     { name: 'kubectl', version, description: 'Kubernetes command line tool (e2e stand-in)', files: { '/usr/bin/kubectl': [path.join(here, 'debs/kubectl'), 0o755] } },
     { name: 'cri-tools', version: '1.32.0-1.1', description: 'CRI command line tools (e2e stand-in)', files: { '/usr/bin/crictl': [crictl, 0o755] } },
@@ -41,6 +41,12 @@ export function kubePackages(version: string): DebSpec[] {
 function patchHelper(s: string): Record<string, [string, number]> {
   const f = path.join(s, 'kubeadm-patches');
   return existsSync(f) ? { '/usr/lib/kubeadm-standin/kubeadm-patches': [f, 0o755] } : {};
+}
+
+// The kubelet stand-in's runtime half (CRI, swap, cgroup driver, pods), where it has one.
+function kubeletHelper(s: string): Record<string, [string, number]> {
+  const f = path.join(s, 'kubelet-runtime.sh');
+  return existsSync(f) ? { '/usr/lib/kubelet-standin/kubelet-runtime.sh': [f, 0o644] } : {};
 }
 
 // Builds one .deb with dpkg-deb (root-owned files, exact modes) into outDir.

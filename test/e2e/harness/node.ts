@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { onCleanup } from './cleanup.js';
+import { installCniAfterJoin, type CniMode } from './cni.js';
 import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link, type LinkFamily } from './net.js';
 import { effectiveSlot, nodesDir, prefix } from './paths.js';
 import { copyRootfs, ensureRootfs, suiteOf, type RootfsVariant } from './rootfs.js';
@@ -20,6 +21,8 @@ export interface NodeOptions {
   /** Runs on the copied root before the first boot (seed cloud-init, add files). */
   beforeBoot?: (root: string) => Promise<void>;
   log?: (m: string) => void;
+  /** The cluster's CNI reaching the node after its join (cni.ts); default flannel. */
+  cni?: CniMode;
 }
 
 // nspawn exits with 133 when the container asks for a reboot (systemd-nspawn@.service
@@ -39,6 +42,7 @@ export class Node {
   private exited?: Promise<number>;
   private stopping = false;
   private undo?: () => void;
+  private stopCni?: () => void;
 
   private constructor(private readonly opts: NodeOptions) {
     this.name = `${prefix}-${effectiveSlot(opts.slot)}`;
@@ -61,6 +65,7 @@ export class Node {
     n.link = await createServiceAddress(opts.slot);
     if (opts.beforeBoot) await opts.beforeBoot(n.root);
     await n.boot();
+    n.stopCni = installCniAfterJoin(n.root, opts.cni);
     return n;
   }
 
@@ -171,6 +176,7 @@ export class Node {
   // mounts under its directory, the link, the directory (kept with JOINAGENT_E2E_KEEP=1).
   async destroy(): Promise<void> {
     this.undo?.();
+    this.stopCni?.();
     await this.stop();
     await releaseSwapAndMounts(this.dir);
     await deleteLink(this.opts.slot);
