@@ -6,7 +6,7 @@ import { expectedPins } from './discovery.js';
 import { joinPatchesDir, patchFileChanges, writePatchFiles } from './patches.js';
 import { proxyEnv, proxyView } from '../../net/proxy.js';
 import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join/kubeadm-output.js';
-import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
+import { kubeletFatal, kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { renderJoinConfig, TOKEN_PLACEHOLDER } from '../../join/render.js';
 
@@ -109,7 +109,13 @@ async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
   const failure = r.notFound
     ? { kind: 'other' as const, message: 'kubeadm is not installed (kubeadm: command not found)', hint: 'the runtime steps install kubeadm; run `joinagent run` without skipping them', resettable: false }
     : classifyJoinFailure(text, r.exitCode, r.timedOut);
-  if (failure.kind === 'kubelet') failure.hint += `\nkubelet journal:\n${await kubeletJournal(ctx.proc)}`;
+  if (failure.kind === 'kubelet') {
+    const journal = await kubeletJournal(ctx.proc);
+    // the kubelet's own reason belongs in the message, not only in the journal below it
+    const fatal = kubeletFatal(journal);
+    if (fatal) failure.message = `kubelet did not become healthy: ${fatal}`;
+    failure.hint += `\nkubelet journal:\n${journal}`;
+  }
   return { failure };
 }
 
