@@ -25,6 +25,9 @@ export interface PodDiagnosis {
 
 // Pure: the pod's state plus the node's facts -> the cause and the next action.
 export function diagnoseKubeProxy(s: KubeProxyStatus, f: PodFacts): PodDiagnosis {
+  // a cause is settled once the kubelet has reported the pod (a waiting reason, restarts);
+  // before its first sync the pod is just Pending and the step waits
+  const reported = s.pod?.waiting !== undefined || (s.pod?.restarts ?? 0) > 0;
   const runc = f.runcSystemdCgroup === undefined ? undefined : f.runcSystemdCgroup ? 'systemd' : 'cgroupfs';
   const kubelet = f.kubeletDriver ?? 'cgroupfs';
   if (!f.driverFromRuntime && runc !== undefined && runc !== kubelet) {
@@ -32,14 +35,14 @@ export function diagnoseKubeProxy(s: KubeProxyStatus, f: PodFacts): PodDiagnosis
     return {
       message: `${s.summary}: its pod sandbox is killed and re-created because containerd's runc SystemdCgroup = ${f.runcSystemdCgroup} (${runc}) but kubelet uses ${kubelet} (cgroupDriver in /var/lib/kubelet/config.yaml)`,
       hint: `set SystemdCgroup = ${want} under the runc runtime's options in /etc/containerd/config.toml and \`systemctl restart containerd\` (joinagent's containerd-config step does this unless skipped)`,
-      definite: true,
+      definite: reported,
     };
   }
   if (f.sandboxImage && f.sandboxPresent === false) {
     return {
       message: `${s.summary}: the pod sandbox cannot start: containerd's sandbox image ${f.sandboxImage} is not on this node and containerd could not pull it`,
       hint: `make ${f.sandboxImage} pullable (the registry mirror in /etc/containerd/certs.d, or images.archives for an air-gapped node) or import it: \`ctr -n k8s.io images import pause.tar\` (joinagent's images step does this unless skipped)`,
-      definite: true,
+      definite: reported,
     };
   }
   if (f.kubeProxyImage && f.kubeProxyPresent === false) {

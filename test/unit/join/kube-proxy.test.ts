@@ -48,6 +48,12 @@ describe('kube-proxy diagnosis from the node\'s facts', () => {
     assert.match(d.message, /ImagePullBackOff.*the image registry\.k8s\.io\/kube-proxy:v1\.32\.11 is not on this node/);
     assert.equal(d.definite, true);
   });
+  test('a cause found before the kubelet reported the pod: named, but waited for', () => {
+    const fresh = pod({ phase: 'Pending' });
+    const d = diagnoseKubeProxy(kubeProxyVerdict('w1', [fresh]), { ...ok, runcSystemdCgroup: false });
+    assert.match(d.message, /SystemdCgroup = false/);
+    assert.equal(d.definite, false);
+  });
   test('nothing found locally: the pod state and where to look, retried', () => {
     const d = diagnoseKubeProxy(kubeProxyVerdict('w1', [creating]), ok);
     assert.equal(d.message, 'kube-proxy-x7k2p is not running: Pending, ContainerCreating');
