@@ -70,7 +70,7 @@ export const joinStep: Step = {
     }
     if (r.failure) throw new StepError(r.failure.message, r.failure.hint);
     if (!(await waitKubeletHealthy(KUBELET_WAIT_MS, ctx.signal))) {
-      throw new StepError('kubeadm join succeeded, but the kubelet is not healthy on 127.0.0.1:10248/healthz', `kubelet journal:\n${await kubeletJournal(ctx.proc)}`);
+      throw await kubeletUnhealthy(ctx, 'kubeadm join succeeded, but the kubelet is not healthy on 127.0.0.1:10248/healthz', false);
     }
     ctx.publish('joined', true);
   },
@@ -110,11 +110,10 @@ async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
     ? { kind: 'other' as const, message: 'kubeadm is not installed (kubeadm: command not found)', hint: 'the runtime steps install kubeadm; run `joinagent run` without skipping them', resettable: false }
     : classifyJoinFailure(text, r.exitCode, r.timedOut);
   if (failure.kind === 'kubelet') {
-    const journal = await kubeletJournal(ctx.proc);
+    const { fatal, tail } = await kubeletReason(ctx);
     // the kubelet's own reason belongs in the message, not only in the journal below it
-    const fatal = kubeletFatal(journal);
     if (fatal) failure.message = `kubelet did not become healthy: ${fatal}`;
-    failure.hint += `\nkubelet journal:\n${journal}`;
+    failure.hint += `\nkubelet journal:\n${tail}`;
   }
   return { failure };
 }
@@ -128,7 +127,21 @@ async function reset(ctx: StepContext): Promise<void> {
 async function restartKubelet(ctx: StepContext): Promise<void> {
   await ctx.proc.run('systemctl', ['restart', 'kubelet'], { allowFailure: true });
   if (!(await waitKubeletHealthy(KUBELET_WAIT_MS, ctx.signal))) {
-    throw new StepError('the node is joined, but the kubelet does not become healthy on 127.0.0.1:10248/healthz', `kubelet journal:\n${await kubeletJournal(ctx.proc)}`, true);
+    throw await kubeletUnhealthy(ctx, 'the node is joined, but the kubelet does not become healthy on 127.0.0.1:10248/healthz', true);
   }
   ctx.publish('joined', true);
+}
+
+// A kubelet that does not answer /healthz: its own reason (kubeletFatal) in the message,
+// the journal in the hint.
+async function kubeletUnhealthy(ctx: StepContext, what: string, retryable: boolean): Promise<StepError> {
+  const { fatal, tail } = await kubeletReason(ctx);
+  return new StepError(fatal ? `${what}: ${fatal}` : what, `kubelet journal:\n${tail}`, retryable);
+}
+
+// The reason is looked for further back than the 20 lines shown: systemd's restart lines
+// (4 per crash-loop turn) push it out of a short tail.
+async function kubeletReason(ctx: StepContext): Promise<{ fatal?: string; tail: string }> {
+  const journal = await kubeletJournal(ctx.proc, 80);
+  return { fatal: kubeletFatal(journal), tail: journal.split('\n').slice(-20).join('\n') };
 }
