@@ -148,3 +148,19 @@ scenario('sabotage: the CNI never reaches the node: joined, NotReady with the ku
   await w.close();
   w = undefined;
 }, () => w?.node);
+
+scenario('sabotage: containerd stopped (its steps and images skipped): the kubelet refuses to start without its CRI, the join names the endpoint', async () => {
+  w = await preparedWorld(34);
+  const { node } = w;
+  await node.exec(['systemctl', 'stop', 'containerd']);
+  const skip = 'containerd-running,images';
+  const r = await run(node, ['--skip', skip]);
+  assert.equal(r.exitCode, 1, `run exited ${r.exitCode}:\n${r.out}`);
+  // the kubelet's own words; kubeadm v1.32's CRI preflight check, where the kubeadm
+  // stand-in runs it, stops the join earlier with "container runtime is not running"
+  assert.match(r.out, /join: failed - .*(validate CRI v1 runtime API for endpoint \\"unix:\/\/\/run\/containerd\/containerd\.sock\\": rpc error: code = Unavailable|container runtime is not running)/);
+  await statusNames(node, skip, 'join', /validate CRI v1 runtime API|container runtime is not running/);
+  await assertJoinsWithoutSkip(w);
+  await w.close();
+  w = undefined;
+}, () => w?.node);
