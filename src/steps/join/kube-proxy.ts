@@ -32,7 +32,7 @@ export function kubeProxyStep(waitMs: number, nodeName: string): Step {
       ctx.publish('kubeProxy', { pod: s.pod?.name, running: s.running, phase: s.pod?.phase, reason: s.pod?.waiting, restarts: s.pod?.restarts });
       if (s.running) return { state: 'ok', message: s.summary };
       if (ctx.dryRun) return { state: 'ok', message: s.summary };
-      if (!s.found) throw new StepError(s.summary, "the DaemonSet controller creates it once the Node exists: on the control plane, `kubectl -n kube-system get ds kube-proxy` ; a cluster without kube-proxy (a CNI replacing it) has none: run joinagent with --skip kube-proxy there", true);
+      if (!s.found) throw new StepError(s.summary, "the DaemonSet controller creates it once the Node exists: on the control plane, `kubectl -n kube-system get ds kube-proxy`; a cluster without kube-proxy (a CNI replacing it) has none: run joinagent with --skip kube-proxy there", true);
       const d = diagnoseKubeProxy(s, await podFacts(ctx, s));
       ctx.publish('kubeProxy', { pod: s.pod?.name, running: false, phase: s.pod?.phase, reason: s.pod?.waiting, restarts: s.pod?.restarts, cause: d.message });
       throw new StepError(d.message, d.hint, !d.definite);
