@@ -14,6 +14,11 @@ const RESET = 'kubeadm reset --force';
 const RESTART_KUBELET = 'systemctl restart kubelet';
 const JOIN = `kubeadm join --config ${paths.joinConfig}`;
 const KUBELET_WAIT_MS = 60_000;
+// A kubelet that started before containerd (at boot: the units are not ordered) exits at
+// once ("validate service connection ... no such file or directory") and systemd starts
+// it again after RestartSec=10s (upstream's kubelet.service): one restart interval and its
+// start-up, before joinagent restarts it itself.
+const KUBELET_SETTLE_MS = 20_000;
 
 const RESUME = 'resuming an interrupted join';
 
@@ -33,7 +38,7 @@ export const joinStep: Step = {
     const ours = interruptedByUs(local, attempt, expectedPins(ctx));
     const reset = ctx.config.agent.join.resetOnFailure || ours;
     if (v.state === 'joined') {
-      if (await kubeletHealthy()) {
+      if ((await kubeletHealthy()) || (!ctx.dryRun && (await waitKubeletHealthy(KUBELET_SETTLE_MS, ctx.signal)))) {
         ctx.publish('joined', true);
         return { state: 'ok', message: `joined (kubelet healthy${v.pin ? `, cluster CA ${shortPin(v.pin)}` : ''})` };
       }
