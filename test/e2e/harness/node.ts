@@ -64,8 +64,9 @@ export class Node {
     await configureNodeNetwork(n.root, opts.slot, opts.family);
     n.link = await createServiceAddress(opts.slot);
     if (opts.beforeBoot) await opts.beforeBoot(n.root);
-    await n.boot();
+    // watching before the boot: a join during the first boot (cloud-init) waits for Ready
     n.stopCni = installCniAfterJoin(n.root, opts.cni);
+    await n.boot();
     return n;
   }
 
