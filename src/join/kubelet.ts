@@ -44,3 +44,12 @@ export async function kubeletJournal(proc: Proc, lines = 20): Promise<string> {
   const text = r.stdout.trim();
   return text ? text : '(the kubelet journal is empty: is the kubelet unit installed and enabled?)';
 }
+
+// The reason the kubelet gave up, from its journal: a kubelet that refuses to start logs
+// `"command failed" err="failed to run Kubelet: <why>"` (cmd/kubelet run.go) and exits 1;
+// the last such line names the cause (swap on, the CRI not answering).
+export function kubeletFatal(journal: string): string | undefined {
+  const lines = journal.split('\n').filter((l) => l.includes('"command failed"'));
+  const m = /err="(failed to run Kubelet: .*)"\s*$/.exec(lines.at(-1) ?? '');
+  return m?.[1].replace(/\\"/g, '"');
+}

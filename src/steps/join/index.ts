@@ -6,11 +6,12 @@ import { discoveryStep } from './discovery.js';
 import { joinStep } from './join.js';
 import { kubeletConfigStep } from './kubelet-config.js';
 import { nodeIPStep } from './nodeip.js';
+import { kubeProxyStep } from './kube-proxy.js';
 import { nodeReadyStep } from './node-ready.js';
 import { upgradeStep } from './upgrade.js';
 
 // The join group: validate credentials first, pick the node IP, join, clean up the
-// token, then prove the result from the node. `prior` = every step before the group
+// token, then prove the result from the node (Ready, then kube-proxy's pod running). `prior` = every step before the group
 // (host preparation, runtime): discovery may need the managed /etc/hosts names, and
 // kubeadm must find containerd running and its own package installed.
 export function buildJoinSteps(config: LoadedConfig, facts: HostFacts, prior: string[] = []): Step[] {
@@ -23,6 +24,7 @@ export function buildJoinSteps(config: LoadedConfig, facts: HostFacts, prior: st
     joinCleanupStep,
     kubeletConfigStep,
     nodeReadyStep(config.agent.join.waitForReady, nodeName),
+    kubeProxyStep(config.agent.join.waitForReady, nodeName),
     upgradeStep(config, nodeName),
   ];
 }

@@ -6,7 +6,7 @@ import { expectedPins } from './discovery.js';
 import { joinPatchesDir, patchFileChanges, writePatchFiles } from './patches.js';
 import { proxyEnv, proxyView } from '../../net/proxy.js';
 import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join/kubeadm-output.js';
-import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
+import { kubeletFatal, kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { renderJoinConfig, TOKEN_PLACEHOLDER } from '../../join/render.js';
 
@@ -14,6 +14,11 @@ const RESET = 'kubeadm reset --force';
 const RESTART_KUBELET = 'systemctl restart kubelet';
 const JOIN = `kubeadm join --config ${paths.joinConfig}`;
 const KUBELET_WAIT_MS = 60_000;
+// A kubelet that started before containerd (at boot: the units are not ordered) exits at
+// once ("validate service connection ... no such file or directory") and systemd starts
+// it again after RestartSec=10s (upstream's kubelet.service): one restart interval and its
+// start-up, before joinagent restarts it itself.
+const KUBELET_SETTLE_MS = 20_000;
 
 const RESUME = 'resuming an interrupted join';
 
@@ -35,7 +40,7 @@ export const joinStep: Step = {
     if (v.state === 'joined') {
       // mid-upgrade the kubelet may be down on purpose: the upgrade step restarts it
       if (ctx.config.agent.upgrading) return { state: 'ok', message: `joined (upgrade ${ctx.config.agent.upgrading.from} -> ${ctx.config.agent.upgrading.to} under way)` };
-      if (await kubeletHealthy()) {
+      if ((await kubeletHealthy()) || (!ctx.dryRun && (await waitKubeletHealthy(KUBELET_SETTLE_MS, ctx.signal)))) {
         ctx.publish('joined', true);
         return { state: 'ok', message: `joined (kubelet healthy${v.pin ? `, cluster CA ${shortPin(v.pin)}` : ''})` };
       }
@@ -72,7 +77,7 @@ export const joinStep: Step = {
     }
     if (r.failure) throw new StepError(r.failure.message, r.failure.hint);
     if (!(await waitKubeletHealthy(KUBELET_WAIT_MS, ctx.signal))) {
-      throw new StepError('kubeadm join succeeded, but the kubelet is not healthy on 127.0.0.1:10248/healthz', `kubelet journal:\n${await kubeletJournal(ctx.proc)}`);
+      throw await kubeletUnhealthy(ctx, 'kubeadm join succeeded, but the kubelet is not healthy on 127.0.0.1:10248/healthz', false);
     }
     ctx.publish('joined', true);
   },
@@ -111,7 +116,12 @@ async function runJoin(ctx: StepContext): Promise<{ failure?: JoinFailure }> {
   const failure = r.notFound
     ? { kind: 'other' as const, message: 'kubeadm is not installed (kubeadm: command not found)', hint: 'the runtime steps install kubeadm; run `joinagent run` without skipping them', resettable: false }
     : classifyJoinFailure(text, r.exitCode, r.timedOut);
-  if (failure.kind === 'kubelet') failure.hint += `\nkubelet journal:\n${await kubeletJournal(ctx.proc)}`;
+  if (failure.kind === 'kubelet') {
+    const { fatal, tail } = await kubeletReason(ctx);
+    // the kubelet's own reason belongs in the message, not only in the journal below it
+    if (fatal) failure.message = `kubelet did not become healthy: ${fatal}`;
+    failure.hint += `\nkubelet journal:\n${tail}`;
+  }
   return { failure };
 }
 
@@ -124,7 +134,21 @@ async function reset(ctx: StepContext): Promise<void> {
 async function restartKubelet(ctx: StepContext): Promise<void> {
   await ctx.proc.run('systemctl', ['restart', 'kubelet'], { allowFailure: true });
   if (!(await waitKubeletHealthy(KUBELET_WAIT_MS, ctx.signal))) {
-    throw new StepError('the node is joined, but the kubelet does not become healthy on 127.0.0.1:10248/healthz', `kubelet journal:\n${await kubeletJournal(ctx.proc)}`, true);
+    throw await kubeletUnhealthy(ctx, 'the node is joined, but the kubelet does not become healthy on 127.0.0.1:10248/healthz', true);
   }
   ctx.publish('joined', true);
+}
+
+// A kubelet that does not answer /healthz: its own reason (kubeletFatal) in the message,
+// the journal in the hint.
+async function kubeletUnhealthy(ctx: StepContext, what: string, retryable: boolean): Promise<StepError> {
+  const { fatal, tail } = await kubeletReason(ctx);
+  return new StepError(fatal ? `${what}: ${fatal}` : what, `kubelet journal:\n${tail}`, retryable);
+}
+
+// The reason is looked for further back than the 20 lines shown: systemd's restart lines
+// (4 per crash-loop turn) push it out of a short tail.
+async function kubeletReason(ctx: StepContext): Promise<{ fatal?: string; tail: string }> {
+  const journal = await kubeletJournal(ctx.proc, 80);
+  return { fatal: kubeletFatal(journal), tail: journal.split('\n').slice(-20).join('\n') };
 }

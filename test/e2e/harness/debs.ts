@@ -39,7 +39,7 @@ export function kubePackages(version: string): DebSpec[] {
   const s = standinsDir();
   const crictl = existsSync(path.join(s, 'crictl')) ? path.join(s, 'crictl') : path.join(here, 'debs/crictl');
   return [
-    { name: 'kubelet', version, depends: KUBELET_DEPENDS, description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644] } },
+    { name: 'kubelet', version, depends: KUBELET_DEPENDS, description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...kubeletHelper(s) } },
     { name: 'kubeadm', version, depends: KUBEADM_DEPENDS, description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...patchHelper(s) } },
     { name: 'kubectl', version, description: 'Kubernetes command line tool (e2e stand-in)', files: { '/usr/bin/kubectl': [path.join(here, 'debs/kubectl'), 0o755] } },
     { name: 'cri-tools', version: `${version.split('.').slice(0, 2).join('.')}.0-1.1`, description: 'CRI command line tools (e2e stand-in)', files: { '/usr/bin/crictl': [crictl, 0o755] } },
@@ -51,6 +51,12 @@ function patchHelper(s: string): Record<string, [string, number]> {
   const out: Record<string, [string, number]> = {};
   for (const h of ['kubeadm-patches', 'kubeadm-upgrade']) if (existsSync(path.join(s, h))) out[`/usr/lib/kubeadm-standin/${h}`] = [path.join(s, h), 0o755];
   return out;
+}
+
+// The kubelet stand-in's runtime half (CRI, swap, cgroup driver, pods), where it has one.
+function kubeletHelper(s: string): Record<string, [string, number]> {
+  const f = path.join(s, 'kubelet-runtime.sh');
+  return existsSync(f) ? { '/usr/lib/kubelet-standin/kubelet-runtime.sh': [f, 0o644] } : {};
 }
 
 // Builds one .deb with dpkg-deb (root-owned files, exact modes) into outDir.

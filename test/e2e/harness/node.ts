@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { onCleanup } from './cleanup.js';
+import { installCniAfterJoin, type CniMode } from './cni.js';
 import { attachNode, configureNodeNetwork, createServiceAddress, deleteLink, type Link, type LinkFamily } from './net.js';
 import { effectiveSlot, nodesDir, prefix } from './paths.js';
 import { copyRootfs, ensureRootfs, suiteOf, type RootfsVariant } from './rootfs.js';
@@ -23,6 +24,8 @@ export interface NodeOptions {
    *  nspawn denies swapon/swapoff to the node's services (a real host does not). */
   allowSyscalls?: string[];
   log?: (m: string) => void;
+  /** The cluster's CNI reaching the node after its join (cni.ts); default flannel. */
+  cni?: CniMode;
 }
 
 // nspawn exits with 133 when the container asks for a reboot (systemd-nspawn@.service
@@ -42,6 +45,7 @@ export class Node {
   private exited?: Promise<number>;
   private stopping = false;
   private undo?: () => void;
+  private stopCni?: () => void;
 
   private constructor(private readonly opts: NodeOptions) {
     this.name = `${prefix}-${effectiveSlot(opts.slot)}`;
@@ -63,6 +67,8 @@ export class Node {
     await configureNodeNetwork(n.root, opts.slot, opts.family);
     n.link = await createServiceAddress(opts.slot);
     if (opts.beforeBoot) await opts.beforeBoot(n.root);
+    // watching before the boot: a join during the first boot (cloud-init) waits for Ready
+    n.stopCni = installCniAfterJoin(n.root, opts.cni);
     await n.boot();
     return n;
   }
@@ -174,6 +180,7 @@ export class Node {
   // mounts under its directory, the link, the directory (kept with JOINAGENT_E2E_KEEP=1).
   async destroy(): Promise<void> {
     this.undo?.();
+    this.stopCni?.();
     await this.stop();
     await releaseSwapAndMounts(this.dir);
     await deleteLink(this.opts.slot);

@@ -2,6 +2,7 @@ import { startAptRepo, startDockerAptRepo, type AptRepo } from './aptrepo.js';
 import { renderConfig, newToken } from './config.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { onCleanup } from './cleanup.js';
+import type { CniMode } from './cni.js';
 import type { LinkFamily } from './net.js';
 import { Node } from './node.js';
 import { linkFor } from './paths.js';
@@ -45,6 +46,8 @@ export interface WorldOptions {
   /** after the services are up, before the node's first boot (cloud-init seeds) */
   beforeBoot?: (root: string, w: Omit<World, 'node' | 'close'>) => Promise<void>;
   log?: (m: string) => void;
+  /** 'none': the cluster's CNI never reaches the node, which stays NotReady (cni.ts) */
+  cni?: CniMode;
 }
 
 // One scenario's world: the node's link, then on its host side the signed apt repo,
@@ -66,6 +69,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     family: o.family,
     allowSyscalls: o.allowSyscalls,
     log: o.log,
+    cni: o.cni,
     beforeBoot: async (root) => {
       const link = linkFor(o.slot);
       const host = o.family === 'ipv6' ? link.host6 : link.host;

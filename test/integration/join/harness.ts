@@ -10,6 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '../../..');
 export const BINARY = path.join(REPO, 'dist/joinagent');
 export const STANDINS = path.join(REPO, 'test/fixtures/standins');
+const FAKE_CRI = path.join(REPO, 'test/integration/join/fake-cri');
 export const TOKEN = 'abcdef.0123456789abcdef';
 export const SECRET = '0123456789abcdef';
 
@@ -62,10 +63,11 @@ ${o.token ? `    token: "${o.token}"\n` : ''}${pins}${o.unsafe ? '    unsafeSkip
   return file;
 }
 
-// Environment for the binary and the stand-ins it runs: stand-ins first on PATH, the
-// same temp root for both, the stand-in kubelet's healthz on a test port.
+// Environment for the binary and the stand-ins it runs: stand-ins first on PATH (behind a
+// fake crictl: no container runtime runs on the build machine), the same temp root for
+// both, the stand-in kubelet's healthz on a test port.
 export function agentEnv(root: string, kubeletPort = 19738): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: `${STANDINS}:${process.env.PATH}`, STANDIN_ROOT: root, JOINAGENT_TEST_KUBELET_PORT: String(kubeletPort), BUSYBOX: 'busybox' };
+  return { ...process.env, PATH: `${FAKE_CRI}:${STANDINS}:${process.env.PATH}`, STANDIN_ROOT: root, JOINAGENT_TEST_KUBELET_PORT: String(kubeletPort), BUSYBOX: 'busybox' };
 }
 
 export function runBinary(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 90_000): Promise<Result> {

@@ -156,15 +156,17 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
     assert.doesNotMatch(readFileSync(path.join(root, 'var/lib/joinagent/kubeadm-join.yaml'), 'utf8'), /token:/, 'a failed join leaves no token on disk');
   });
 
-  test('no CNI yet: joined, node-ready reports NetworkUnavailable without failing the run', async () => {
+  test('no CNI within join.waitForReady: joined, but node-ready fails the run naming NetworkUnavailable', async () => {
     const root = fresh();
     cp.options.cniReady = false;
     try {
       const cfg = writeConfig(root, { endpoint: cp.endpoint, token: TOKEN, caCertHashes: [cp.caHash], joinExtra: nodeName('w-nocni') });
       const r = await runBinary(['run', '--once', ...ONLY, '--config', cfg, '--root', root], agentEnv(root));
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout + r.stderr, /node-ready: failed - joined, waiting for Ready: NetworkUnavailable/);
       const st = state(root);
       assert.equal(st.steps['node-ready'].state, 'failed');
+      assert.match(st.steps['node-ready'].hint ?? '', /the CNI has not reached this node/);
       assert.equal(st.steps['node-ready'].message, 'joined, waiting for Ready: NetworkUnavailable');
       assert.deepEqual({ ...(st.published.node as object), podCIDR: undefined }, { name: 'w-nocni', ready: false, reason: 'NetworkUnavailable', podCIDR: undefined });
       assert.equal(st.published.joined, true);
