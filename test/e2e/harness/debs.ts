@@ -30,17 +30,18 @@ export function kubePackages(version: string): DebSpec[] {
   const s = standinsDir();
   const crictl = existsSync(path.join(s, 'crictl')) ? path.join(s, 'crictl') : path.join(here, 'debs/crictl');
   return [
-    { name: 'kubelet', version, depends: 'iproute2, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644] } },
-    { name: 'kubeadm', version, depends: 'kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= 1.30.0)', description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...patchHelper(s) } },
+    // iptables: kubeadm's pre-flight requires it in PATH (upstream's kubelet package depends on it)
+    { name: 'kubelet', version, depends: 'iproute2, iptables, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...standinHelpers(s, 'kubelet', ['kubelet-bootstrap']) } },
+    { name: 'kubeadm', version, depends: 'kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= 1.30.0)', description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...standinHelpers(s, 'kubeadm', ['kubeadm-patches', 'kubeadm-config', 'kubeadm-preflight']) } },
     { name: 'kubectl', version, description: 'Kubernetes command line tool (e2e stand-in)', files: { '/usr/bin/kubectl': [path.join(here, 'debs/kubectl'), 0o755] } },
     { name: 'cri-tools', version: '1.32.0-1.1', description: 'CRI command line tools (e2e stand-in)', files: { '/usr/bin/crictl': [crictl, 0o755] } },
   ];
 }
 
-// The kubeadm stand-in's patch helper, where the stand-ins have one.
-function patchHelper(s: string): Record<string, [string, number]> {
-  const f = path.join(s, 'kubeadm-patches');
-  return existsSync(f) ? { '/usr/lib/kubeadm-standin/kubeadm-patches': [f, 0o755] } : {};
+// A stand-in's helper files (those the stand-ins directory has), where the stand-in
+// looks for them when it is installed: /usr/lib/<component>-standin/.
+function standinHelpers(s: string, component: string, names: string[]): Record<string, [string, number]> {
+  return Object.fromEntries(names.filter((n) => existsSync(path.join(s, n))).map((n) => [`/usr/lib/${component}-standin/${n}`, [path.join(s, n), 0o755]]));
 }
 
 // Builds one .deb with dpkg-deb (root-owned files, exact modes) into outDir.
@@ -68,7 +69,9 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<string> {
 
 // Debian's own containerd and runc (+ what minbase lacks), downloaded once with the
 // host's apt and cached: the node installs them from the test repository offline.
-export async function distroDebs(names = ['containerd', 'runc']): Promise<string[]> {
+// iptables and the libraries it needs beyond a minimal Debian 12: the kubelet stand-in depends on it
+export const DISTRO_DEBS = ['containerd', 'runc', 'iptables', 'libip4tc2', 'libip6tc2', 'libnetfilter-conntrack3', 'libnfnetlink0', 'netbase'];
+export async function distroDebs(names = DISTRO_DEBS): Promise<string[]> {
   const dir = path.join(cacheDir, 'debs');
   await fs.mkdir(dir, { recursive: true });
   const missingIn = (have: string[]): string[] => names.filter((n) => !have.some((f) => f.startsWith(`${n}_`) && f.endsWith('.deb')));

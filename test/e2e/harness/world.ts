@@ -68,7 +68,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       if (o.containerd === 'docker') parts.dockerRepo = await startDockerAptRepo(host);
       parts.registry = await startRegistry(host);
       if (o.controlPlane !== false) parts.cp = await startControlPlane(parts.apiHost, token);
-      parts.config = renderConfig({ host: parts.apiHost, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
+      parts.config = renderConfig({ host: parts.apiHost, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, unsafeSkipCAVerification: parts.cp ? undefined : true, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
       const { promises: fs } = await import('node:fs');
       await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
       await fs.copyFile(parts.repo.keyFile, `${root}${REPO_KEY_IN_NODE}`);
