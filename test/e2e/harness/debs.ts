@@ -31,12 +31,20 @@ export function kubePackages(version: string): DebSpec[] {
   const crictl = existsSync(path.join(s, 'crictl')) ? path.join(s, 'crictl') : path.join(here, 'debs/crictl');
   return [
     // iptables: kubeadm's pre-flight requires it in PATH (upstream's kubelet package depends on it)
-    { name: 'kubelet', version, depends: 'iproute2, iptables, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...standinHelpers(s, 'kubelet', ['kubelet-bootstrap']) } },
+    { name: 'kubelet', version, depends: 'iproute2, iptables, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...KUBELET_KEEP, ...standinHelpers(s, 'kubelet', ['kubelet-bootstrap']) } },
     { name: 'kubeadm', version, depends: 'kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= 1.30.0)', description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...standinHelpers(s, 'kubeadm', ['kubeadm-patches', 'kubeadm-config', 'kubeadm-preflight']) } },
     { name: 'kubectl', version, description: 'Kubernetes command line tool (e2e stand-in)', files: { '/usr/bin/kubectl': [path.join(here, 'debs/kubectl'), 0o755] } },
     { name: 'cri-tools', version: '1.32.0-1.1', description: 'CRI command line tools (e2e stand-in)', files: { '/usr/bin/crictl': [crictl, 0o755] } },
   ];
 }
+
+// kubernetes/release's kubelet.spec touches these for the .deb only (dpkg-deb keeps no empty
+// directory): /etc/kubernetes/manifests is never empty on a Debian node, and kubeadm v1.32's
+// join does not mind (it dropped DirAvailable--etc-kubernetes-manifests for workers).
+export const KUBELET_KEEP: Record<string, [string, number]> = {
+  '/etc/kubernetes/manifests/.kubelet-keep': [path.join(here, 'debs/kubelet-keep'), 0o644],
+  '/var/lib/kubelet/.kubelet-keep': [path.join(here, 'debs/kubelet-keep'), 0o644],
+};
 
 // A stand-in's helper files (those the stand-ins directory has), where the stand-in
 // looks for them when it is installed: /usr/lib/<component>-standin/.
