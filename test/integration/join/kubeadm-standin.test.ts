@@ -143,4 +143,16 @@ ${o.nr ?? ''}${o.extra ?? ''}`;
     assert.equal(readFileSync(path.join(root, 'var/lib/kubelet/kubeadm-flags.env'), 'utf8'), 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --hostname-override=w-standin --node-ip=10.1.2.3 --pod-infra-container-image=registry.k8s.io/pause:3.10 --v=2"\n');
     assert.ok(cp.nodes.get('w-standin'), 'the kubelet registered its Node with the certificate it bootstrapped');
   });
+
+  test('kubelet-check: a kubelet that never serves healthz fails the phase in kubeadm\'s words; bootstrap-kubelet.conf is removed anyway', async () => {
+    const root = fresh();
+    const file = path.join(root, 'join.yaml');
+    writeFileSync(file, v1beta4({ nr: '  name: w-unhealthy\n', extra: 'timeouts:\n  kubeletHealthCheck: 3s\n' }).replace('  name: w-standin\n', ''), { mode: 0o600 });
+    // no busybox: the kubelet stand-in cannot serve its healthz
+    const r = await runCmd(KUBEADM, ['join', '--config', file], { ...agentEnv(root, KUBELET_PORT), BUSYBOX: '/nonexistent/busybox' });
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /\[kubelet-check\] The kubelet is not healthy after \d+s\n\nUnfortunately, an error has occurred:\n\tThe HTTP call equal to 'curl -sSL http:\/\/127\.0\.0\.1:19733\/healthz' returned error: [^\n]*\n\nThis error is likely caused by:\n\t- The kubelet is not running/);
+    assert.match(r.stderr, /error execution phase kubelet-start: The HTTP call equal to 'curl -sSL http:\/\/127\.0\.0\.1:19733\/healthz' returned error/);
+    assert.ok(!existsSync(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf')), 'the token is not left on disk after a failed kubelet-start');
+  });
 });
