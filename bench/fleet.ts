@@ -6,6 +6,7 @@ import type { LoadSheddingOptions } from '../test/fixtures/controlplane/load-she
 import { ensureBinary } from '../test/e2e/harness/agent.js';
 import { startAptRepo } from '../test/e2e/harness/aptrepo.js';
 import { onCleanup } from '../test/e2e/harness/cleanup.js';
+import { addDistroSource } from '../test/e2e/harness/distro-repo.js';
 import { newToken, renderConfig } from '../test/e2e/harness/config.js';
 import { createServiceAddress, deleteLink } from '../test/e2e/harness/net.js';
 import { Node } from '../test/e2e/harness/node.js';
@@ -53,6 +54,7 @@ export async function fleet(wanted: number): Promise<Record<string, unknown>> {
   const beforeBoot = async (root: string): Promise<void> => {
     await fs.mkdir(path.join(root, 'etc/joinagent'), { recursive: true });
     await fs.copyFile(repo.keyFile, path.join(root, REPO_KEY_IN_NODE));
+    await addDistroSource(root, repo); // kubelet's iptables comes from the distribution's mirror
     await fs.writeFile(path.join(root, CONFIG.slice(1)), config, { mode: 0o600 });
     // the node's own link reaches only its own host address: one more route, over the
     // same link, to the fleet's service address (the host answers for any of its addresses)

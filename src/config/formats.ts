@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseCidr } from './cidr.js';
 
 // Format checks shared by the config schema; each returns a message naming the expected
 // form and echoing the bad value, or undefined when the value is fine.
@@ -182,10 +183,7 @@ export function checkNoProxyEntry(v: string): string | undefined {
 }
 
 export function checkCidr(v: string): string | undefined {
-  const m = /^(.+)\/(\d{1,3})$/.exec(v);
-  const fam = m ? isIP(m[1]) : 0;
-  if (m && fam && Number(m[2]) <= (fam === 4 ? 32 : 128)) return undefined;
-  return `"${v}" is not a CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`;
+  return parseCidr(v) ? undefined : `"${v}" is not a CIDR (e.g. 10.244.0.0/16 or fd00:10:244::/56)`;
 }
 
 // A package repository: http(s), or a directory on this host (an unpacked joinagent

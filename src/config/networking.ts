@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { familyOf, parseCidr, type Cidr, type Family } from './cidr.js';
 import { splitHostPort } from './formats.js';
 import type { AgentConfig, JoinDocument } from './types.js';
 
@@ -7,27 +7,7 @@ import type { AgentConfig, JoinDocument } from './types.js';
 // two of different families for dual-stack ("10.244.0.0/16,fd00:10:244::/56"). The
 // same strings are accepted here so an operator can copy them from the kubeadm-config
 // ConfigMap; the first CIDR's family is the cluster's primary one.
-export type Family = 'ipv4' | 'ipv6';
-
-export function familyOf(ip: string): Family | undefined {
-  const v = isIP(ip.replace(/^\[|\]$/g, ''));
-  return v === 4 ? 'ipv4' : v === 6 ? 'ipv6' : undefined;
-}
-
-export interface Cidr {
-  text: string;
-  family: Family;
-  bits: number;
-}
-
-export function parseCidr(v: string): Cidr | undefined {
-  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(v.trim());
-  if (!m) return undefined;
-  const family = familyOf(m[1]);
-  const bits = Number(m[2]);
-  if (!family || bits > (family === 'ipv4' ? 32 : 128)) return undefined;
-  return { text: v.trim(), family, bits };
-}
+export { familyOf, parseCidr, type Cidr, type Family } from './cidr.js';
 
 // kube-apiserver's limit, which kubeadm repeats: at most 20 host bits in a service range.
 const MAX_SERVICE_HOST_BITS = 20;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startAptRepo, KUBE_DEB_VERSION, type AptRepo } from './harness/aptrepo.js';
 import { cleanupAll } from './harness/cleanup.js';
+import { DISTRO_KEY_IN_NODE, distroSources } from './harness/distro-repo.js';
 import { Node } from './harness/node.js';
 import { startRegistry, type Registry } from './harness/registry.js';
 
@@ -36,11 +37,17 @@ test('the node booted systemd on its own link and has no route beyond it', async
 test('apt installs containerd and the pinned kubelet from the signed test repository', async () => {
   await node.copyIn(repo.keyFile, '/etc/apt/keyrings/e2e.asc');
   await node.writeFile('/etc/apt/sources.list.d/e2e.list', `deb [signed-by=/etc/apt/keyrings/e2e.asc] ${repo.url} /\n`);
+  // kubelet's iptables comes from the distribution's mirror
+  await node.copyIn(repo.distro!.keyFile, DISTRO_KEY_IN_NODE);
+  await node.writeFile('/etc/apt/sources.list.d/debian.sources', distroSources(repo.distro!.url));
   await node.exec(['apt-get', 'update']);
   assert.ok(repo.requests.includes('/debian/InRelease'), 'apt fetched the signed InRelease');
   await node.exec(['apt-get', 'install', '-y', '--no-install-recommends', 'containerd', `kubelet=${KUBE_DEB_VERSION}`], { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 300_000 });
   const v = await node.exec(['dpkg-query', '-W', '-f', '${Version}', 'kubelet']);
   assert.equal(v.stdout, KUBE_DEB_VERSION);
+  // upstream's dependencies came along: the real iptables from the mirror, the real CNI plugins
+  assert.match((await node.exec(['iptables', '--version'])).stdout, /^iptables v1\.8/);
+  assert.match((await node.exec(['/opt/cni/bin/bridge', '--version'], { allowFailure: true })).stdout + (await node.exec(['/opt/cni/bin/bridge', '--version'], { allowFailure: true })).stderr, /CNI bridge plugin/);
   assert.match((await node.exec(['systemctl', 'is-active', 'containerd'], { allowFailure: true })).stdout, /active/);
 });
 

@@ -17,6 +17,8 @@ export interface K8sNode {
   name: string;
   ready: boolean;
   podCIDR?: string;
+  /** spec.podCIDRs: one per family in a dual-stack cluster */
+  podCIDRs?: string[];
   /** status.addresses of type InternalIP, in the kubelet's order */
   internalIPs?: string[];
   /** status.capacity.pods (kubelet's maxPods) */
@@ -30,10 +32,10 @@ export function controlPlaneAvailable(): boolean {
 }
 
 // Starts the fixture; a scenario that needs it fails loudly until it has landed.
-export async function startControlPlane(host: string, token: string, version = 'v1.32.11', port = 6443): Promise<ControlPlane> {
+export async function startControlPlane(host: string, token: string, version = 'v1.32.11', port = 6443, extra: Record<string, unknown> = {}): Promise<ControlPlane> {
   if (!controlPlaneAvailable()) throw new Error(`the simulated control plane ${path.relative(repoRoot, FIXTURE)} (join branch) has not landed: this scenario cannot run yet`);
   const mod = (await import(pathToFileURL(FIXTURE).href)) as { startControlPlane: (o: Record<string, unknown>) => Promise<Record<string, unknown>> };
-  const cp = await mod.startControlPlane({ host, port, tokens: [token], version });
+  const cp = await mod.startControlPlane({ host, port, tokens: [token], version, ...extra });
   return adapt(cp);
 }
 
@@ -47,8 +49,9 @@ function adapt(cp: Record<string, unknown>): ControlPlane {
     caCertHash: hash,
     async nodes() {
       // the API view (what kubectl get nodes shows), read with an admin client cert
-      if (typeof cp.issueClientCert === 'function' && typeof cp.url === 'string' && typeof cp.caPem === 'string') {
-        const list = (await getJson(`${cp.url}/api/v1/nodes`, cp.caPem, (cp.issueClientCert as (n: string) => { certPem: string; keyPem: string })('e2e-admin'))) as { items?: unknown[] };
+      // (admin.conf's identity: a kubelet's own certificate may not list nodes)
+      if (typeof cp.issueAdminCert === 'function' && typeof cp.url === 'string' && typeof cp.caPem === 'string') {
+        const list = (await getJson(`${cp.url}/api/v1/nodes`, cp.caPem, (cp.issueAdminCert as () => { certPem: string; keyPem: string })())) as { items?: unknown[] };
         return (list.items ?? []).map(toNode);
       }
       const raw = typeof cp.nodes === 'function' ? await (cp.nodes as () => unknown)() : cp.nodes instanceof Map ? [...(cp.nodes as Map<string, unknown>).values()] : cp.nodes;
@@ -75,10 +78,10 @@ function getJson(url: string, ca: string, client: { certPem: string; keyPem: str
 
 // Accepts either a Kubernetes Node object or a flattened summary.
 function toNode(n: unknown): K8sNode {
-  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string }; status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[]; capacity?: { pods?: string } }; name?: string; ready?: boolean; podCIDR?: string };
+  const o = n as { metadata?: { name?: string }; spec?: { podCIDR?: string; podCIDRs?: string[] }; status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[]; capacity?: { pods?: string } }; name?: string; ready?: boolean; podCIDR?: string };
   if (o.metadata) {
     const internalIPs = o.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address);
-    return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, ready: Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), internalIPs, podsCapacity: o.status?.capacity?.pods };
+    return { name: o.metadata.name ?? '', podCIDR: o.spec?.podCIDR, podCIDRs: o.spec?.podCIDRs, ready: Boolean(o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), internalIPs, podsCapacity: o.status?.capacity?.pods };
   }
   return { name: o.name ?? '', ready: Boolean(o.ready), podCIDR: o.podCIDR };
 }

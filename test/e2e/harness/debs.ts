@@ -24,15 +24,23 @@ export function standinsDir(): string {
   return existsSync(path.join(real, 'kubeadm')) && existsSync(path.join(real, 'kubelet')) ? real : path.join(here, 'placeholder-standins');
 }
 
+// The dependencies of pkgs.k8s.io's v1.32 packages, from kubernetes/release's templates
+// (cmd/krel/templates/latest: kubelet.spec's Requires, metadata.yaml's per-version
+// dependencies). kubelet: iptables >= 1.4.21 and util-linux in the spec, mount on Debian
+// only, kubernetes-cni >= 1.2.0 for >= 1.28 (conntrack, iproute2 and ethtool were dropped
+// in Sept 2025, before v1.32.11). kubeadm: only cri-tools >= 1.30.0 (the ">= 1.30.0" entry
+// matched 1.32 too until April 2026); kubectl and cri-tools: none. rpms.ts maps the names.
+export const KUBELET_DEPENDS = 'iptables (>= 1.4.21), kubernetes-cni (>= 1.2.0), mount, util-linux';
+export const KUBEADM_DEPENDS = 'cri-tools (>= 1.30.0)';
+
 // The four packages pkgs.k8s.io serves for a version, with upstream's file layout: the
 // kubelet unit in kubelet, kubeadm's 10-kubeadm.conf drop-in in kubeadm.
 export function kubePackages(version: string): DebSpec[] {
   const s = standinsDir();
   const crictl = existsSync(path.join(s, 'crictl')) ? path.join(s, 'crictl') : path.join(here, 'debs/crictl');
   return [
-    // iptables: kubeadm's pre-flight requires it in PATH (upstream's kubelet package depends on it)
-    { name: 'kubelet', version, depends: 'iproute2, iptables, mount', description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...KUBELET_KEEP, ...standinHelpers(s, 'kubelet', ['kubelet-bootstrap']) } },
-    { name: 'kubeadm', version, depends: 'kubelet (>= 1.19.0), kubectl (>= 1.13.0), cri-tools (>= 1.30.0)', description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...standinHelpers(s, 'kubeadm', ['kubeadm-patches', 'kubeadm-config', 'kubeadm-preflight']) } },
+    { name: 'kubelet', version, depends: KUBELET_DEPENDS, description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...KUBELET_KEEP, ...standinHelpers(s, 'kubelet', ['kubelet-bootstrap']) } },
+    { name: 'kubeadm', version, depends: KUBEADM_DEPENDS, description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...standinHelpers(s, 'kubeadm', ['kubeadm-patches', 'kubeadm-config', 'kubeadm-preflight']) } },
     { name: 'kubectl', version, description: 'Kubernetes command line tool (e2e stand-in)', files: { '/usr/bin/kubectl': [path.join(here, 'debs/kubectl'), 0o755] } },
     { name: 'cri-tools', version: '1.32.0-1.1', description: 'CRI command line tools (e2e stand-in)', files: { '/usr/bin/crictl': [crictl, 0o755] } },
   ];
@@ -60,7 +68,9 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<string> {
     for (const [dest, [src, mode]] of Object.entries(spec.files)) {
       const target = path.join(work, dest);
       await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.writeFile(target, (await fs.readFile(src, 'utf8')).replaceAll('@VERSION@', upstream), { mode });
+      // text files are templates; binaries (the CNI plugins) are copied as they are
+      const data = await fs.readFile(src);
+      await fs.writeFile(target, data.includes(0) ? data : data.toString('utf8').replaceAll('@VERSION@', upstream), { mode });
       await fs.chmod(target, mode);
     }
     await fs.mkdir(path.join(work, 'DEBIAN'));
@@ -77,9 +87,7 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<string> {
 
 // Debian's own containerd and runc (+ what minbase lacks), downloaded once with the
 // host's apt and cached: the node installs them from the test repository offline.
-// iptables and the libraries it needs beyond a minimal Debian 12: the kubelet stand-in depends on it
-export const DISTRO_DEBS = ['containerd', 'runc', 'iptables', 'libip4tc2', 'libip6tc2', 'libnetfilter-conntrack3', 'libnfnetlink0', 'netbase'];
-export async function distroDebs(names = DISTRO_DEBS): Promise<string[]> {
+export async function distroDebs(names = ['containerd', 'runc']): Promise<string[]> {
   const dir = path.join(cacheDir, 'debs');
   await fs.mkdir(dir, { recursive: true });
   const missingIn = (have: string[]): string[] => names.filter((n) => !have.some((f) => f.startsWith(`${n}_`) && f.endsWith('.deb')));

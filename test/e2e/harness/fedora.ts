@@ -6,6 +6,7 @@ import { cachedKey } from './gpgkey.js';
 import { serveDir, type StaticServer } from './http.js';
 import { repoRoot } from './paths.js';
 import { containerdIoRpm } from './rocky.js';
+import { addKubernetesCniRpm } from './rpm-deps.js';
 import { buildRpm, createSignedRepo, kubeRpmFromDeb, signRpms, type RpmSpec } from './rpms.js';
 import { sh } from './sh.js';
 
@@ -96,6 +97,7 @@ export async function startFedoraRepos(host: string, root: string, port = 8082):
     await signRpms(built, 'repo');
     await createSignedRepo(kube, 'repo');
   };
+  await addKubernetesCniRpm(path.join(kube, 'x86_64'));
   for (const v of FEDORA_KUBE_VERSIONS) await publish(v);
   const distro = [await buildRpm(iptablesNft(), path.join(fedora, 'Packages')), await buildRpm(await versionlockRpm(root), path.join(fedora, 'Packages'))];
   await signRpms(distro, 'distro');

@@ -22,7 +22,7 @@ export interface RockyWorld {
 // repositories, the registry mirror and the simulated control plane on its link; the
 // agent config is the runbook's (containerd.io from Docker, firewall as asked); `hardened`
 // turns on repo_gpgcheck in dnf.conf.
-export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 'open-ports'; log?: (m: string) => void; hardened?: boolean }): Promise<RockyWorld> {
+export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 'open-ports'; log?: (m: string) => void; hardened?: boolean; withhold?: string[] }): Promise<RockyWorld> {
   const token = newToken();
   const parts: Partial<RockyWorld> = { token };
   const closeServices = async (): Promise<void> => {
@@ -37,7 +37,7 @@ export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 
     log: o.log,
     beforeBoot: async (root) => {
       const host = linkFor(o.slot).host;
-      parts.repos = await startRpmRepos(host);
+      parts.repos = await startRpmRepos(host, 8082, { withhold: o.withhold });
       parts.registry = await startRegistry(host);
       parts.cp = await startControlPlane(host, token);
       parts.config = renderConfig({ host, repoUrl: parts.repos.kubeUrl, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp.caCertHash, token, docker: { url: parts.repos.dockerUrl, keyPath: DOCKER_KEY_IN_NODE }, firewall: o.firewall ?? 'disable' });
@@ -47,7 +47,8 @@ export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 
       // a hardened host (CIS benchmarks): repository metadata signatures checked everywhere
       if (o.hardened) await fs.appendFile(`${root}/etc/dnf/dnf.conf`, 'repo_gpgcheck=1\n');
       // Rocky's own BaseOS repository file, as the distribution ships it
-      await fs.writeFile(`${root}/etc/yum.repos.d/rocky.repo`, ['[baseos]', 'name=Rocky Linux $releasever - BaseOS', `baseurl=${parts.repos.baseosUrl.replace('/10/', '/$releasever/').replace('/x86_64/', '/$basearch/')}`, 'gpgcheck=1', 'enabled=1', 'countme=1', 'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', ''].join('\n'));
+      const rockyRepo = (id: string, name: string, url: string): string[] => [`[${id}]`, `name=Rocky Linux $releasever - ${name}`, `baseurl=${url.replace('/10/', '/$releasever/').replace('/x86_64/', '/$basearch/')}`, 'gpgcheck=1', 'enabled=1', 'countme=1', 'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', ''];
+      await fs.writeFile(`${root}/etc/yum.repos.d/rocky.repo`, [...rockyRepo('baseos', 'BaseOS', parts.repos.baseosUrl), ...rockyRepo('appstream', 'AppStream', parts.repos.appstreamUrl)].join('\n'));
     },
   });
   return {

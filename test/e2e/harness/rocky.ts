@@ -7,6 +7,7 @@ import { KUBE_DEB_VERSION, NEWER_DEB_VERSION } from './aptrepo.js';
 import { serveDir, type StaticServer } from './http.js';
 import { cachedKey } from './gpgkey.js';
 import { cacheDir, repoRoot } from './paths.js';
+import { addKubernetesCniRpm, iptablesNftRpm } from './rpm-deps.js';
 import { buildRpm, createSignedRepo, kubeRpmFromDeb, signRpms, type RpmSpec } from './rpms.js';
 import { sh } from './sh.js';
 
@@ -20,17 +21,18 @@ import { sh } from './sh.js';
 // debootstrap does not resolve virtual packages: polkitd (firewalld's) needs a logind, libpam-systemd provides it
 export const ROCKY_PACKAGES = ['dnf', 'dnf-plugins-core', 'rpm', 'firewalld', 'netbase', 'iptables', 'libpam-systemd'];
 /** Names the cached root: change it whenever rockify() changes what it makes. */
-export const ROCKY_LAYOUT = 'rocky-layout-1';
+export const ROCKY_LAYOUT = 'rocky-layout-2';
 export const KUBE_RPM_RELEASE = '150500.1.1';
 export const CONTAINERD_IO_RPM = `${CONTAINERD2_UPSTREAM}-1.el10`;
 const PLUGIN_DIR = '/usr/lib/python3/dist-packages/dnf-plugins';
 const HIDDEN = '/usr/lib/joinagent-e2e/not-on-rocky';
 
 // What the node's rpm database says is installed: the Debian userland, under Rocky's
-// names (rocky-release provides $releasever = 10, as on Rocky).
+// names (rocky-release provides $releasever = 10, as on Rocky). No iptables: a minimal
+// Rocky 10 does not have it; kubelet's dependency installs iptables-nft from AppStream.
 export const BASE_PROVIDES = [
   'system-release', 'system-release(releasever) = 10', 'redhat-release = 10', 'rocky-release = 10.0',
-  '/bin/sh', '/bin/bash', '/usr/bin/sh', 'bash', 'glibc', 'coreutils', 'systemd', 'util-linux', 'iproute', 'iptables', 'iptables-nft',
+  '/bin/sh', '/bin/bash', '/usr/bin/sh', 'bash', 'glibc', 'coreutils', 'systemd', 'util-linux', 'iproute',
   'nftables', 'conntrack-tools', 'socat', 'ebtables', 'ethtool', 'libseccomp', 'python3', 'dnf', 'dnf-plugins-core', 'rpm', 'firewalld',
   'curl', 'openssl', 'ca-certificates', 'procps-ng', 'kmod', 'gnupg2', 'tzdata',
 ];
@@ -75,6 +77,8 @@ export interface RpmRepos extends StaticServer {
   dockerUrl: string;
   /** Rocky's BaseOS (python3-dnf-plugin-versionlock) */
   baseosUrl: string;
+  /** Rocky's AppStream (iptables-nft, kubelet's iptables) */
+  appstreamUrl: string;
   /** the public keys on this host: pkgs.k8s.io's layout, Docker's, Rocky's BaseOS (each signs only its own) */
   keys: { kube: string; docker: string; distro: string };
   /** a valid OpenPGP key that signed nothing here, served at /keys/other.asc */
@@ -82,23 +86,29 @@ export interface RpmRepos extends StaticServer {
   dir: string;
   /** Publishes another patch release into the kube repository (signed, metadata rebuilt). */
   publish(debVersion: string): Promise<void>;
+  /** Publishes a withheld kubernetes-cni (metadata rebuilt). */
+  release(names: string[]): Promise<void>;
 }
 
 // Builds and serves the three repositories at http://host:port/.
-export async function startRpmRepos(host: string, port = 8082): Promise<RpmRepos> {
+export async function startRpmRepos(host: string, port = 8082, opts: { withhold?: string[] } = {}): Promise<RpmRepos> {
   const dir = await fs.mkdtemp('/var/tmp/ja-e2e-rpm-repos-');
   const kube = path.join(dir, 'core:/stable:/v1.32/rpm');
   const docker = path.join(dir, 'linux/centos/10/x86_64/stable');
   const baseos = path.join(dir, 'rocky/10/BaseOS/x86_64/os');
-  for (const d of [path.join(kube, 'x86_64'), path.join(docker, 'Packages'), path.join(baseos, 'Packages')]) await fs.mkdir(d, { recursive: true });
+  const appstream = path.join(dir, 'rocky/10/AppStream/x86_64/os');
+  for (const d of [path.join(kube, 'x86_64'), path.join(docker, 'Packages'), path.join(baseos, 'Packages'), path.join(appstream, 'Packages')]) await fs.mkdir(d, { recursive: true });
   const built: string[] = [];
   for (const v of [KUBE_DEB_VERSION, NEWER_DEB_VERSION]) for (const deb of kubePackages(v)) built.push(await buildRpm(kubeRpmFromDeb(deb), path.join(kube, 'x86_64')));
   await signRpms(built, 'repo');
-  await signRpms([await buildRpm(versionlockRpm(), path.join(baseos, 'Packages'))], 'distro');
+  // withheld: a mirror that copied only the kube packages (release() publishes it)
+  if (!opts.withhold?.includes('kubernetes-cni')) await addKubernetesCniRpm(path.join(kube, 'x86_64'));
+  await signRpms([await buildRpm(versionlockRpm(), path.join(baseos, 'Packages')), await buildRpm(iptablesNftRpm('11.el10'), path.join(appstream, 'Packages'))], 'distro');
   await fs.copyFile(await containerdIoRpm(), path.join(docker, 'Packages', `containerd.io-${CONTAINERD_IO_RPM}.x86_64.rpm`));
   await createSignedRepo(kube, 'repo');
   await createSignedRepo(docker, 'docker');
   await createSignedRepo(baseos, 'distro');
+  await createSignedRepo(appstream, 'distro');
   const keys = { kube: (await cachedKey('repo')).publicKey, docker: (await cachedKey('docker')).publicKey, distro: (await cachedKey('distro')).publicKey };
   await fs.copyFile(keys.docker, path.join(dir, 'linux/centos/gpg'));
   await fs.mkdir(path.join(dir, 'keys'));
@@ -113,7 +123,11 @@ export async function startRpmRepos(host: string, port = 8082): Promise<RpmRepos
     await signRpms(built);
     await createSignedRepo(kube);
   };
-  return { ...server, kubeUrl: `${root}/core:/stable:/v1.32/rpm/`, dockerUrl: `${root}/linux/centos`, baseosUrl: `${root}/rocky/10/BaseOS/x86_64/os/`, keys, otherKeyUrl: `${root}/keys/other.asc`, dir, publish, close: async () => { await server.close(); await fs.rm(dir, { recursive: true, force: true }); } };
+  const release = async (names: string[]): Promise<void> => {
+    if (names.includes('kubernetes-cni')) await addKubernetesCniRpm(path.join(kube, 'x86_64'));
+    await createSignedRepo(kube);
+  };
+  return { ...server, release, kubeUrl: `${root}/core:/stable:/v1.32/rpm/`, dockerUrl: `${root}/linux/centos`, baseosUrl: `${root}/rocky/10/BaseOS/x86_64/os/`, appstreamUrl: `${root}/rocky/10/AppStream/x86_64/os/`, keys, otherKeyUrl: `${root}/keys/other.asc`, dir, publish, close: async () => { await server.close(); await fs.rm(dir, { recursive: true, force: true }); } };
 }
 
 // Rocky's python3-dnf-plugin-versionlock: the plugin (dnf-plugins-core's own file, taken

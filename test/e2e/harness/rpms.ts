@@ -43,11 +43,12 @@ export const DEB_TO_RPM: Record<string, string> = { iproute2: 'iproute', mount: 
 // "kubelet (>= 1.19.0), kubectl (>= 1.13.0), mount" -> ["kubelet >= 1.19.0", "kubectl >= 1.13.0", "util-linux"]
 export function rpmRequires(depends: string | undefined): string[] {
   if (!depends) return [];
-  return depends.split(',').map((d) => d.trim()).filter(Boolean).map((d) => {
+  // mount and util-linux are both util-linux on RHEL: upstream's rpm requires it once
+  return [...new Set(depends.split(',').map((d) => d.trim()).filter(Boolean).map((d) => {
     const m = /^([^\s(|]+)\s*(?:\(\s*([<>=]+)\s*([^)]+)\))?/.exec(d)!;
     const name = DEB_TO_RPM[m[1]] ?? m[1];
     return m[2] ? `${name} ${m[2].replace(/^>>$/, '>').replace(/^<<$/, '<')} ${m[3].trim()}` : name;
-  });
+  }))];
 }
 
 /** pkgs.k8s.io's rpm naming for a Debian stand-in: 1.32.11-1.1 -> 1.32.11 / 150500.1.1. */
@@ -76,7 +77,7 @@ export async function buildRpm(spec: RpmSpec, outDir: string): Promise<string> {
       const target = path.join(stage, f.path);
       await fs.mkdir(path.dirname(target), { recursive: true });
       if (f.src === null) await fs.writeFile(target, '');
-      else if (f.template) await fs.writeFile(target, (await fs.readFile(f.src, 'utf8')).replaceAll('@VERSION@', spec.version));
+      else if (f.template && !(await fs.readFile(f.src)).includes(0)) await fs.writeFile(target, (await fs.readFile(f.src, 'utf8')).replaceAll('@VERSION@', spec.version));
       else await fs.copyFile(f.src, target);
       await fs.chmod(target, f.mode);
     }

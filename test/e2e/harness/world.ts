@@ -7,6 +7,7 @@ import { Node } from './node.js';
 import { linkFor } from './paths.js';
 import type { RootfsVariant } from './rootfs.js';
 import { startRegistry, type Registry } from './registry.js';
+import { addDistroSource } from './distro-repo.js';
 
 export const REPO_KEY_IN_NODE = '/etc/joinagent/kubernetes-repo.asc';
 export const DOCKER_KEY_IN_NODE = '/etc/joinagent/docker-repo.asc';
@@ -37,6 +38,8 @@ export interface WorldOptions {
   tokenFile?: string;
   /** 'docker': containerd.io 2.1 from a Docker-style repository (containerd.source: docker) */
   containerd?: 'distro' | 'docker';
+  /** packages the repositories leave out until repo.release() (e.g. kubernetes-cni) */
+  withhold?: string[];
   /** after the services are up, before the node's first boot (cloud-init seeds) */
   beforeBoot?: (root: string, w: Omit<World, 'node' | 'close'>) => Promise<void>;
   log?: (m: string) => void;
@@ -64,15 +67,18 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       const link = linkFor(o.slot);
       const host = o.family === 'ipv6' ? link.host6 : link.host;
       parts.apiHost = o.family === 'ipv6' || o.family === 'dual' ? link.host6 : link.host;
-      parts.repo = await startAptRepo(host);
+      parts.repo = await startAptRepo(host, 8080, undefined, { withhold: o.withhold });
       if (o.containerd === 'docker') parts.dockerRepo = await startDockerAptRepo(host);
       parts.registry = await startRegistry(host);
-      if (o.controlPlane !== false) parts.cp = await startControlPlane(parts.apiHost, token);
+      // a dual-stack link is a dual-stack cluster: node-ipam hands out one podCIDR per family
+      const clusterCidr = o.family === 'dual' ? '10.244.0.0/16,fd00:10:244::/56' : undefined;
+      if (o.controlPlane !== false) parts.cp = await startControlPlane(parts.apiHost, token, undefined, undefined, clusterCidr ? { clusterCidr } : {});
       parts.config = renderConfig({ host: parts.apiHost, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, unsafeSkipCAVerification: parts.cp ? undefined : true, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
       const { promises: fs } = await import('node:fs');
       await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
       await fs.copyFile(parts.repo.keyFile, `${root}${REPO_KEY_IN_NODE}`);
       if (parts.dockerRepo) await fs.copyFile(parts.dockerRepo.keyFile, `${root}${DOCKER_KEY_IN_NODE}`);
+      await addDistroSource(root, parts.repo);
       if (o.beforeBoot) await o.beforeBoot(root, parts as World);
     },
   });

@@ -8,6 +8,7 @@ import { pushTinyImages, startRegistry as startFixtureRegistry, type RegistryHan
 import { ensureBinary, k8sImages, waitForStatus } from '../harness/agent.js';
 import { assertHostPrepared, assertJoined } from '../harness/assertions.js';
 import { cleanupAll, onCleanup } from '../harness/cleanup.js';
+import { distroSources } from '../harness/distro-repo.js';
 import { renderConfig } from '../harness/config.js';
 import { blockFromNode } from '../harness/net.js';
 import { startSquid, type SiteProxy } from '../harness/proxy.js';
@@ -55,6 +56,8 @@ before(async () => {
   onCleanup('private registry', () => regy!.stop());
   await pushTinyImages({ registry: `${host}:5443`, images: ['k8s/kube-proxy:v1.32.11', 'k8s/pause:3.10'], creds: `e2e:${REGISTRY_PASSWORD}`, certDir });
   await blockFromNode(SLOT, [8080, 5000, 5443]);
+  // the site's distribution mirror (kubelet's iptables) is reached through the proxy too
+  await w.node.writeFile('/etc/apt/sources.list.d/debian.sources', distroSources('http://repo.proxied.test:8080/debian/distro'));
 });
 after(cleanupAll);
 

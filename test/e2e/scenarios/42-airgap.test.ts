@@ -60,7 +60,10 @@ scenario('airgap: a node whose only network is the control plane joins from the 
   assert.equal((await node.sh(`cd ${B} && sha256sum -c --quiet SHA256SUMS`, { allowFailure: true })).exitCode, 0, 'the bundle\'s sums check with sha256sum');
   const manifest = JSON.parse((await node.exec(['cat', `${B}/manifest.json`])).stdout) as { kubernetesVersion: string; packages: string[]; images: { ref: string }[]; binary?: string };
   assert.equal(manifest.kubernetesVersion, 'v1.32.11');
-  for (const p of ['kubelet_1.32.11-1.1', 'kubeadm_1.32.11-1.1', 'kubectl_1.32.11-1.1', 'cri-tools_1.32.0-1.1', 'containerd_', 'runc_']) assert.ok(manifest.packages.some((f) => f.startsWith(p)), `${p} in the bundle: ${manifest.packages.join(' ')}`);
+  // kubelet's dependencies too: kubernetes-cni from the Kubernetes repository, iptables and
+  // its libraries from this machine's Debian sources (this machine has iptables installed;
+  // the node does not)
+  for (const p of ['kubelet_1.32.11-1.1', 'kubeadm_1.32.11-1.1', 'kubectl_1.32.11-1.1', 'cri-tools_1.32.0-1.1', 'containerd_', 'runc_', 'kubernetes-cni_1.6.0-1.1', 'iptables_', 'libip6tc2_']) assert.ok(manifest.packages.some((f) => f.startsWith(p)), `${p} in the bundle: ${manifest.packages.join(' ')}`);
   assert.deepEqual(manifest.images.map((i) => i.ref), EXPECTED_IMAGES);
   assert.equal(manifest.binary, 'joinagent');
   assert.match((await node.exec([`${B}/joinagent`, '--version'])).stdout.trim(), /^\d+\.\d+\.\d+/, 'the bundled binary is the agent');
@@ -84,6 +87,7 @@ scenario('airgap: a node whose only network is the control plane joins from the 
   assert.equal(r.exitCode, 0, `run --once exited ${r.exitCode}:\n${r.stdout}\n${r.stderr}`);
   await assertHostPrepared(node);
   await assertJoined(w!);
+  assert.match((await node.exec(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}${Version}\n', 'iptables', 'kubernetes-cni'])).stdout, /^iptables ii 1\.8\.9-\S+\nkubernetes-cni ii 1\.6\.0-1\.1$/, 'kubelet\'s dependencies installed from the bundle');
   assert.deepEqual(await k8sImages(node), EXPECTED_IMAGES, 'both images imported from the bundle');
   assert.equal((await node.exec(['cat', '/etc/apt/sources.list.d/kubernetes.list'])).stdout.split('\n').filter((l) => l.startsWith('deb ')).join('\n'), `deb [trusted=yes] file:${B}/packages/ /`);
   assert.equal(w!.repo.requests.length, requestsBefore, 'the node asked the repository for nothing');

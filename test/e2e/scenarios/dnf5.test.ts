@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { KUBERNETES_CNI_RPM } from '../harness/rpm-deps.js';
 import { after, before } from 'node:test';
 import { diffHashes, ensureBinary, hashEtc } from '../harness/agent.js';
 import { cleanupAll } from '../harness/cleanup.js';
@@ -65,6 +66,7 @@ scenario('dnf5 (repo_gpgcheck=1): the packages step installs exact version-relea
   for (const p of KUBE_PKGS) assert.equal(await rpmVersion(node, p), KUBE, `${p} at exactly ${KUBE} (the repository also has ${NEWER})`);
   assert.equal(await rpmVersion(node, 'cri-tools'), '1.35.0-150500.1.1');
   assert.match(await rpmVersion(node, 'containerd.io'), /^2\.1\.9-/);
+  assert.equal(await rpmVersion(node, 'kubernetes-cni'), KUBERNETES_CNI_RPM, 'kubelet\'s required kubernetes-cni came along');
   assert.match((await node.exec(['rpm', '-q', '--recommends', 'kubelet'])).stdout, /^iptables >= 1\.8\.4$/m);
   assert.equal(await rpmVersion(node, 'iptables-nft'), 'package iptables-nft is not installed', 'no weak dependency (install_weak_deps=False)');
   assert.equal(await rpmVersion(node, 'python3-dnf-plugin-versionlock'), 'package python3-dnf-plugin-versionlock is not installed', 'dnf5 has versionlock built in');

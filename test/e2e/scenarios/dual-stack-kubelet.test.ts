@@ -49,6 +49,7 @@ scenario('dual-stack: API server over IPv6, IPv4-primary dual-stack cluster: one
   const me = (await w!.cp!.nodes()).find((n) => n.name === hostname);
   assert.ok(me?.ready, `the control plane has Node ${hostname} Ready`);
   assert.deepEqual(me.internalIPs, [node4, node6], 'the Node registered one InternalIP per family');
+  assert.equal(me.podCIDRs?.length, 2, `node-ipam gave the Node a podCIDR per family: ${me.podCIDRs?.join(',')}`);
 
   await node.exec(['systemd-run', '--unit=joinagent-adhoc', '/root/joinagent', 'run', '--config', CONFIG]);
   const s = await waitForStatus(node, 'ready', (x) => x.ready, 120_000);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { diffHashes, ensureBinary, hashEtc, k8sImages } from '../harness/agent.js';
 import { assertJoined, EXPECTED_IMAGES } from '../harness/assertions.js';
+import { KUBERNETES_CNI_RPM } from '../harness/rpm-deps.js';
 import { cleanupAll } from '../harness/cleanup.js';
 import { dropPort } from '../harness/net.js';
 import type { Node } from '../harness/node.js';
@@ -91,6 +92,10 @@ scenario('seed-rocky: the runbook\'s config (firewall: disable) joins a Rocky-li
   await joinOnce(w!);
   for (const p of ['kubelet', 'kubeadm', 'kubectl']) assert.equal(await rpmVersion(node, p), KUBE, `${p} at exactly ${KUBE} (the repository also has ${NEWER})`);
   assert.equal(await rpmVersion(node, 'containerd.io'), CONTAINERD_IO_RPM, 'Docker\'s containerd.io from the docker-ce.repo layout');
+  // kubelet's dependencies: kubernetes-cni from the Kubernetes repository, iptables from AppStream
+  assert.equal(await rpmVersion(node, 'kubernetes-cni'), KUBERNETES_CNI_RPM);
+  assert.equal(await rpmVersion(node, 'iptables-nft'), '1.8.11-11.el10');
+  assert.equal((await node.exec(['test', '-x', '/opt/cni/bin/bridge'], { allowFailure: true })).exitCode, 0, 'the CNI plugins in /opt/cni/bin');
   const locks = (await node.exec(['cat', '/etc/dnf/plugins/versionlock.list'])).stdout;
   for (const p of ['kubelet', 'kubeadm', 'kubectl']) assert.match(locks, new RegExp(`^${p}-0:${KUBE.replaceAll('.', '\\.')}\\.\\*$`, 'm'), `${p} held by a versionlock:\n${locks}`);
   assert.match((await node.exec(['cat', '/etc/yum.repos.d/kubernetes.repo'])).stdout, /^exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni$/m);

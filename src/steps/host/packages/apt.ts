@@ -2,6 +2,7 @@ import { StepError, type StepContext } from '../../../engine/step.js';
 import type { RunOptions, RunResult } from '../../../host/proc.js';
 import { packageError, type PackageManager } from './backend.js';
 import { dpkgQueryFromStatus } from './dpkg-status.js';
+import { unresolved, UnresolvedInstall } from './unresolved.js';
 
 // Unattended and bounded: no prompts (keep existing config files), wait for the dpkg lock
 // (host.packageLockWait, default 2m) instead of failing at once (or deleting it, as some
@@ -108,6 +109,8 @@ export const apt: PackageManager = {
       r = await install();
     }
     if (r.exitCode !== 0) {
+      const u = unresolved(`${r.stdout}\n${r.stderr}`);
+      if (u) throw new UnresolvedInstall('apt-get install', r, u, 'debian');
       const e = packageError('apt-get install', r);
       throw recovery ? new StepError(`${e.message}\n(before it, ${recovery.message.replace(/^packages: /, '')})`, e.hint, e.retryable) : e;
     }

@@ -2,6 +2,7 @@ import type { StepContext, StepError } from '../../../engine/step.js';
 import type { RunOptions, RunResult } from '../../../host/proc.js';
 import { packageError, type PackageManager } from './backend.js';
 import { parseSignatureFailure, rpmKeys, signatureError, undoSignatureAttempt } from './dnf-signature.js';
+import { unresolved, UnresolvedInstall } from './unresolved.js';
 import { DNF4_LOCKLIST, DNF5_LOCKFILE, isDnf5, lockedVersions } from './versionlock.js';
 
 const DNF_OPTS: RunOptions = { allowFailure: true, timeoutMs: 15 * 60_000 };
@@ -85,6 +86,8 @@ export const dnf: PackageManager = {
 // is undone first (not retryable: the same key fails the same way); anything else as usual.
 async function failure(ctx: StepContext, what: string, r: RunResult, keysBefore: Set<string> | null): Promise<StepError> {
   const sig = parseSignatureFailure(`${r.stderr}\n${r.stdout}`);
+  const u = sig ? undefined : unresolved(`${r.stdout}\n${r.stderr}`);
+  if (u) return new UnresolvedInstall(what, r, u, 'rhel');
   if (!sig) return packageError(what, r);
   return signatureError(ctx, what, sig, await undoSignatureAttempt(ctx, sig, keysBefore));
 }

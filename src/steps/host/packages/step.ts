@@ -12,6 +12,7 @@ import { SUMS, verifyBundleDir } from '../../../bundle/checksums.js';
 import { keyChange, writeDownloadedKeys } from './keys.js';
 import { repositoryPlan } from './repos.js';
 import { isDnf5 } from './versionlock.js';
+import { UnresolvedInstall } from './unresolved.js';
 import { pickVersion, versionMatches, wantedPackages, type WantedPackage } from './wanted.js';
 
 const PKG = 'package ';
@@ -78,7 +79,8 @@ export const packagesStep: Step = {
     const toInstall = wanted.filter((w) => changes.some((c) => c.kind === 'value' && c.name === PKG + w.name));
     if (toInstall.length) {
       await verifyLocalRepos(ctx);
-      await pm.install(ctx, await resolveVersions(ctx, pm, toInstall, refresh));
+      const { pkgs, refreshedAll } = await resolveVersions(ctx, pm, toInstall, refresh);
+      await installWithFreshLists(ctx, pm, pkgs, refreshedAll);
     }
     const toHold = changes.filter((c) => c.kind === 'value' && c.name.startsWith(HOLD)).map((c) => (c.kind === 'value' ? c.name.slice(HOLD.length) : ''));
     if (toHold.length) await pm.hold(ctx, toHold);
@@ -91,6 +93,21 @@ export const packagesStep: Step = {
 };
 
 type Refresh = string[] | 'all' | null;
+
+// An install apt or dnf could not resolve (a dependency "not installable", an archive the
+// lists name but the mirror no longer has) is what empty or stale lists look like: a fresh
+// cloud image, lists from before the repository changed. Every source is re-read once and
+// the install tried again; what still fails is the repositories' (UnresolvedInstall).
+async function installWithFreshLists(ctx: StepContext, pm: PackageManager, pkgs: { name: string; version: string }[], refreshedAll: boolean): Promise<void> {
+  try {
+    await pm.install(ctx, pkgs);
+  } catch (e) {
+    if (!(e instanceof UnresolvedInstall) || refreshedAll) throw e;
+    ctx.progress(`${e.unresolved.reason[0] ?? 'unresolved'}: re-reading every package source and trying again`);
+    await pm.refresh(ctx);
+    await pm.install(ctx, pkgs);
+  }
+}
 
 // A repository that is an unpacked joinagent bundle is checked against its SHA256SUMS
 // before apt or dnf reads anything from it: a damaged or altered file stops the run
@@ -108,12 +125,14 @@ async function verifyLocalRepos(ctx: StepContext): Promise<void> {
 // Exact versions to install. apt re-reads the sources joinagent just wrote (not every
 // mirror of the host: seconds on a cloud image), and everything only when a wanted
 // version is not in the cached metadata (a new patch release, empty distro lists).
-async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refresh: Refresh): Promise<{ name: string; version: string }[]> {
+async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[], refresh: Refresh): Promise<{ pkgs: { name: string; version: string }[]; refreshedAll: boolean }> {
   let unfetched: string[] = [];
+  let refreshedAll = refresh === 'all';
   if (refresh) unfetched = (await pm.refresh(ctx, refresh === 'all' ? undefined : refresh)) ?? [];
   let found = await lookup(ctx, pm, pkgs);
   if (refresh !== 'all' && found.some((f) => f.version === undefined)) {
     unfetched = (await pm.refresh(ctx)) ?? [];
+    refreshedAll = true;
     found = await lookup(ctx, pm, pkgs);
   }
   const missing = found.filter((f) => f.version === undefined);
@@ -125,7 +144,7 @@ async function resolveVersions(ctx: StepContext, pm: PackageManager, pkgs: Wante
     const what = missing.map((m) => `${m.name} ${m.wanted ?? ''} (available: ${m.candidates.slice(-5).join(', ') || 'none'})`).join('; ');
     throw new StepError(`packages: not in the configured repositories: ${what}`, `check kubernetesVersion / containerd.version, the repositories.* settings, and that the repository is reachable (${ctx.facts.family === 'debian' ? 'apt-get update' : 'dnf makecache'})`);
   }
-  return found.map((f) => ({ name: f.name, version: f.version! }));
+  return { pkgs: found.map((f) => ({ name: f.name, version: f.version! })), refreshedAll };
 }
 
 async function lookup(ctx: StepContext, pm: PackageManager, pkgs: WantedPackage[]) {
