@@ -12,12 +12,12 @@ export function percentile(xs: number[], p: number): number {
 }
 
 // The agent says who it is; kubeadm's and the kubelet's stand-ins are curl, told apart
-// by what they ask: the kubelet registers its Node and posts its status, kubeadm does
-// discovery, the Node pre-check and the TLS bootstrap's CSR.
+// by what they ask: the kubelet does the TLS bootstrap (its CSR), registers its Node and
+// posts its status; kubeadm does discovery, the Node pre-check and the kubelet-config read.
 export function sender(r: Pick<LoggedRequest, 'userAgent' | 'method' | 'path'>): 'agent' | 'kubelet' | 'kubeadm' | 'other' {
   if (r.userAgent.startsWith('joinagent')) return 'agent';
   if (!r.userAgent.startsWith('curl/')) return 'other';
-  if ((r.method === 'POST' && r.path === '/api/v1/nodes') || (r.method === 'PATCH' && r.path.endsWith('/status'))) return 'kubelet';
+  if ((r.method === 'POST' && r.path === '/api/v1/nodes') || (r.method === 'PATCH' && r.path.endsWith('/status')) || r.path.startsWith('/apis/certificates.k8s.io/')) return 'kubelet';
   return 'kubeadm';
 }
 

@@ -28,15 +28,32 @@ const LEFTOVER_CHECKS = /^(FileAvailable--etc-kubernetes-|DirAvailable--etc-kube
 const CHECK_HINTS: [RegExp, string][] = [
   [LEFTOVER_CHECKS, 'this node was joined before, or an earlier join stopped half-way: `kubeadm reset --force` then re-run joinagent (or set join.resetOnFailure: true)'],
   [/^Swap$/, 'swap is on: set host.swap: disable (joinagent turns it off and comments it out of /etc/fstab)'],
-  [/^FileContent--proc-sys-net/, 'kernel settings missing: let joinagent prepare the host (sysctl net.ipv4.ip_forward=1, bridge-nf-call-iptables=1; br_netfilter loaded)'],
-  [/^(CRI|ContainerRuntimeVersion|IsPrivilegedUser)/, 'containerd is not running or its CRI plugin is disabled: `systemctl status containerd`, check disabled_plugins in /etc/containerd/config.toml'],
+  [/^FileContent--proc-sys-net-ipv4-ip_forward$/, 'IPv4 forwarding is off (net.ipv4.ip_forward = 0): let joinagent\'s sysctl step set it (do not --skip sysctl), or `sysctl -w net.ipv4.ip_forward=1` and keep it in /etc/sysctl.d'],
+  [/^FileContent--proc-sys-net/, 'kernel settings missing: let joinagent\'s sysctl step prepare the host (net.ipv4.ip_forward=1, net.ipv6.conf.default.forwarding=1 for an IPv6 API server)'],
+  [/^CRI$/, 'containerd answers but is not ready, or its CRI plugin failed: `systemctl status containerd`, `crictl info`, check disabled_plugins in /etc/containerd/config.toml'],
+  [/^IsPrivilegedUser$/, 'kubeadm must run as root: run joinagent as root'],
   [/^(NumCPU|Mem)$/, 'this machine is below kubeadm\'s minimum (2 CPUs, 1700 MB)'],
   [/^KubeletVersion$/, 'the installed kubelet does not match the cluster: set kubernetesVersion to the control plane\'s version'],
-  [/^FileExisting-/, 'a tool kubeadm needs is missing (conntrack, crictl, ...): install it (the runtime steps install cri-tools)'],
+  [/^FileExisting-/, 'a tool kubeadm needs is missing from PATH (ip, iptables, mount, nsenter): install it (the kubelet package depends on iptables; let the packages step install it)'],
 ];
+
+// kubeadm v1.32 cannot connect to the CRI -> it only warns in pre-flight and runs no CRI
+// check; the join then fails at the kubelet. The warning is the cause a user needs.
+const CRI_WARNING = /Couldn't create the interface used for talking to the container runtime: .*?validate CRI v1 runtime API for endpoint "([^"]+)": (.*)$/m;
 
 // Pure: kubeadm's combined output and exit code -> the failure to report.
 export function classifyJoinFailure(output: string, exitCode: number, timedOut = false): JoinFailure {
+  const f = classifyOutput(output, exitCode, timedOut);
+  const cri = CRI_WARNING.exec(output);
+  if (!cri || f.kind === 'already-joined' || f.kind === 'node-exists' || f.kind === 'discovery') return f;
+  return {
+    ...f,
+    message: `${f.message}; kubeadm's pre-flight could not reach the container runtime at ${cri[1]}: ${cri[2].trim()}`,
+    hint: `the container runtime does not answer on nodeRegistration.criSocket (${cri[1]}): start containerd (\`systemctl start containerd\`; do not --skip containerd-running) or set criSocket to containerd's [grpc] address; ${f.hint}`,
+  };
+}
+
+function classifyOutput(output: string, exitCode: number, timedOut: boolean): JoinFailure {
   const errors = [...output.matchAll(/\[ERROR ([^\]]+)\]:\s*(.*)/g)].map((m) => ({ check: m[1], text: m[2].trim() }));
   if (errors.length) {
     const listed = errors.map((e) => `${e.check} (${e.text})`).join('; ');

@@ -7,7 +7,10 @@ export interface ScenarioConfig {
   /** where the repository key is inside the node (none: a local directory repository) */
   repoKeyPath?: string;
   registry: string;
+  /** the control plane's CA pin; required unless unsafeSkipCAVerification is asked for */
   caCertHash?: string;
+  /** only for worlds without a control plane: the harness never turns verification off by itself */
+  unsafeSkipCAVerification?: true;
   /** inline in the JoinConfiguration, or read from join.tokenFile */
   token: string;
   tokenFile?: string;
@@ -33,6 +36,9 @@ export function newToken(): string {
 // The agent config every scenario hands the node: the runbook's choices, pointed at the
 // harness's repository, registry mirror and control plane on the link.
 export function renderConfig(c: ScenarioConfig): string {
+  // a missing pin is a harness bug (e.g. the fixture renamed its key), not a reason to
+  // join without verifying the control plane
+  if (!c.caCertHash && !c.unsafeSkipCAVerification) throw new Error('renderConfig: no caCertHash (the control plane\'s CA pin) and unsafeSkipCAVerification not asked for: the harness never turns CA verification off silently');
   // containerd 1.x cannot read a hosts.toml mirror written as an IPv6 address (the agent
   // refuses it): an IPv6 registry is named in host.hosts, as an operator would
   const v6 = /^\[(.+)\]:(\d+)$/.exec(c.registry);
@@ -40,7 +46,7 @@ export function renderConfig(c: ScenarioConfig): string {
   const discovery = [
     ...(c.tokenFile ? [] : [`    token: "${c.token}"`]),
     `    apiServerEndpoint: "${c.host.includes(':') ? `[${c.host}]` : c.host}:6443"`,
-    ...(c.caCertHash ? [`    caCertHashes: ["${c.caCertHash}"]`] : ['    unsafeSkipCAVerification: true']),
+    ...(c.caCertHash ? [`    caCertHashes: ["${c.caCertHash}"]`] : ['    unsafeSkipCAVerification: true  # no control plane in this world']),
   ];
   return [
     'apiVersion: joinagent.io/v1alpha1',

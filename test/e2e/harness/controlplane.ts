@@ -8,7 +8,7 @@ import { repoRoot } from './paths.js';
 // (test/fixtures/controlplane.ts): real TLS on host:6443, cluster-info signed for the
 // scenario's token, the CA pin, and the Node objects the stand-in kubelet registered.
 export interface ControlPlane {
-  caCertHash?: string;
+  caCertHash: string;
   nodes(): Promise<K8sNode[]>;
   /** The control plane was upgraded: /version and kubeadm-config say this version now. */
   setVersion?(version: string): void;
@@ -50,7 +50,9 @@ export async function startControlPlane(host: string, token: string, version = '
 // The fixture's exact shape is the join branch's to choose; this is the one place that
 // maps it onto what the scenarios read.
 function adapt(cp: Record<string, unknown>): ControlPlane {
-  const hash = ['caCertHash', 'caHash', 'caPin'].map((k) => cp[k]).find((v) => typeof v === 'string') as string | undefined;
+  const hash = ['caCertHash', 'caHash'].map((k) => cp[k]).find((v) => typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v)) as string | undefined;
+  // the scenarios pin the CA with it: without one they would have to skip verification
+  if (!hash) throw new Error('the simulated control plane exposes no CA pin (caCertHash or caHash, "sha256:<64 hex>"): the harness will not join without verifying the CA');
   const options = cp.options as { version?: string; served?: { kubeletConfig: boolean } } | undefined;
   return {
     caCertHash: hash,

@@ -39,24 +39,25 @@ export function kubePackages(version: string): DebSpec[] {
   const s = standinsDir();
   const crictl = existsSync(path.join(s, 'crictl')) ? path.join(s, 'crictl') : path.join(here, 'debs/crictl');
   return [
-    { name: 'kubelet', version, depends: KUBELET_DEPENDS, description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...kubeletHelper(s) } },
-    { name: 'kubeadm', version, depends: KUBEADM_DEPENDS, description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...patchHelper(s) } },
+    { name: 'kubelet', version, depends: KUBELET_DEPENDS, description: 'Kubernetes node agent (e2e stand-in)', files: { '/usr/bin/kubelet': [path.join(s, 'kubelet'), 0o755], '/usr/lib/systemd/system/kubelet.service': [path.join(here, 'debs/kubelet.service'), 0o644], ...KUBELET_KEEP, ...standinHelpers(s, 'kubelet', ['kubelet-bootstrap', 'kubelet-runtime.sh']) } },
+    { name: 'kubeadm', version, depends: KUBEADM_DEPENDS, description: 'Kubernetes cluster bootstrapping tool (e2e stand-in)', files: { '/usr/bin/kubeadm': [path.join(s, 'kubeadm'), 0o755], '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf': [path.join(here, 'debs/10-kubeadm.conf'), 0o644], ...standinHelpers(s, 'kubeadm', ['kubeadm-patches', 'kubeadm-config', 'kubeadm-preflight', 'kubeadm-upgrade']) } },
     { name: 'kubectl', version, description: 'Kubernetes command line tool (e2e stand-in)', files: { '/usr/bin/kubectl': [path.join(here, 'debs/kubectl'), 0o755] } },
     { name: 'cri-tools', version: `${version.split('.').slice(0, 2).join('.')}.0-1.1`, description: 'CRI command line tools (e2e stand-in)', files: { '/usr/bin/crictl': [crictl, 0o755] } },
   ];
 }
 
-// The kubeadm stand-in's helpers (patches, `kubeadm upgrade`), where the stand-ins have them.
-function patchHelper(s: string): Record<string, [string, number]> {
-  const out: Record<string, [string, number]> = {};
-  for (const h of ['kubeadm-patches', 'kubeadm-upgrade']) if (existsSync(path.join(s, h))) out[`/usr/lib/kubeadm-standin/${h}`] = [path.join(s, h), 0o755];
-  return out;
-}
+// kubernetes/release's kubelet.spec touches these for the .deb only (dpkg-deb keeps no empty
+// directory): /etc/kubernetes/manifests is never empty on a Debian node, and kubeadm v1.32's
+// join does not mind (it dropped DirAvailable--etc-kubernetes-manifests for workers).
+export const KUBELET_KEEP: Record<string, [string, number]> = {
+  '/etc/kubernetes/manifests/.kubelet-keep': [path.join(here, 'debs/kubelet-keep'), 0o644],
+  '/var/lib/kubelet/.kubelet-keep': [path.join(here, 'debs/kubelet-keep'), 0o644],
+};
 
-// The kubelet stand-in's runtime half (CRI, swap, cgroup driver, pods), where it has one.
-function kubeletHelper(s: string): Record<string, [string, number]> {
-  const f = path.join(s, 'kubelet-runtime.sh');
-  return existsSync(f) ? { '/usr/lib/kubelet-standin/kubelet-runtime.sh': [f, 0o644] } : {};
+// A stand-in's helper files (those the stand-ins directory has), where the stand-in
+// looks for them when it is installed: /usr/lib/<component>-standin/.
+function standinHelpers(s: string, component: string, names: string[]): Record<string, [string, number]> {
+  return Object.fromEntries(names.filter((n) => existsSync(path.join(s, n))).map((n) => [`/usr/lib/${component}-standin/${n}`, [path.join(s, n), 0o755]]));
 }
 
 // Builds one .deb with dpkg-deb (root-owned files, exact modes) into outDir.

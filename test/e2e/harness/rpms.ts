@@ -61,7 +61,8 @@ export function kubeRpmFromDeb(deb: DebSpec): RpmSpec {
     arch: 'x86_64',
     summary: deb.description,
     requires: rpmRequires(deb.depends),
-    files: Object.entries(deb.files).map(([p, [src, mode]]) => ({ path: p, src, mode, template: true })),
+    // the rpm has no .kubelet-keep placeholders (the spec adds them for debbuild only)
+    files: Object.entries(deb.files).filter(([p]) => !p.endsWith('/.kubelet-keep')).map(([p, [src, mode]]) => ({ path: p, src, mode, template: true })),
     post: deb.postinst?.replace(/^#!.*\n/, ''),
   };
 }

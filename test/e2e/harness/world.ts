@@ -80,7 +80,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       // a dual-stack link is a dual-stack cluster: node-ipam hands out one podCIDR per family
       const clusterCidr = o.family === 'dual' ? '10.244.0.0/16,fd00:10:244::/56' : undefined;
       if (o.controlPlane !== false) parts.cp = await startControlPlane(parts.apiHost, token, undefined, undefined, clusterCidr ? { clusterCidr } : {});
-      parts.config = renderConfig({ host: parts.apiHost, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
+      parts.config = renderConfig({ host: parts.apiHost, repoUrl: parts.repo.url, repoKeyPath: REPO_KEY_IN_NODE, registry: parts.registry.address, caCertHash: parts.cp?.caCertHash, unsafeSkipCAVerification: parts.cp ? undefined : true, token, tokenFile: o.tokenFile, docker: parts.dockerRepo ? { url: parts.dockerRepo.url, keyPath: DOCKER_KEY_IN_NODE } : undefined });
       const { promises: fs } = await import('node:fs');
       await fs.mkdir(`${root}/etc/joinagent`, { recursive: true });
       await fs.copyFile(parts.repo.keyFile, `${root}${REPO_KEY_IN_NODE}`);

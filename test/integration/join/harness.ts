@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFakeCri } from './fake-cri.js';
 
 // Shared by the join integration tests: the BUILT binary, the stand-ins on PATH, a temp
 // root per test, and a config writer. Ports 19730-19749 on 127.0.0.1 only.
@@ -20,9 +21,25 @@ export interface Result {
   stderr: string;
 }
 
+// A temp root that passes kubeadm's pre-flight as a prepared node does: the sysctls it
+// reads under /proc (the stand-ins read /proc under STANDIN_ROOT), /var/run -> /run, and a
+// CRI endpoint answering on /run/containerd/containerd.sock (fake-cri.ts).
 export function tempRoot(): { root: string; cleanup: () => void } {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ja-join-it-'));
-  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  for (const f of ['proc/sys/net/ipv4/ip_forward', 'proc/sys/net/ipv6/conf/default/forwarding']) {
+    mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+    writeFileSync(path.join(root, f), '1\n');
+  }
+  mkdirSync(path.join(root, 'var'), { recursive: true });
+  symlinkSync('../run', path.join(root, 'var/run'));
+  const cri = startFakeCri(path.join(root, 'run/containerd/containerd.sock'));
+  return {
+    root,
+    cleanup: () => {
+      cri.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface ConfigOpts {

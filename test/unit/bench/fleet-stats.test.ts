@@ -8,7 +8,7 @@ test('fleet stats: who sent what, the busiest windows, percentiles', () => {
   assert.equal(sender({ userAgent: 'joinagent', method: 'GET', path: '/version' }), 'agent');
   assert.equal(sender({ userAgent: 'curl/7.88.1', method: 'POST', path: '/api/v1/nodes' }), 'kubelet');
   assert.equal(sender({ userAgent: 'curl/7.88.1', method: 'PATCH', path: '/api/v1/nodes/w1/status' }), 'kubelet');
-  assert.equal(sender({ userAgent: 'curl/7.88.1', method: 'POST', path: '/apis/certificates.k8s.io/v1/certificatesigningrequests' }), 'kubeadm');
+  assert.equal(sender({ userAgent: 'curl/7.88.1', method: 'POST', path: '/apis/certificates.k8s.io/v1/certificatesigningrequests' }), 'kubelet');
   // twenty retries due in the same instant are a storm; spread over seconds they are not
   assert.equal(busiestWindow(Array.from({ length: 20 }, () => 1000), 500), 20);
   assert.equal(busiestWindow(Array.from({ length: 20 }, (_, i) => i * 600), 500), 1);

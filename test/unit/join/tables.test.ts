@@ -50,6 +50,16 @@ test('classifyJoinFailure: preflight errors by name, node exists, discovery, kub
   assert.equal(f.kind, 'discovery');
   f = classifyJoinFailure("[kubelet-check] The kubelet is not healthy after 4m0s\nerror execution phase kubelet-start: The HTTP call equal to 'curl -sSL http://127.0.0.1:10248/healthz' failed", 1);
   assert.deepEqual([f.kind, f.resettable], ['kubelet', true]);
+  // kubeadm v1.32 only warns when it cannot reach the CRI; the kubelet then fails: the warning is the cause
+  const cri = 'W1202 12:00:00.000000    1234 checks.go:1078] [preflight] WARNING: Couldn\'t create the interface used for talking to the container runtime: failed to create new CRI runtime service: validate service connection: validate CRI v1 runtime API for endpoint "unix:///run/containerd/typo.sock": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /run/containerd/typo.sock: connect: no such file or directory"\n';
+  f = classifyJoinFailure(`${cri}[kubelet-check] The kubelet is not healthy after 40s\nerror execution phase kubelet-start: The HTTP call equal to 'curl -sSL http://127.0.0.1:10248/healthz' returned error: connection refused`, 1);
+  assert.equal(f.kind, 'kubelet');
+  assert.match(f.message, /could not reach the container runtime at unix:\/\/\/run\/containerd\/typo\.sock: rpc error: code = Unavailable/);
+  assert.match(f.hint, /nodeRegistration\.criSocket \(unix:\/\/\/run\/containerd\/typo\.sock\)/);
+  f = classifyJoinFailure(`${cri}\terror execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1\n`, 1);
+  assert.equal(f.kind, 'preflight');
+  assert.match(f.message, /ip_forward contents are not set to 1.*could not reach the container runtime/);
+  assert.match(f.hint, /--skip sysctl/);
   f = classifyJoinFailure('', -1, true);
   assert.match(f.message, /timed out \(join\.timeout\)/);
 });
