@@ -48,7 +48,12 @@ describe('Pod API of the simulated control plane', () => {
     assert.equal(items[0].spec.nodeName, 'w1');
     assert.equal(items[0].spec.containers[0].image, 'registry.k8s.io/kube-proxy:v1.32.11');
     assert.equal(items[0].status.phase, 'Pending');
-    const bad = await call(w1, 'GET', '/api/v1/pods?fieldSelector=spec.nodeNme%3Dw1');
+    // authorization comes first: to a kubelet a misspelt selector is a list of every pod (403)
+    const denied = await call(w1, 'GET', '/api/v1/pods?fieldSelector=spec.nodeNme%3Dw1');
+    assert.equal(denied.code, 403);
+    assert.match(String(denied.json.message), /can only list\/watch pods with spec.nodeName field selector/);
+    // an administrator gets the API server's answer to the selector itself
+    const bad = await call(cp.issueAdminCert(), 'GET', '/api/v1/pods?fieldSelector=spec.nodeNme%3Dw1');
     assert.equal(bad.code, 400);
     assert.equal(bad.json.kind, 'Status');
   });
@@ -72,7 +77,7 @@ describe('Pod API of the simulated control plane', () => {
   test('a real kubectl lists the pods bound to a node', needs(onPath('kubectl'), 'kubectl is not installed'), async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ja-kubectl-'));
     try {
-      const admin = cp.issueClientCert('e2e-admin');
+      const admin = cp.issueAdminCert(); // admin.conf's identity (a node may list only its own pods)
       const b64 = (s: string) => Buffer.from(s).toString('base64');
       const kc = path.join(dir, 'admin.conf');
       writeFileSync(kc, `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${cp.url}\n    certificate-authority-data: ${b64(cp.caPem)}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user:\n    client-certificate-data: ${b64(admin.certPem)}\n    client-key-data: ${b64(admin.keyPem)}\n`);
