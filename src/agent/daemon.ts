@@ -1,4 +1,5 @@
 import { ConfigError, formatProblems, loadConfig, type LoadResult } from '../config/load.js';
+import { refreshToken } from '../config/token-refresh.js';
 import { backoffDelay } from '../engine/retry.js';
 import type { RetryPolicy } from '../engine/step.js';
 import type { Agent } from './converge.js';
@@ -60,6 +61,7 @@ export class Daemon {
     const { agent } = this;
     const signal = agent.controller.signal;
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) await this.refreshToken();
       const r = await agent.converge('run');
       if (signal.aborted) return 0;
       if (r.ok && agent.model.doc.joined) break;
@@ -110,6 +112,14 @@ export class Daemon {
       this.agent.bus.emit({ type: 'config-reload', ok: false, file, problems });
       return false;
     }
+  }
+
+  // join.tokenFile read again before each retry (config/token-refresh.ts)
+  private async refreshToken(): Promise<void> {
+    const r = await refreshToken(this.agent.config);
+    if (!r.changed) return;
+    this.agent.config = r.config;
+    this.agent.bus.emit({ type: 'warning', message: `a new bootstrap token in ${r.config.tokenPath}: using it from this attempt on`, hint: 'nothing to do' });
   }
 
   private idleStatus(): string {

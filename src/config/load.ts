@@ -233,6 +233,7 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
       sentinelFile: g<string | undefined>('join.sentinelFile', undefined),
       timeout: parseDuration(g('join.timeout', '10m')) ?? 600_000,
       waitForReady: parseDuration(g('join.waitForReady', '2m')) ?? 120_000,
+      existingNode: g('join.existingNode', 'refuse'),
     },
     status: { address: g('status.address', DEFAULT_STATUS_ADDRESS) },
     reconcile: { interval: parseDuration(g('reconcile.interval', '5m')) ?? 300_000, mode: g('reconcile.mode', 'repair') },
@@ -262,7 +263,7 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
   };
 }
 
-async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean; mode?: number }> {
+export async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean; mode?: number }> {
   let text: string;
   let st;
   try {

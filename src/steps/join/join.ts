@@ -9,6 +9,8 @@ import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join
 import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { renderJoinConfig, TOKEN_PLACEHOLDER } from '../../join/render.js';
+import { recheckToken } from '../../join/token-recheck.js';
+import type { PreflightPublished } from './preflight.js';
 
 const RESET = 'kubeadm reset --force';
 const RESTART_KUBELET = 'systemctl restart kubelet';
@@ -60,6 +62,8 @@ export const joinStep: Step = {
     if (acts.some((a) => a.startsWith(RESTART_KUBELET))) return restartKubelet(ctx);
     const resume = acts.find((a) => a.startsWith(RESET) && a.includes(RESUME));
     if (resume) ctx.warn(`join: the previous kubeadm join was interrupted (${resume.slice(resume.indexOf(':') + 2, -1)}); removing its leftovers with ${RESET} and joining again`, 'nothing to do; if this repeats, look for what stops the agent during the join (OOM kills, reboots, systemd timeouts)');
+    // the token may have expired while the host was prepared (a 24h TTL, a slow image)
+    if (!ctx.dryRun) await recheckToken(ctx.config, nodeNameOf(ctx), (ctx.published.preflight as PreflightPublished | undefined)?.tokenAcceptedAt, ctx.signal);
     if (acts.some((a) => a.startsWith(RESET))) await reset(ctx);
     await writePatchFiles(ctx, changes);
     let r = await runJoin(ctx);
@@ -75,6 +79,10 @@ export const joinStep: Step = {
     ctx.publish('joined', true);
   },
 };
+
+function nodeNameOf(ctx: StepContext): string {
+  return ctx.config.join.nodeName ?? ctx.facts.hostname.toLowerCase();
+}
 
 function render(ctx: StepContext, token: string | undefined): string {
   return renderJoinConfig(ctx.config.join, token, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config));
