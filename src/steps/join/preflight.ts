@@ -50,7 +50,7 @@ export const preflightStep: Step = {
         ctx.warn(`preflight: the control plane is not reachable now (${d.failure!.message}): the cluster checks run again at the discovery step, after the host is prepared`, d.failure!.hint);
         return { state: 'ok', message: `node name "${name.name}" valid; control plane not reachable yet: cluster not compared` };
       }
-      throw new StepError(`discovery: ${d.failure!.message}`, d.failure!.hint);
+      throw new StepError(`discovery: ${d.failure!.message}`, d.failure!.name === 'token' ? newTokenHint(config) : d.failure!.hint);
     }
     const apiServer = d.apiServer ?? config.join.apiServerEndpoint;
     let cluster: ClusterView;

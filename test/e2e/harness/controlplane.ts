@@ -9,6 +9,9 @@ import { repoRoot } from './paths.js';
 // scenario's token, the CA pin, and the Node objects the stand-in kubelet registered.
 export interface ControlPlane {
   caCertHash?: string;
+  /** The fixture itself (test/fixtures/controlplane.ts's ControlPlane), for scenarios that
+   *  change the cluster: its ConfigMaps, Nodes, tokens. */
+  fixture: Record<string, unknown>;
   nodes(): Promise<K8sNode[]>;
   close(): Promise<void>;
 }
@@ -43,6 +46,7 @@ function adapt(cp: Record<string, unknown>): ControlPlane {
   const hash = ['caCertHash', 'caHash', 'caPin'].map((k) => cp[k]).find((v) => typeof v === 'string') as string | undefined;
   return {
     caCertHash: hash,
+    fixture: cp,
     async nodes() {
       // the API view (what kubectl get nodes shows), read with an admin client cert
       if (typeof cp.issueClientCert === 'function' && typeof cp.url === 'string' && typeof cp.caPem === 'string') {
