@@ -1,6 +1,9 @@
 import { StepError, type Step } from '../../engine/step.js';
 import { inspectLocal } from '../../join/local.js';
+import { inspectKubeletCerts, kubeletCertFindings } from '../../join/kubelet-certs.js';
 import { readNodeStatus } from '../../join/nodestatus.js';
+import type { StepContext } from '../../engine/step.js';
+import type { PreflightPublished } from './preflight.js';
 
 // The runbook's control-plane checks, done from the node with the kubelet's own
 // credentials: the Node exists, is Ready, has a podCIDR. NotReady right after a join is
@@ -24,6 +27,7 @@ export function nodeReadyStep(waitMs: number, nodeName: string): Step {
         throw new StepError(`cannot read Node "${nodeName}" with the kubelet's credentials: ${(e as Error).message}`, 'check the kubelet journal (`journalctl -u kubelet`) and that the control plane is reachable', true, { cause: e });
       }
       ctx.publish('node', { name: s.name, ready: s.ready, podCIDR: s.podCIDR, reason: s.reason });
+      await publishKubeletCerts(ctx, nodeName);
       if (s.ready) return { state: 'ok', message: `Node "${s.name}" Ready, podCIDR ${s.podCIDR ?? '(none yet)'}` };
       const message = s.found ? `joined, waiting for Ready: ${s.reason}` : `joined, waiting for the kubelet to register: ${s.reason}`;
       // plan reports what it sees; only a run waits
@@ -34,4 +38,15 @@ export function nodeReadyStep(waitMs: number, nodeName: string): Step {
       // nothing to change: Ready is the cluster's verdict
     },
   };
+}
+
+// The kubelet's certificates in /status (published.kubeletCert) and metrics, with what is
+// wrong with them as warnings naming the command to run.
+async function publishKubeletCerts(ctx: StepContext, nodeName: string): Promise<void> {
+  const c = await inspectKubeletCerts(ctx.files);
+  const serverTLSBootstrap = (ctx.published.preflight as PreflightPublished | undefined)?.kubelet?.serverTLSBootstrap;
+  const nodeIPs = typeof ctx.published.nodeIP === 'string' ? ctx.published.nodeIP.split(',') : [];
+  const findings = kubeletCertFindings(c, { now: new Date(), nodeName, nodeIPs, serverTLSBootstrap });
+  ctx.publish('kubeletCert', { ...c, findings: findings.map((f) => f.message) });
+  for (const f of findings) ctx.warn(`kubelet certificates: ${f.message}`, f.hint);
 }
