@@ -4,6 +4,7 @@ import { readCluster, TokenRefused, type ClusterView } from '../../join/cluster-
 import { discoverConfigured } from '../../join/discover-config.js';
 import { splitToken } from '../../join/jws.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
+import { machineIdVerdict } from '../../join/machine-id.js';
 import { NODE_LABEL_HINT, refusedNodeLabels } from '../../join/node-labels.js';
 import { nodeNameVerdict } from '../../join/node-name.js';
 import { preflightFindings, type Finding } from '../../join/preflight-checks.js';
@@ -40,6 +41,8 @@ export const preflightStep: Step = {
     const name = nodeNameVerdict(config.join.nodeName, ctx.facts.hostname);
     if (name.error) throw new StepError(`preflight: ${name.error}`, name.hint);
     if (name.warning) ctx.warn(`preflight: ${name.warning}`, name.hint);
+    const mid = machineIdVerdict(ctx.facts.machineId);
+    if (mid.error) throw new StepError(`preflight: ${mid.error}`, mid.hint);
     const labels = config.join.kubeletExtraArgs.filter((a) => a.name === 'node-labels').flatMap((a) => refusedNodeLabels(a.value));
     if (labels.length) throw new StepError(`preflight: the kubelet would refuse to start with node-labels ${labels.join(', ')} (kubernetes.io/k8s.io labels a kubelet may not set on its own Node)`, NODE_LABEL_HINT);
     if (!config.token) return { state: 'skip', reason: 'no bootstrap token: the cluster is not read before the join (the discovery step says what is missing)' };

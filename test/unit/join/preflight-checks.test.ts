@@ -95,3 +95,32 @@ describe('node name and labels', () => {
     assert.deepEqual(refusedNodeLabels('node.kubernetes.io/pool=a,kubelet.kubernetes.io/x=1,topology.kubernetes.io/zone=z,example.com/kubernetes.io=1'), []);
   });
 });
+
+describe('machine identity and kubelet certificates', () => {
+  test('a machine-id shared with the image is refused with how to regenerate it', async () => {
+    const { machineIdVerdict } = await import('../../../src/join/machine-id.js');
+    assert.deepEqual(machineIdVerdict('0123456789abcdef0123456789abcdef'), {});
+    for (const id of ['', 'uninitialized', undefined, 'XYZ']) {
+      const v = machineIdVerdict(id);
+      assert.ok(v.error, `refused: ${JSON.stringify(id)}`);
+      assert.match(v.hint!, /systemd-machine-id-setup/);
+    }
+  });
+  test('client certificate expired or near expiry, pending serving CSR, serving IP SANs without the node IP', async () => {
+    const { kubeletCertFindings } = await import('../../../src/join/kubelet-certs.js');
+    const now = new Date('2026-12-02T00:00:00Z');
+    const base = { now, nodeName: 'worker-1', nodeIPs: ['10.0.0.5'] };
+    assert.deepEqual(kubeletCertFindings({ clientNotBefore: '2026-01-01T00:00:00Z', clientNotAfter: '2027-06-01T00:00:00Z' }, base), []);
+    const [expired] = kubeletCertFindings({ clientNotBefore: '2025-01-01T00:00:00Z', clientNotAfter: '2026-01-01T00:00:00Z' }, base);
+    assert.equal(expired.level, 'error');
+    assert.match(expired.message, /expired at 2026-01-01T00:00:00Z/);
+    assert.match(expired.hint, /new bootstrap token/);
+    assert.equal(kubeletCertFindings({ clientNotBefore: '2026-01-01T00:00:00Z', clientNotAfter: '2026-12-10T00:00:00Z' }, base)[0].level, 'warn', 'under 10% of its life left');
+    const [pending] = kubeletCertFindings({}, { ...base, serverTLSBootstrap: true });
+    assert.match(pending.hint, /kubectl certificate approve/);
+    assert.match(pending.hint, /system:node:worker-1/);
+    const [sans] = kubeletCertFindings({ servingNotAfter: '2027-01-01T00:00:00Z', servingIPs: ['127.0.0.1'] }, base);
+    assert.match(sans.message, /not the node IP 10\.0\.0\.5/);
+    assert.deepEqual(kubeletCertFindings({ servingNotAfter: '2027-01-01T00:00:00Z', servingIPs: ['10.0.0.5'] }, { ...base, serverTLSBootstrap: true }), []);
+  });
+});
