@@ -1,6 +1,7 @@
 import { ConfigError, formatProblems, loadConfig, type LoadResult } from '../config/load.js';
 import { refreshToken } from '../config/token-refresh.js';
 import { backoffDelay } from '../engine/retry.js';
+import { withClusterVersion } from '../join/cluster-version.js';
 import type { RetryPolicy } from '../engine/step.js';
 import type { Agent } from './converge.js';
 import { systemdNotifier, type Notifier } from './notify.js';
@@ -23,7 +24,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 // Daemon mode (`run` without --once) wired to the process: SIGTERM/SIGINT stop at a safe
 // point and exit 0, SIGHUP reloads the config. Returns the exit code (0: stopped cleanly).
 export async function runDaemon(agent: Agent, configFile: string): Promise<number> {
-  const daemon = new Daemon(agent, { loadConfig: () => loadConfig(configFile, { requireToken: agent.opts.stepSet === 'run' }), notifier: systemdNotifier(agent.proc) });
+  const load = async (): Promise<LoadResult> => {
+    const r = await loadConfig(configFile, { requireToken: agent.opts.stepSet === 'run' });
+    return { ...r, config: await withClusterVersion(r.config) };
+  };
+  const daemon = new Daemon(agent, { loadConfig: load, notifier: systemdNotifier(agent.proc) });
   const stop = (): void => daemon.stop();
   const hup = (): void => void daemon.reload();
   process.on('SIGTERM', stop);

@@ -180,7 +180,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   // the pause image is per minor (kubeadm's constants); a minor joinagent has no entry
   // for is refused here rather than half-way through a run
-  if (typeof agentRaw.kubernetesVersion === 'string') {
+  if (typeof agentRaw.kubernetesVersion === 'string' && agentRaw.kubernetesVersion !== 'cluster') {
     try {
       pauseImageFor(agentRaw.kubernetesVersion);
     } catch (e) {
