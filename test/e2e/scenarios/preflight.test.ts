@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { diffHashes, ensureBinary, hashEtc, waitForStatus } from '../harness/agent.js';
+import { diffHashes, ensureBinary, hashEtc, statusInNode, waitForStatus } from '../harness/agent.js';
 import { assertJoined } from '../harness/assertions.js';
 import { cleanupAll } from '../harness/cleanup.js';
 import { newToken, renderConfig } from '../harness/config.js';
@@ -120,4 +120,37 @@ scenario('preflight: the token expires between the preflight and the join: named
   assert.equal(pid, '0', 'the agent was not restarted');
   const journal = (await node.exec(['journalctl', '-u', 'joinagent', '--no-pager'])).stdout;
   assert.match(journal, /a new bootstrap token in \/etc\/joinagent\/token/);
+}, () => w?.node);
+
+scenario('identity and certificates: /status and /metrics show machine-id, product_uuid and the kubelet client certificate\'s expiry', async () => {
+  const { node } = w!;
+  const s = await statusInNode(node);
+  const machineId = (await node.exec(['cat', '/etc/machine-id'])).stdout.trim();
+  assert.equal(s.node.machineId, machineId, '/status node.machineId is /etc/machine-id');
+  const uuid = (await node.exec(['cat', '/sys/class/dmi/id/product_uuid'], { allowFailure: true })).stdout.trim().toLowerCase();
+  assert.equal(s.node.productUuid, uuid || undefined, '/status node.productUuid is DMI\'s (absent where the node has none)');
+  const cert = s.published.kubeletCert as { clientNotAfter?: string; clientSubject?: string };
+  const pem = (await node.exec(['openssl', 'x509', '-noout', '-enddate', '-in', '/var/lib/kubelet/pki/kubelet-client-current.pem'])).stdout;
+  assert.equal(Date.parse(cert.clientNotAfter!), Date.parse(pem.replace(/^notAfter=/, '').trim()), '/status published.kubeletCert.clientNotAfter is the certificate\'s');
+  assert.match(cert.clientSubject!, new RegExp(`CN=system:node:${hostname}`));
+  const metrics = (await node.exec(['curl', '-s', 'http://127.0.0.1:9797/metrics'])).stdout;
+  const expiry = /^joinagent_kubelet_client_cert_expiry_seconds (\S+)$/m.exec(metrics)?.[1];
+  assert.equal(Number(expiry), Date.parse(cert.clientNotAfter!) / 1000, `metrics: joinagent_kubelet_client_cert_expiry_seconds\n${metrics.slice(0, 400)}`);
+  assert.match(metrics, new RegExp(`^joinagent_node_info\\{machine_id="${machineId}",product_uuid="${uuid}"\\} 1$`, 'm'));
+}, () => w?.node);
+
+scenario('notready: no CNI config on the node, then no CNI plugins: diagnose and the node-ready step name each', async () => {
+  const { node } = w!;
+  fx.options.cniReady = false;
+  try {
+    const d = await node.exec(['joinagent', 'diagnose', '--config', '/etc/joinagent/config.yaml'], { allowFailure: true });
+    assert.match(d.stdout, /^FAIL +node-ready +Node "[^"]+" is not Ready: no CNI network config in \/etc\/cni\/net\.d/m, d.stdout);
+    await node.exec(['mkdir', '-p', '/etc/cni/net.d']);
+    await node.writeFile('/etc/cni/net.d/10-flannel.conflist', JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: 'portmap', capabilities: { portMappings: true } }] }));
+    const d2 = await node.exec(['joinagent', 'diagnose', '--config', '/etc/joinagent/config.yaml'], { allowFailure: true });
+    assert.match(d2.stdout, /^FAIL +node-ready .*10-flannel\.conflist needs the CNI plugins flannel, portmap, which are not in \/opt\/cni\/bin/m, d2.stdout);
+  } finally {
+    fx.options.cniReady = true;
+    await node.exec(['rm', '-f', '/etc/cni/net.d/10-flannel.conflist']);
+  }
 }, () => w?.node);
