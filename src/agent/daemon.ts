@@ -82,6 +82,7 @@ export class Daemon {
       agent.bus.emit({ type: 'scheduled', action: 'reconcile', at: new Date(Date.now() + interval).toISOString(), delayMs: interval });
       await this.pause(interval);
       if (signal.aborted) break;
+      await this.refreshToken();
       const s = await reconcileOnce(agent);
       const drift = s.drifted.length ? `; drift in ${s.drifted.join(', ')}${s.repaired.length ? ' (repaired)' : ''}` : '';
       await this.notifier.send({ status: this.idleStatus() + drift });

@@ -6,7 +6,7 @@ import { splitToken } from './jws.js';
 
 // Where a new token goes, for the message that asks for one.
 export function tokenHome(config: LoadedConfig): string {
-  return config.tokenSource === 'file' || config.tokenSource === 'credential' ? config.tokenPath! : `discovery.bootstrapToken.token in ${config.file}`;
+  return config.tokenPath ?? `discovery.bootstrapToken.token in ${config.file}`;
 }
 
 // "token expired at T: put a new one in FILE": what an expired token says when the

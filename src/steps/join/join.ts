@@ -10,6 +10,7 @@ import { kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/k
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { renderJoinConfig, TOKEN_PLACEHOLDER } from '../../join/render.js';
 import { recheckToken } from '../../join/token-recheck.js';
+import { expiredClientCert, REBOOTSTRAP, rebootstrapKubelet, rebootstrapRefusal } from '../../join/rebootstrap.js';
 import type { PreflightPublished } from './preflight.js';
 
 const RESET = 'kubeadm reset --force';
@@ -35,6 +36,11 @@ export const joinStep: Step = {
     const ours = interruptedByUs(local, attempt, expectedPins(ctx));
     const reset = ctx.config.agent.join.resetOnFailure || ours;
     if (v.state === 'joined') {
+      const expired = await expiredClientCert(ctx);
+      if (expired) {
+        if (!ctx.config.token) throw rebootstrapRefusal(ctx.config, expired);
+        return { state: 'change', changes: [{ kind: 'action', description: `${REBOOTSTRAP}: its client certificate expired at ${expired} (new ${paths.bootstrapKubeletConf} with the bootstrap token, ${paths.kubeletConf} removed, kubelet restarted)` }] };
+      }
       if (await kubeletHealthy()) {
         ctx.publish('joined', true);
         return { state: 'ok', message: `joined (kubelet healthy${v.pin ? `, cluster CA ${shortPin(v.pin)}` : ''})` };
@@ -60,6 +66,10 @@ export const joinStep: Step = {
   async apply(ctx, changes) {
     const acts = changes.filter((c) => c.kind === 'action').map((c) => (c as { description: string }).description);
     if (acts.some((a) => a.startsWith(RESTART_KUBELET))) return restartKubelet(ctx);
+    if (acts.some((a) => a.startsWith(REBOOTSTRAP))) {
+      await rebootstrapKubelet(ctx, nodeNameOf(ctx));
+      return ctx.publish('joined', true);
+    }
     const resume = acts.find((a) => a.startsWith(RESET) && a.includes(RESUME));
     if (resume) ctx.warn(`join: the previous kubeadm join was interrupted (${resume.slice(resume.indexOf(':') + 2, -1)}); removing its leftovers with ${RESET} and joining again`, 'nothing to do; if this repeats, look for what stops the agent during the join (OOM kills, reboots, systemd timeouts)');
     // the token may have expired while the host was prepared (a 24h TTL, a slow image)

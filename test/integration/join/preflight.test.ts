@@ -10,7 +10,7 @@ import { agentEnv, runBinary, tempRoot, TOKEN, writeConfig } from './harness.js'
 describe('preflight (built binary)', () => {
   let cp: ControlPlane;
   before(async () => {
-    cp = await startControlPlane({ port: 19746, tokens: [TOKEN], version: 'v1.31.6' });
+    cp = await startControlPlane({ port: 19733, tokens: [TOKEN], version: 'v1.31.6' });
   });
   after(() => cp.close());
 
