@@ -23,6 +23,8 @@ export interface ExistingNode {
   labels: Record<string, string>;
   taints: { key: string; value?: string; effect: string }[];
   internalIPs: string[];
+  /** status.nodeInfo.machineID: the /etc/machine-id of the machine whose kubelet reported. */
+  machineID?: string;
 }
 
 export interface ClusterView {
@@ -106,7 +108,7 @@ async function readNode(get: Get, name: string): Promise<ExistingNode | null | u
   const n = JSON.parse(r.body) as {
     metadata?: { labels?: Record<string, string> };
     spec?: { taints?: ExistingNode['taints'] };
-    status?: { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[]; addresses?: { type: string; address: string }[] };
+    status?: { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[]; addresses?: { type: string; address: string }[]; nodeInfo?: { machineID?: string } };
   };
   const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
   return {
@@ -116,6 +118,7 @@ async function readNode(get: Get, name: string): Promise<ExistingNode | null | u
     labels: n.metadata?.labels ?? {},
     taints: n.spec?.taints ?? [],
     internalIPs: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+    machineID: n.status?.nodeInfo?.machineID || undefined,
   };
 }
 

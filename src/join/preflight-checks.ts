@@ -23,6 +23,9 @@ export interface PreflightFacts {
   swapMode: 'disable' | 'leave';
   swapActive: boolean;
   existingNode: 'refuse' | 'adopt';
+  /** This machine's addresses and /etc/machine-id: a Node reporting either is this machine's own. */
+  localIPs?: string[];
+  machineId?: string;
 }
 
 export function preflightFindings(f: PreflightFacts): Finding[] {
@@ -88,6 +91,12 @@ function nodeFindings(f: PreflightFacts): Finding[] {
   if (!n) return [];
   const seen = n.lastHeartbeat ? `, last heartbeat ${n.lastHeartbeat}` : '';
   const ips = n.internalIPs.length ? `, InternalIP ${n.internalIPs.join(', ')}` : '';
+  const own = (f.machineId !== undefined && n.machineID === f.machineId) || n.internalIPs.some((ip) => f.localIPs?.includes(ip));
+  if (n.ready && own) {
+    // this machine's own Node, from before a `kubeadm reset`: its kubelet just stopped and
+    // the control plane marks it NotReady ~40 s later; kubeadm refuses to join until then
+    return [{ level: 'warn', check: 'node', message: `a Node "${n.name}" shows Ready but is this machine's own (${n.machineID === f.machineId ? 'same machine-id' : `InternalIP ${n.internalIPs.join(', ')} is this host's`}): left from before a reset; the kubelet takes it over, keeping its labels and taints`, hint: 'kubeadm join refuses a Ready Node of its name until the control plane marks it NotReady (about 40 s after its kubelet stopped): the agent retries' }];
+  }
   if (n.ready) {
     return [{ level: 'error', check: 'node', message: `a Node "${n.name}" already exists and is Ready (${seen.slice(2) || 'reporting'}${ips}): another machine has this name`, hint: `give this node another name (nodeRegistration.name in the JoinConfiguration, or \`hostnamectl set-hostname NEW\`); if that machine is gone for good, on the control plane: \`kubectl drain ${n.name} --ignore-daemonsets && kubectl delete node ${n.name}\`` }];
   }

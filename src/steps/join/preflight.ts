@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { LoadedConfig } from '../../config/types.js';
 import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { readCluster, TokenRefused, type ClusterView } from '../../join/cluster-read.js';
@@ -74,6 +75,8 @@ export const preflightStep: Step = {
       swapMode: config.agent.host.swap,
       swapActive: parseProcSwaps((await ctx.files.read('/proc/swaps')) ?? '').length > 0,
       existingNode: config.agent.join.existingNode ?? 'refuse',
+      localIPs: Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)),
+      machineId: ctx.facts.machineId,
     });
     publish(ctx, { checkedAt: new Date().toISOString(), nodeName: name.name, serverVersion: d.serverVersion, clusterVersion: cluster.kubeadmVersion, kubelet: cluster.kubelet, node: cluster.node === undefined ? undefined : { exists: cluster.node !== null, ready: cluster.node?.ready, lastHeartbeat: cluster.node?.lastHeartbeat }, tokenAcceptedAt: new Date().toISOString(), findings });
     for (const f of findings) if (f.level !== 'error') ctx.warn(`preflight: ${f.message}`, f.hint);

@@ -124,3 +124,12 @@ describe('machine identity and kubelet certificates', () => {
     assert.deepEqual(kubeletCertFindings({ servingNotAfter: '2027-01-01T00:00:00Z', servingIPs: ['10.0.0.5'] }, { ...base, serverTLSBootstrap: true }), []);
   });
 });
+
+describe('preflight: this machine\'s own Node', () => {
+  const own = { name: 'worker-1', ready: true, labels: {}, taints: [], internalIPs: ['10.0.0.5'], machineID: 'aa' };
+  test('Ready but reported by this machine (same machine-id or one of its IPs): a reset, not another machine', () => {
+    assert.deepEqual(levels({ machineId: 'aa', cluster: cluster({ node: own }) }), ['warn node']);
+    assert.deepEqual(levels({ localIPs: ['10.0.0.5'], cluster: cluster({ node: { ...own, machineID: undefined } }) }), ['warn node']);
+    assert.deepEqual(levels({ machineId: 'bb', localIPs: ['10.0.0.6'], cluster: cluster({ node: own }) }), ['error node'], 'someone else\'s');
+  });
+});
