@@ -1,6 +1,8 @@
 import { ConfigError, formatProblems, loadConfig, type LoadResult } from '../config/load.js';
 import { joinedOnDisk } from '../join/local.js';
+import { refreshToken } from '../config/token-refresh.js';
 import { backoffDelay } from '../engine/retry.js';
+import { withClusterVersion } from '../join/cluster-version.js';
 import type { RetryPolicy } from '../engine/step.js';
 import type { Agent } from './converge.js';
 import { systemdNotifier, type Notifier } from './notify.js';
@@ -25,7 +27,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export async function runDaemon(agent: Agent, configFile: string): Promise<number> {
   // the same rule as at start: a joined node needs no token, and join-cleanup removed the
   // join.tokenFile the config names, so requiring it refused every reload once joined
-  const reloadConfig = async (): Promise<LoadResult> => loadConfig(configFile, { requireToken: agent.opts.stepSet === 'run' && !(await joinedOnDisk(agent.opts.root)) });
+  const reloadConfig = async (): Promise<LoadResult> => {
+    const r = await loadConfig(configFile, { requireToken: agent.opts.stepSet === 'run' && !(await joinedOnDisk(agent.opts.root)) });
+    return { ...r, config: await withClusterVersion(r.config) };
+  };
   const daemon = new Daemon(agent, { loadConfig: reloadConfig, notifier: systemdNotifier(agent.proc) });
   const stop = (): void => daemon.stop();
   const hup = (): void => void daemon.reload();
@@ -64,6 +69,7 @@ export class Daemon {
     const { agent } = this;
     const signal = agent.controller.signal;
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) await this.refreshToken();
       const r = await agent.converge('run');
       if (signal.aborted) return 0;
       if (r.ok && agent.model.doc.joined) break;
@@ -79,6 +85,7 @@ export class Daemon {
       agent.bus.emit({ type: 'scheduled', action: 'reconcile', at: new Date(Date.now() + interval).toISOString(), delayMs: interval });
       await this.pause(interval);
       if (signal.aborted) break;
+      await this.refreshToken();
       const s = await reconcileOnce(agent);
       const drift = s.drifted.length ? `; drift in ${s.drifted.join(', ')}${s.repaired.length ? ' (repaired)' : ''}` : '';
       await this.notifier.send({ status: this.idleStatus() + drift });
@@ -120,6 +127,14 @@ export class Daemon {
       this.agent.bus.emit({ type: 'config-reload', ok: false, file, problems });
       return false;
     }
+  }
+
+  // join.tokenFile read again before each retry (config/token-refresh.ts)
+  private async refreshToken(): Promise<void> {
+    const r = await refreshToken(this.agent.config);
+    if (!r.changed) return;
+    this.agent.config = r.config;
+    this.agent.bus.emit({ type: 'warning', message: `a new bootstrap token in ${r.config.tokenPath}: using it from this attempt on`, hint: 'nothing to do' });
   }
 
   private idleStatus(): string {

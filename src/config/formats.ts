@@ -13,7 +13,8 @@ export function checkToken(v: string): string | undefined {
 }
 
 export function checkVersion(v: string): string | undefined {
-  return VERSION_RE.test(v) ? undefined : `"${v}" is not a Kubernetes version of the form v1.MINOR.PATCH (e.g. v1.32.11)`;
+  // "cluster": taken from the control plane at run time (join/cluster-version.ts)
+  return VERSION_RE.test(v) || v === 'cluster' ? undefined : `"${v}" is not a Kubernetes version of the form v1.MINOR.PATCH (e.g. v1.32.11)`;
 }
 
 export function checkIP(v: string): string | undefined {

@@ -180,7 +180,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   // the pause image is per minor (kubeadm's constants); a minor joinagent has no entry
   // for is refused here rather than half-way through a run
-  if (typeof agentRaw.kubernetesVersion === 'string') {
+  if (typeof agentRaw.kubernetesVersion === 'string' && agentRaw.kubernetesVersion !== 'cluster') {
     try {
       pauseImageFor(agentRaw.kubernetesVersion);
     } catch (e) {
@@ -233,6 +233,7 @@ function withDefaults(raw: Record<string, unknown>): AgentConfig {
       sentinelFile: g<string | undefined>('join.sentinelFile', undefined),
       timeout: parseDuration(g('join.timeout', '10m')) ?? 600_000,
       waitForReady: parseDuration(g('join.waitForReady', '2m')) ?? 120_000,
+      existingNode: g('join.existingNode', 'refuse'),
     },
     status: { address: g('status.address', DEFAULT_STATUS_ADDRESS) },
     reconcile: { interval: parseDuration(g('reconcile.interval', '5m')) ?? 300_000, mode: g('reconcile.mode', 'repair') },
@@ -267,7 +268,7 @@ function normaliseJoin(raw: Record<string, unknown>, version: 'v1beta3' | 'v1bet
   };
 }
 
-async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean; mode?: number }> {
+export async function readTokenFile(p: string): Promise<{ token?: string; error?: string; missing?: boolean; mode?: number }> {
   let text: string;
   let st;
   try {

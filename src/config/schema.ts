@@ -57,6 +57,7 @@ export const agentSpec: Spec = {
         sentinelFile: str(f.checkAbsPath),
         timeout: str(f.checkDuration),
         waitForReady: str(f.checkDuration),
+        existingNode: en('refuse', 'adopt'),
       },
     },
     status: { t: 'object', fields: { address: str(f.checkHostPort) } },

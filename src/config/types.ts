@@ -76,6 +76,8 @@ export interface AgentConfig {
     timeout: number;
     /** ms the node-ready step waits for the Node to turn Ready (0 = check once). */
     waitForReady: number;
+    /** A NotReady Node of this name (a reinstall): refuse until it is deleted, or join under it. */
+    existingNode?: 'refuse' | 'adopt';
   };
   status: { address: string };
   reconcile: { interval: number; mode: 'repair' | 'report' };

@@ -15,6 +15,10 @@ export interface HostFacts {
   arch: string;
   cpus: number;
   memoryBytes: number;
+  /** /etc/machine-id ("" when empty; undefined when missing): a fleet tool spots clones by it. */
+  machineId?: string;
+  /** DMI product_uuid (kubeadm's and the CNI's other identity); undefined without DMI or root. */
+  productUuid?: string;
 }
 
 const RHEL_IDS = ['rocky', 'rhel', 'almalinux', 'centos', 'fedora'];
@@ -58,6 +62,8 @@ export async function gatherFacts(files: Files): Promise<HostFacts> {
     arch: os.arch(),
     cpus: os.cpus().length,
     memoryBytes: os.totalmem(),
+    machineId: (await files.read(paths.machineId))?.trim(),
+    productUuid: (await files.read(paths.productUuid).catch(() => null))?.trim().toLowerCase() || undefined,
   };
 }
 

@@ -27,6 +27,8 @@ export const paths = {
   packageBinary: '/usr/bin/joinagent',
   /** Exists when systemd is PID 1 (sd_booted()); absent in a chroot or image build. */
   systemdRunning: '/run/systemd/system',
+  machineId: '/etc/machine-id',
+  productUuid: '/sys/class/dmi/id/product_uuid',
   defaults: '/etc/default/joinagent',
   kubeletConf: '/etc/kubernetes/kubelet.conf',
   kubeCaCert: '/etc/kubernetes/pki/ca.crt',

@@ -10,6 +10,10 @@ import { chooseNodeIP } from './nodeip.js';
 import { nodeFamilies } from '../config/networking.js';
 import type { CheckLine } from './report.js';
 import { lookup } from './https.js';
+import os from 'node:os';
+import { readNodeStatus } from './nodestatus.js';
+import { classifyNotReady } from './notready.js';
+import { gatherNotReadyFacts } from './notready-facts.js';
 
 // The runbook's troubleshooting appendix as one read-only pass: every check runs even
 // when an earlier one fails, since the point is to see the whole picture at once.
@@ -27,7 +31,20 @@ export async function diagnose(config: LoadedConfig, files: Files, proc: Proc): 
   out.push(await swapCheck(files));
   out.push(await serviceCheck(proc, 'containerd'));
   out.push(await kubeletCheck(files, proc));
+  out.push(await notReadyCheck(config, files, proc));
   return out;
+}
+
+// On a joined node: is the Node Ready, and if not, why, from this node's own state.
+async function notReadyCheck(config: LoadedConfig, files: Files, proc: Proc): Promise<CheckLine> {
+  if (!(await files.exists(paths.kubeletConf))) return { name: 'node-ready', level: 'skip', message: 'not joined yet' };
+  const name = config.join.nodeName ?? os.hostname().toLowerCase();
+  const s = await readNodeStatus(files, name).catch((e: Error) => e);
+  if (s instanceof Error) return { name: 'node-ready', level: 'fail', message: `cannot read Node "${name}" with the kubelet's credentials: ${s.message}`, hint: '`journalctl -u kubelet -n 50`' };
+  if (s.ready) return { name: 'node-ready', level: 'pass', message: `Node "${name}" is Ready` };
+  const why = classifyNotReady(await gatherNotReadyFacts(files, proc, s.conditions ?? []));
+  if (!why.length) return { name: 'node-ready', level: 'fail', message: `Node "${name}" is not Ready: ${s.reason}`, hint: `on the control plane: \`kubectl describe node ${name}\`` };
+  return { name: 'node-ready', level: 'fail', message: `Node "${name}" is not Ready: ${why.map((w) => w.message).join('; ')}`, hint: why.map((w) => w.hint).join('; ') };
 }
 
 async function addressCheck(config: LoadedConfig, endpoint: string, proc: Proc): Promise<CheckLine> {

@@ -25,6 +25,8 @@ export interface DiscoveryResult {
   apiServer?: string;
   serverVersion?: string;
   clusterCaPins?: string[];
+  /** The cluster CA as discovery trusts it (cluster-info's, pinned; or the discovery file's). */
+  caPem?: string;
   clockSkewMs?: number;
   /** Requests sent again because the API server answered 429/503 with Retry-After. */
   throttledRetries?: number;

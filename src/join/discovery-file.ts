@@ -41,6 +41,7 @@ export function discoverFromFile(input: FileDiscoveryInput): Promise<DiscoveryRe
     if (kc.auth.token) registerSecret(kc.auth.token);
     const pins = kc.caPem ? parsePemCertificates(kc.caPem).map(caPin) : [];
     out.clusterCaPins = pins;
+    out.caPem = kc.caPem;
     const at = `cluster ${kc.clusterName ? `"${kc.clusterName}"` : '(unnamed)'} at ${kc.server}`;
     if (kc.insecure) c.add('file', 'warn', `${source}: ${at} with insecure-skip-tls-verify: the control plane is not authenticated`, 'put the cluster CA in the kubeconfig (certificate-authority-data)');
     else c.add('file', 'pass', `${source}: ${at}, CA ${pins[0]} (${kc.caSource})`);

@@ -68,6 +68,7 @@ export function discover(input: DiscoveryInput): Promise<DiscoveryResult> {
     if (certs.length === 0) c.fail('ca-pin', 'the cluster-info kubeconfig carries no CA certificate', 'check the control plane\'s cluster-info ConfigMap', false);
     const pins = certs.map(caPin);
     out.clusterCaPins = pins;
+    out.caPem = kc.caPem;
     if (input.caCertHashes.length === 0) {
       c.add('ca-pin', 'warn', `cluster CA ${pins[0]} is not pinned (unsafeSkipCAVerification): anyone who can intercept the connection could impersonate the control plane`, `pin it: caCertHashes: ["${pins[0]}"] after comparing with \`joinagent ca-hash\` on the control plane`);
     } else {

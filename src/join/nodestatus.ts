@@ -10,6 +10,7 @@ export interface NodeStatus {
   podCIDR?: string;
   /** Why not Ready (NetworkUnavailable, or the Ready condition's reason). */
   reason?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
 }
 
 interface NodeJson {
@@ -24,7 +25,8 @@ export async function readNodeStatus(files: Files, name: string, signal?: AbortS
   if (r.status === 401 || r.status === 403) throw new NetError('http', `the API server refused the kubelet's credentials from ${paths.kubeletConf} (${r.status})`);
   if (r.status === 429) throw new NetError('http', `the API server is overloaded: reading Node "${name}" answered 429 TooManyRequests ${r.retries + 1} times, each time after the Retry-After it asked for`);
   if (r.status !== 200) throw new NetError('http', `reading Node "${name}" answered ${r.status}`);
-  return nodeVerdict(name, JSON.parse(r.body) as NodeJson);
+  const json = JSON.parse(r.body) as NodeJson;
+  return { ...nodeVerdict(name, json), conditions: json.status?.conditions ?? [] };
 }
 
 // Pure: Ready condition and podCIDR -> what /status shows.

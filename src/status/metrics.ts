@@ -65,6 +65,26 @@ export function createMetrics(bus: EventBus, model: StatusModel, opts: MetricsOp
   });
   new Gauge({
     ...reg,
+    name: 'joinagent_node_info',
+    help: 'this machine\'s identity; always 1 (two nodes with one machine_id or product_uuid are clones)',
+    labelNames: ['machine_id', 'product_uuid'],
+    collect() {
+      this.reset();
+      this.set({ machine_id: model.doc.node.machineId ?? '', product_uuid: model.doc.node.productUuid ?? '' }, 1);
+    },
+  });
+  new Gauge({
+    ...reg,
+    name: 'joinagent_kubelet_client_cert_expiry_seconds',
+    help: 'unix time the kubelet\'s client certificate (kubelet-client-current.pem) expires; absent before the join',
+    collect() {
+      this.reset();
+      const c = model.doc.published.kubeletCert as { clientNotAfter?: string } | undefined;
+      if (c?.clientNotAfter) this.set(Date.parse(c.clientNotAfter) / 1000);
+    },
+  });
+  new Gauge({
+    ...reg,
     name: 'joinagent_reconcile_last_timestamp_seconds',
     help: 'unix time of the last reconcile (drift) check; 0 before the first',
     collect() {

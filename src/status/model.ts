@@ -25,7 +25,7 @@ export type AgentPhase = 'starting' | Phase | 'prepared' | 'ready' | 'failed' | 
 
 export interface StatusDocument {
   agent: { version: string; commit: string; pid: number; startedAt: string; mode?: string; config: string; configReloadedAt?: string; eventLoopDelayMs?: { p50: number; p99: number; max: number } };
-  node: { hostname: string; /** The primary node IP. */ nodeIP?: string; /** kubelet's node IPs, one per family (dual-stack: two, primary first). */ nodeIPs?: string[]; os: string; family?: string; kernel: string; arch: string; cpus: number; memoryBytes: number };
+  node: { hostname: string; /** The primary node IP. */ nodeIP?: string; /** kubelet's node IPs, one per family (dual-stack: two, primary first). */ nodeIPs?: string[]; os: string; family?: string; kernel: string; arch: string; cpus: number; memoryBytes: number; machineId?: string; productUuid?: string };
   phase: AgentPhase;
   ready: boolean;
   joined: boolean;
@@ -67,7 +67,7 @@ export class StatusModel {
   ) {
     this.doc = {
       agent,
-      node: { hostname: facts.hostname, os: facts.osName, family: facts.family, kernel: facts.kernel, arch: facts.arch, cpus: facts.cpus, memoryBytes: facts.memoryBytes },
+      node: { hostname: facts.hostname, os: facts.osName, family: facts.family, kernel: facts.kernel, arch: facts.arch, cpus: facts.cpus, memoryBytes: facts.memoryBytes, machineId: facts.machineId, productUuid: facts.productUuid },
       phase: 'starting',
       ready: false,
       joined: false,

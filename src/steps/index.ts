@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/types.js';
 import type { Step } from '../engine/step.js';
 import type { HostFacts } from '../host/facts.js';
 import { buildJoinSteps } from './join/index.js';
+import { preflightStep } from './join/preflight.js';
 import { hostPreparationSteps } from './host/index.js';
 import { containerdSteps } from './runtime/index.js';
 
@@ -12,7 +13,11 @@ export type StepSet = 'prepare' | 'run';
 export function buildSteps(config: LoadedConfig, facts: HostFacts, set: StepSet): Step[] {
   const host = hostSteps(config, facts);
   const steps: Step[] = [...host, ...runtimeSteps(config, facts, host)];
-  if (set === 'run') steps.push(...joinSteps(config, facts, steps.map((s) => s.id)));
+  if (set === 'run') {
+    // the cluster-aware preflight comes before any host or runtime change (steps/join/preflight.ts)
+    const gated = steps.map((s) => ({ ...s, after: [...(s.after ?? []), preflightStep.id] }));
+    return [preflightStep, ...gated, ...joinSteps(config, facts, steps.map((s) => s.id))];
+  }
   return steps;
 }
 

@@ -1,4 +1,5 @@
 import { print } from '../output.js';
+import { withClusterVersion } from '../../join/cluster-version.js';
 import type { Command } from 'commander';
 import { hostFiles } from '../../host/files.js';
 import { hostProc } from '../../host/proc.js';
@@ -15,7 +16,9 @@ export function registerDiagnose(program: Command): void {
     .description('read-only: route, TCP/TLS to the API server, /healthz, token, clock, firewall, swap, kubelet, containerd; one line each (exit 0 all pass, 1 otherwise)')
     .action(async (_o: unknown, cmd: Command) => {
       const g = globals(cmd);
-      const { config } = await loadOrExit(g, { requireToken: false });
+      const loaded = (await loadOrExit(g, { requireToken: false })).config;
+      // kubernetesVersion: cluster; unreachable: the checks below say why
+      const config = await withClusterVersion(loaded).catch(() => loaded);
       const checks = await diagnose(config, hostFiles(g.root, true), hostProc(true));
       for (const c of checks) print(formatCheck(c) + '\n');
       const failed = checks.filter((c) => c.level === 'fail');

@@ -1,4 +1,5 @@
 import { print } from '../output.js';
+import { withClusterVersion } from '../../join/cluster-version.js';
 import type { Command } from 'commander';
 import { discoverConfigured, discoveryMethod } from '../../join/discover-config.js';
 import { formatCheck } from '../../join/report.js';
@@ -15,7 +16,9 @@ export function registerDiscover(program: Command): void {
     .option('--json', 'print the checks as JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      const { config } = await loadOrExit(g, { requireToken: false });
+      const loaded = (await loadOrExit(g, { requireToken: false })).config;
+      // kubernetesVersion: cluster; unreachable: the checks below say why
+      const config = await withClusterVersion(loaded).catch(() => loaded);
       const j = config.join;
       const r = await discoverConfigured(config);
       // the API server is always in NO_PROXY: discovery, kubeadm and kubelet reach it directly

@@ -9,6 +9,8 @@ import { globals, loadOrExit, loggerFor } from '../globals.js';
 import { renderPlan } from '../plan-output.js';
 import { kubeadmDryRun } from '../../join/dryrun.js';
 import { joinedOnDisk } from '../../join/local.js';
+import { ClusterVersionError, withClusterVersion } from '../../join/cluster-version.js';
+import type { LoadedConfig } from '../../config/types.js';
 
 // run, plan and prepare share one path: load config, start the agent, converge.
 export function registerRun(program: Command): void {
@@ -45,7 +47,7 @@ export function registerRun(program: Command): void {
 async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean, sel: StepSelection): Promise<number> {
   const g = globals(cmd);
   // a joined node needs no token (joinagent removed it after the join)
-  const { config } = await loadOrExit(g, { requireToken: set === 'run' && !(await joinedOnDisk(g.root)) });
+  const config = await clusterVersionOrExit((await loadOrExit(g, { requireToken: set === 'run' && !(await joinedOnDisk(g.root)) })).config);
   const log = await loggerFor(g);
   const agent = new Agent(config, { mode: set, root: g.root, log, readOnly: false, serve: true, stepSet: set, selection: selection(sel) });
   try {
@@ -78,7 +80,7 @@ async function converge(cmd: Command, set: 'run' | 'prepare', once: boolean, sel
 
 async function plan(cmd: Command, set: 'run' | 'prepare', sel: StepSelection, kubeadm = false): Promise<void> {
   const g = globals(cmd);
-  const { config } = await loadOrExit(g, { requireToken: false });
+  const config = await clusterVersionOrExit((await loadOrExit(g, { requireToken: false })).config);
   const log = await loggerFor({ ...g, logLevel: g.logLevel === 'info' ? 'warn' : g.logLevel });
   const agent = new Agent(config, { mode: 'plan', root: g.root, log, readOnly: true, serve: false, stepSet: set, selection: selection(sel) });
   await agent.start();
@@ -100,6 +102,16 @@ async function plan(cmd: Command, set: 'run' | 'prepare', sel: StepSelection, ku
     ok = await kubeadmDryRun(config, g.root, nodeIP, (l) => print(`${l}\n`));
   }
   process.exitCode = ok ? EXIT.ok : EXIT.failed;
+}
+
+// kubernetesVersion: cluster, resolved before any step is built
+async function clusterVersionOrExit(config: LoadedConfig): Promise<LoadedConfig> {
+  try {
+    return await withClusterVersion(config);
+  } catch (e) {
+    if (e instanceof ClusterVersionError) throw new CliExit(EXIT.failed, `joinagent: ${e.message}`);
+    throw e;
+  }
 }
 
 function selection(o: StepSelection): StepSelection | undefined {

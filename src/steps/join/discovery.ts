@@ -2,6 +2,8 @@ import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { shortPin } from '../../join/capin.js';
 import { discoverConfigured, discoveryMethod } from '../../join/discover-config.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
+import { expiredMessage, NEW_TOKEN_HINT } from '../../join/token-recheck.js';
+import type { PreflightPublished } from './preflight.js';
 
 export interface DiscoveryPublished {
   apiServer: string;
@@ -30,6 +32,9 @@ export const discoveryStep: Step = {
     if (!token && !file) throw new StepError('no bootstrap token to join with', 'set discovery.bootstrapToken.token, join.tokenFile, or pass the systemd credential "join-token"');
     const r = await discoverConfigured(ctx.config, (path, attempt, delayMs, status) => ctx.progress(`the API server answered ${status} to ${path} (attempt ${attempt}): trying again in ${(delayMs / 1000).toFixed(1)} s, as its Retry-After asks`), ctx.signal);
     for (const c of r.checks) if (c.level === 'warn') ctx.warn(`discovery: ${c.message}`, c.hint);
+    const acceptedAt = (ctx.published.preflight as PreflightPublished | undefined)?.tokenAcceptedAt;
+    // accepted by the preflight, unknown now: it expired while the host was prepared
+    if (!r.ok && r.failure?.name === 'token' && acceptedAt) throw new StepError(`discovery: ${expiredMessage(ctx.config, acceptedAt)}`, NEW_TOKEN_HINT);
     if (!r.ok) throw new StepError(`discovery: ${r.failure!.message}`, r.failure!.hint, r.retryable);
     const published: DiscoveryPublished = { apiServer: r.apiServer ?? join.apiServerEndpoint, method: discoveryMethod(ctx.config), serverVersion: r.serverVersion, caPins: r.clusterCaPins, clockSkewMs: r.clockSkewMs };
     ctx.publish('discovery', published);

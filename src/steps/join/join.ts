@@ -9,6 +9,9 @@ import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join
 import { kubeletFatal, kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { renderJoinConfig, TOKEN_PLACEHOLDER } from '../../join/render.js';
+import { recheckToken } from '../../join/token-recheck.js';
+import { expiredClientCert, REBOOTSTRAP, rebootstrapKubelet, rebootstrapRefusal } from '../../join/rebootstrap.js';
+import type { PreflightPublished } from './preflight.js';
 
 const RESET = 'kubeadm reset --force';
 const RESTART_KUBELET = 'systemctl restart kubelet';
@@ -40,6 +43,11 @@ export const joinStep: Step = {
     if (v.state === 'joined') {
       // mid-upgrade the kubelet may be down on purpose: the upgrade step restarts it
       if (ctx.config.agent.upgrading) return { state: 'ok', message: `joined (upgrade ${ctx.config.agent.upgrading.from} -> ${ctx.config.agent.upgrading.to} under way)` };
+      const expired = await expiredClientCert(ctx);
+      if (expired) {
+        if (!ctx.config.token) throw rebootstrapRefusal(ctx.config, expired);
+        return { state: 'change', changes: [{ kind: 'action', description: `${REBOOTSTRAP}: its client certificate expired at ${expired} (new ${paths.bootstrapKubeletConf} with the bootstrap token, ${paths.kubeletConf} removed, kubelet restarted)` }] };
+      }
       if ((await kubeletHealthy()) || (!ctx.dryRun && (await waitKubeletHealthy(KUBELET_SETTLE_MS, ctx.signal)))) {
         ctx.publish('joined', true);
         return { state: 'ok', message: `joined (kubelet healthy${v.pin ? `, cluster CA ${shortPin(v.pin)}` : ''})` };
@@ -65,8 +73,14 @@ export const joinStep: Step = {
   async apply(ctx, changes) {
     const acts = changes.filter((c) => c.kind === 'action').map((c) => (c as { description: string }).description);
     if (acts.some((a) => a.startsWith(RESTART_KUBELET))) return restartKubelet(ctx);
+    if (acts.some((a) => a.startsWith(REBOOTSTRAP))) {
+      await rebootstrapKubelet(ctx, nodeNameOf(ctx));
+      return ctx.publish('joined', true);
+    }
     const resume = acts.find((a) => a.startsWith(RESET) && a.includes(RESUME));
     if (resume) ctx.warn(`join: the previous kubeadm join was interrupted (${resume.slice(resume.indexOf(':') + 2, -1)}); removing its leftovers with ${RESET} and joining again`, 'nothing to do; if this repeats, look for what stops the agent during the join (OOM kills, reboots, systemd timeouts)');
+    // the token may have expired while the host was prepared (a 24h TTL, a slow image)
+    if (!ctx.dryRun) await recheckToken(ctx.config, nodeNameOf(ctx), (ctx.published.preflight as PreflightPublished | undefined)?.tokenAcceptedAt, ctx.signal);
     if (acts.some((a) => a.startsWith(RESET))) await reset(ctx);
     await writePatchFiles(ctx, changes);
     let r = await runJoin(ctx);
@@ -82,6 +96,10 @@ export const joinStep: Step = {
     ctx.publish('joined', true);
   },
 };
+
+function nodeNameOf(ctx: StepContext): string {
+  return ctx.config.join.nodeName ?? ctx.facts.hostname.toLowerCase();
+}
 
 function render(ctx: StepContext, token: string | undefined): string {
   return renderJoinConfig(ctx.config.join, token, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config));

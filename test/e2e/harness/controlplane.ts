@@ -9,6 +9,9 @@ import { repoRoot } from './paths.js';
 // scenario's token, the CA pin, and the Node objects the stand-in kubelet registered.
 export interface ControlPlane {
   caCertHash: string;
+  /** The fixture itself (test/fixtures/controlplane.ts's ControlPlane), for scenarios that
+   *  change the cluster: its ConfigMaps, Nodes, tokens. */
+  fixture: Record<string, unknown>;
   nodes(): Promise<K8sNode[]>;
   /** The control plane was upgraded: /version and kubeadm-config say this version now. */
   setVersion?(version: string): void;
@@ -58,6 +61,7 @@ function adapt(cp: Record<string, unknown>): ControlPlane {
     caCertHash: hash,
     setVersion: (v) => void (options && (options.version = v)),
     serveKubeletConfig: (on) => void (options?.served && (options.served.kubeletConfig = on)),
+    fixture: cp,
     async nodes() {
       // the API view (what kubectl get nodes shows), read with an admin client cert
       // (admin.conf's identity: a kubelet's own certificate may not list nodes)

@@ -5,7 +5,7 @@ import { runBinary, SECRET, tempRoot, TOKEN, writeConfig } from './harness.js';
 
 // `joinagent diagnose` through the built binary: one line per check, exit 0 when
 // nothing failed, 1 (and the failed check named) otherwise.
-const CHECKS = ['node-ip', 'route', 'tcp', 'tls', 'healthz', 'version', 'clock-skew', 'cluster-info', 'token', 'ca-pin', 'ca-verified', 'clock-sync', 'firewall', 'swap', 'containerd', 'kubelet'];
+const CHECKS = ['node-ip', 'route', 'tcp', 'tls', 'healthz', 'version', 'clock-skew', 'cluster-info', 'token', 'ca-pin', 'ca-verified', 'clock-sync', 'firewall', 'swap', 'containerd', 'kubelet', 'node-ready'];
 
 describe('joinagent diagnose (built binary)', () => {
   let cp: ControlPlane;

@@ -166,8 +166,9 @@ describe('join step with the stand-in kubeadm (built binary)', () => {
       assert.match(r.stdout + r.stderr, /node-ready: failed - joined, waiting for Ready: NetworkUnavailable/);
       const st = state(root);
       assert.equal(st.steps['node-ready'].state, 'failed');
-      assert.match(st.steps['node-ready'].hint ?? '', /the CNI has not reached this node/);
-      assert.equal(st.steps['node-ready'].message, 'joined, waiting for Ready: NetworkUnavailable');
+      // issue 16: the cause, from the node's own state (no CNI config in this root)
+      assert.equal(st.steps['node-ready'].message, 'joined, waiting for Ready: NetworkUnavailable; likely cause: no CNI network config in /etc/cni/net.d: the cluster\'s network add-on has not run on this node');
+      assert.deepEqual((st.published.notReady as { cause: string }[]).map((c) => c.cause), ['no-cni-config']);
       assert.deepEqual({ ...(st.published.node as object), podCIDR: undefined }, { name: 'w-nocni', ready: false, reason: 'NetworkUnavailable', podCIDR: undefined });
       assert.equal(st.published.joined, true);
     } finally {

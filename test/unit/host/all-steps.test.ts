@@ -39,6 +39,7 @@ for (const family of ['debian', 'rhel'] as const) {
         proxy: 'skipped',
         packages: 'changed',
         crictl: 'changed',
+        'networkmanager-cni': 'skipped',
       });
       assert.ok(r.ok);
       assert.match(read('/etc/fstab'), /^# joinagent: \/swapfile\tnone\tswap/m);
