@@ -14,9 +14,18 @@ export function renderPlan(outcomes: StepOutcome[], titles: Map<string, string>)
     if (o.state === 'failed' && o.hint) out.push(`${' '.repeat(width + 2)}hint: ${o.hint}`);
     for (const c of o.changes) out.push(...renderChange(c).map((l) => `    ${l}`));
   }
-  const n = outcomes.filter((o) => o.state === 'changed').length;
-  out.push('', n === 0 ? 'plan: everything is ok; a run would change nothing' : `plan: ${n} step${n === 1 ? '' : 's'} would change`);
+  out.push('', planSummary(outcomes));
   return redact(out.join('\n')) + '\n';
+}
+
+// The last line: a plan whose checks failed is not "everything is ok" (what a run would do
+// past a failed check is unknown, so it is named, not counted as nothing).
+export function planSummary(outcomes: StepOutcome[]): string {
+  const n = outcomes.filter((o) => o.state === 'changed').length;
+  const failed = outcomes.filter((o) => o.state === 'failed').map((o) => o.id);
+  const changes = `${n} step${n === 1 ? '' : 's'} would change`;
+  if (failed.length) return `plan: ${failed.length} check${failed.length === 1 ? '' : 's'} failed (${failed.join(', ')})${n ? `; ${changes}` : ''}`;
+  return n === 0 ? 'plan: everything is ok; a run would change nothing' : `plan: ${changes}`;
 }
 
 export function renderChange(c: Change): string[] {

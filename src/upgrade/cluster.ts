@@ -1,30 +1,14 @@
-import path from 'node:path';
 import type { Files } from '../host/files.js';
 import { paths } from '../host/paths.js';
 import { NetError } from '../join/https.js';
-import { parseKubeconfig, serverHostPort } from '../join/kubeconfig.js';
+import { kubeletGet as kubeletGetAny } from '../join/kubelet-api.js';
 import { nodeVerdict } from '../join/nodestatus.js';
-import { requestHonouringRetryAfter } from '../join/retry-after.js';
 
 // The upgrade asks the cluster two things, as the node itself, with the kubelet's
 // credentials from kubelet.conf (the identity kubeadm upgrade node uses on a worker):
 // the API server's /version, and the Node's status after the kubelet restarted.
 async function kubeletGet(files: Files, urlPath: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
-  const text = await files.read(paths.kubeletConf);
-  if (text === null) throw new Error(`${paths.kubeletConf} does not exist: the node is not joined`);
-  const kc = parseKubeconfig(text, paths.kubeletConf);
-  const read = async (data: string | undefined, file: string | undefined, what: string): Promise<string> => {
-    if (data) return data;
-    if (!file) throw new Error(`${paths.kubeletConf} has no ${what}`);
-    const v = await files.read(path.posix.resolve(path.posix.dirname(paths.kubeletConf), file));
-    if (v === null) throw new Error(`${paths.kubeletConf} names ${file} as ${what}, but it does not exist`);
-    return v;
-  };
-  const ca = await read(kc.caPem, kc.caFile ?? paths.kubeCaCert, 'CA certificate');
-  const cert = await read(kc.clientCertPem, kc.clientCertFile, 'client certificate');
-  const key = await read(kc.clientKeyPem, kc.clientKeyFile, 'client key');
-  const { host, port } = serverHostPort(kc.server);
-  const r = await requestHonouringRetryAfter({ host, port, path: urlPath, ca, cert, key, signal, maxBodyBytes: 4 << 20 }, { signal });
+  const r = await kubeletGetAny(files, urlPath, signal);
   if (r.status === 401 || r.status === 403) throw new NetError('http', `the API server refused the kubelet's credentials from ${paths.kubeletConf} (${r.status}) for ${urlPath}`);
   return r;
 }

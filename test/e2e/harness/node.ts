@@ -45,7 +45,8 @@ export class Node {
   private exited?: Promise<number>;
   private stopping = false;
   private undo?: () => void;
-  private stopCni?: () => void;
+  /** Stops playing install-cni (a scenario that takes the CNI config away itself). */
+  stopCni?: () => void;
 
   private constructor(private readonly opts: NodeOptions) {
     this.name = `${prefix}-${effectiveSlot(opts.slot)}`;

@@ -11,6 +11,7 @@ import { Node } from '../harness/node.js';
 import { linkFor } from '../harness/paths.js';
 import { log, scenario } from '../harness/scenario.js';
 import { sh } from '../harness/sh.js';
+import { addDistroSource } from '../harness/distro-repo.js';
 import { REPO_KEY_IN_NODE, startWorld, type World } from '../harness/world.js';
 
 // The rollout playbook (packaging/ansible/joinagent.yml) run for real by Debian's
@@ -43,6 +44,8 @@ before(async () => {
       await fs.writeFile(path.join(dropIn, 'cluster.conf'), `[Route]\nDestination=${a.host}/32\nGateway=${linkFor(SLOT_B).host}\n`);
       await fs.mkdir(path.join(root, 'etc/joinagent'), { recursive: true });
       await fs.copyFile(w!.repo.keyFile, path.join(root, REPO_KEY_IN_NODE));
+      // the distribution's own repository (iptables, kubelet's dependency), as every world node has
+      await addDistroSource(root, w!.repo);
     },
   });
   dir = await fs.mkdtemp('/var/tmp/ja-e2e-ansible-');

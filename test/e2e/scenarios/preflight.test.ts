@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { FLANNEL_CONFLIST, FLANNEL_CONFLIST_PATH } from '../harness/cni.js';
 import { after, before } from 'node:test';
 import { diffHashes, ensureBinary, hashEtc, statusInNode, waitForStatus } from '../harness/agent.js';
 import { assertJoined } from '../harness/assertions.js';
@@ -143,14 +144,19 @@ scenario('notready: no CNI config on the node, then no CNI plugins: diagnose and
   const { node } = w!;
   fx.options.cniReady = false;
   try {
+    // the harness plays flannel's install-cni after the join (harness/cni.ts): stop it
+    // and undo it (the finally below writes the file back)
+    node.stopCni?.();
+    await node.exec(['rm', '-f', FLANNEL_CONFLIST_PATH]);
     const d = await node.exec(['joinagent', 'diagnose', '--config', '/etc/joinagent/config.yaml'], { allowFailure: true });
     assert.match(d.stdout, /^FAIL +node-ready +Node "[^"]+" is not Ready: no CNI network config in \/etc\/cni\/net\.d/m, d.stdout);
-    await node.exec(['mkdir', '-p', '/etc/cni/net.d']);
-    await node.writeFile('/etc/cni/net.d/10-flannel.conflist', JSON.stringify({ name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: 'portmap', capabilities: { portMappings: true } }] }));
+    await node.writeFile(FLANNEL_CONFLIST_PATH, FLANNEL_CONFLIST);
     const d2 = await node.exec(['joinagent', 'diagnose', '--config', '/etc/joinagent/config.yaml'], { allowFailure: true });
-    assert.match(d2.stdout, /^FAIL +node-ready .*10-flannel\.conflist needs the CNI plugins flannel, portmap, which are not in \/opt\/cni\/bin/m, d2.stdout);
+    // kubernetes-cni installed the reference plugins (portmap among them); flannel's own
+    // plugin is what its init container would have copied
+    assert.match(d2.stdout, /^FAIL +node-ready .*10-flannel\.conflist needs the CNI plugins flannel, which are not in \/opt\/cni\/bin/m, d2.stdout);
   } finally {
     fx.options.cniReady = true;
-    await node.exec(['rm', '-f', '/etc/cni/net.d/10-flannel.conflist']);
+    await node.writeFile(FLANNEL_CONFLIST_PATH, FLANNEL_CONFLIST);
   }
 }, () => w?.node);

@@ -88,7 +88,9 @@ scenario('sabotage: a wrong criSocket: the agent names it; with --skip images ku
   const r = await runOnce(node, ['--skip', 'images']);
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.exitCode, 1, `run --once must fail:\n${out}`);
-  assert.match(out, /could not reach the container runtime at unix:\/\/\/run\/containerd\/containerd-typo\.sock/, out);
+  // the kubelet's own fatal line names the endpoint, the hint names the setting
+  assert.match(out, /join: failed - kubelet did not become healthy: failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint \\?"unix:\/\/\/run\/containerd\/containerd-typo\.sock/, out);
+  assert.match(out, /nodeRegistration\.criSocket \(unix:\/\/\/run\/containerd\/containerd-typo\.sock\)/, out);
   await resetNode(node);
 }, () => w?.node);
 
@@ -96,12 +98,16 @@ scenario('sabotage: containerd stopped with --skip containerd-running,images: th
   const { node } = w!;
   await node.writeFile(CONFIG, configWith({ joinExtra: SHORT_HEALTH_CHECK }), 0o600);
   await node.exec(['systemctl', 'stop', 'containerd']);
-  const r = await runOnce(node, ['--skip', 'containerd-running,images']);
-  const out = `${r.stdout}\n${r.stderr}`;
-  assert.equal(r.exitCode, 1, `run --once must fail:\n${out}`);
-  assert.match(out, /could not reach the container runtime at unix:\/\/\/run\/containerd\/containerd\.sock: rpc error: code = Unavailable/, out);
-  await resetNode(node);
-  await node.exec(['systemctl', 'start', 'containerd']);
+  try {
+    const r = await runOnce(node, ['--skip', 'containerd-running,images']);
+    const out = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.exitCode, 1, `run --once must fail:\n${out}`);
+    assert.match(out, /join: failed - kubelet did not become healthy: failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint \\?"unix:\/\/\/run\/containerd\/containerd\.sock\\?": rpc error: code = Unavailable/, out);
+    assert.match(out, /start containerd \(`systemctl start containerd`/, out);
+  } finally {
+    await resetNode(node);
+    await node.exec(['systemctl', 'start', 'containerd']);
+  }
 }, () => w?.node);
 
 scenario('sabotage undone: without --skip the same node joins', async () => {

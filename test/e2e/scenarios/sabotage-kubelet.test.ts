@@ -140,7 +140,9 @@ scenario('sabotage: the CNI never reaches the node: joined, NotReady with the ku
   assert.equal(r.exitCode, 1, `run exited ${r.exitCode}:\n${r.out}`);
   assert.match(r.out, /join: changed/);
   assert.match(r.out, /node-ready: failed - joined, waiting for Ready: KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized/);
-  assert.match(r.out, /hint: the CNI has not reached this node/);
+  // the node's own state names the cause (issue 16's classification) and the next action
+  assert.match(r.out, /likely cause: no CNI network config in \/etc\/cni\/net\.d: the cluster's network add-on has not run on this node/);
+  assert.match(r.out, /hint: on the control plane: is the CNI DaemonSet \(e\.g\. `kubectl -n kube-flannel get ds`\) scheduled to this node\?/);
   await statusNames(node, undefined, 'node-ready', /NetworkReady=false reason:NetworkPluginNotReady/);
   // flannel's install-cni arrives: the same node becomes Ready and the run passes
   await node.writeFile(FLANNEL_CONFLIST_PATH, FLANNEL_CONFLIST);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../../fixtures/controlplane.js';
@@ -19,6 +19,9 @@ describe('preflight (built binary)', () => {
     try {
       mkdirSync(path.join(t.root, 'etc'), { recursive: true });
       writeFileSync(path.join(t.root, 'etc/machine-id'), '0123456789abcdef0123456789abcdef\n');
+      // tempRoot's fake CRI answers kubeadm's RuntimeService calls only; without a socket the
+      // images step plans its pulls as on a host whose containerd is not installed yet
+      rmSync(path.join(t.root, 'run/containerd/containerd.sock'), { force: true });
       const cfg = writeConfig(t.root, { endpoint: cp.endpoint, token: TOKEN, caCertHashes: [cp.caHash], version: 'cluster', joinExtra: 'nodeRegistration:\n  name: w-pre\n' });
       const v = await runBinary(['validate', '--config', cfg], agentEnv(t.root));
       assert.equal(v.code, 0, `validate accepts kubernetesVersion: cluster:\n${v.stdout}${v.stderr}`);
