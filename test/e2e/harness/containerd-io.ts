@@ -2,8 +2,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { withCacheLock } from './cache-lock.js';
 import { distroDebs } from './debs.js';
-import { hostDebianMirror } from './mirror.js';
 import { cacheDir, repoRoot } from './paths.js';
+import { downloadSidPackage } from './sid.js';
 import { sh } from './sh.js';
 
 // containerd 2.1 as Docker packages it (containerd.io), built from real containerd 2.1.9
@@ -27,17 +27,7 @@ export async function sidContainerdDeb(): Promise<string> {
   if (existsSync(file)) return file;
   return withCacheLock('debs-sid', async () => {
     if (existsSync(file)) return file;
-    await fs.mkdir(dir, { recursive: true });
-    const lists = await fs.mkdtemp('/var/tmp/ja-e2e-sid-');
-    try {
-      await fs.mkdir(path.join(lists, 'lists/partial'), { recursive: true });
-      await fs.writeFile(path.join(lists, 'sources.list'), `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${hostDebianMirror()} sid main\n`);
-      const o = ['-o', `Dir::Etc::sourcelist=${lists}/sources.list`, '-o', 'Dir::Etc::sourceparts=/nonexistent', '-o', `Dir::State::Lists=${lists}/lists`];
-      await sh('apt-get', [...o, 'update', '-qq'], { timeoutMs: 10 * 60_000 });
-      await sh('apt-get', [...o, 'download', `containerd=${SID_VERSION}`], { cwd: dir, timeoutMs: 10 * 60_000 });
-    } finally {
-      await fs.rm(lists, { recursive: true, force: true });
-    }
+    await downloadSidPackage('containerd', SID_VERSION, dir);
     if (!existsSync(file)) throw new Error(`apt-get download containerd=${SID_VERSION} left no ${file}`);
     return file;
   });

@@ -1,8 +1,8 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { withCacheLock } from './cache-lock.js';
-import { hostDebianMirror } from './mirror.js';
 import { cacheDir } from './paths.js';
+import { downloadSidPackage } from './sid.js';
 import { sh } from './sh.js';
 
 // A real Kubernetes client for the scenarios: Debian sid's kubectl package (client-go
@@ -20,17 +20,7 @@ export async function sidKubectl(): Promise<string> {
     const debs = path.join(cacheDir, 'debs-sid');
     const deb = path.join(debs, `kubectl_${SID_VERSION}_amd64.deb`);
     if (!existsSync(deb)) {
-      await fs.mkdir(debs, { recursive: true });
-      const lists = await fs.mkdtemp('/var/tmp/ja-e2e-sid-');
-      try {
-        await fs.mkdir(path.join(lists, 'lists/partial'), { recursive: true });
-        await fs.writeFile(path.join(lists, 'sources.list'), `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${hostDebianMirror()} sid main\n`);
-        const o = ['-o', `Dir::Etc::sourcelist=${lists}/sources.list`, '-o', 'Dir::Etc::sourceparts=/nonexistent', '-o', `Dir::State::Lists=${lists}/lists`];
-        await sh('apt-get', [...o, 'update', '-qq'], { timeoutMs: 10 * 60_000 });
-        await sh('apt-get', [...o, 'download', `kubectl=${SID_VERSION}`], { cwd: debs, timeoutMs: 10 * 60_000 });
-      } finally {
-        await fs.rm(lists, { recursive: true, force: true });
-      }
+      await downloadSidPackage('kubectl', SID_VERSION, debs);
       if (!existsSync(deb)) throw new Error(`apt-get download kubectl=${SID_VERSION} left no ${deb}`);
     }
     await fs.rm(dir, { recursive: true, force: true });
