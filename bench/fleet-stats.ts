@@ -63,6 +63,31 @@ export function summarizeLoad(log: LoggedRequest[], fromMs: number, toMs: number
   };
 }
 
+// The agent's requests by what they asked (node names folded, query kept): which of its
+// reads a loaded control plane sees most, and how many of each were answered 429.
+export function agentRequestsByPath(log: LoggedRequest[], fromMs: number, toMs: number): Record<string, { requests: number; throttled: number }> {
+  const out: Record<string, { requests: number; throttled: number }> = {};
+  for (const r of log) {
+    if (r.at < fromMs || r.at > toMs || sender(r) !== 'agent') continue;
+    const key = `${r.method} ${r.path.replace(/worker-\d+/g, 'NODE').replace(/kube-proxy-[a-z0-9]+/g, 'kube-proxy-POD')}`;
+    const s = (out[key] ??= { requests: 0, throttled: 0 });
+    s.requests++;
+    if (r.code === 429) s.throttled++;
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1].requests - a[1].requests));
+}
+
+// Step retries per step, from the agent's JSON log.
+export function stepRetriesByStep(out: string): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const line of out.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as LogLine;
+    if (e.event === 'step-retry' && e.step) by[e.step] = (by[e.step] ?? 0) + 1;
+  }
+  return by;
+}
+
 interface LogLine {
   time?: string;
   event?: string;

@@ -12,7 +12,7 @@ import { createServiceAddress, deleteLink } from '../test/e2e/harness/net.js';
 import { Node } from '../test/e2e/harness/node.js';
 import { startRegistry } from '../test/e2e/harness/registry.js';
 import { REPO_KEY_IN_NODE } from '../test/e2e/harness/world.js';
-import { agentRetries, busiestWindow, percentile, phaseSplit, summarizeLoad } from './fleet-stats.js';
+import { agentRequestsByPath, agentRetries, stepRetriesByStep, busiestWindow, percentile, phaseSplit, summarizeLoad } from './fleet-stats.js';
 import { median, round } from './lib.js';
 
 // Section 5: a fleet of nodes joining one control plane at once. The nodes boot from one
@@ -129,7 +129,12 @@ export async function fleet(wanted: number): Promise<Record<string, unknown>> {
         stepRetries: retries.reduce((n, r) => n + r.stepRetries, 0),
         busiest500ms: busiestWindow(due, 500),
         dueAtS: due.sort((a, b) => a - b).map((ms) => round(ms / 1000)),
+        byStep: runs.map((r) => stepRetriesByStep(r.out)).reduce<Record<string, number>>((a, b) => {
+          for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
+          return a;
+        }, {}),
       },
+      agentRequests: { single: agentRequestsByPath(cp.load!.log, s0, s1), fleet: agentRequestsByPath(cp.load!.log, f0, f1) },
       controlPlane: { shedding: SHEDDING, single: summarizeLoad(cp.load!.log, s0, s1), fleet: load },
     };
   } finally {

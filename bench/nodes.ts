@@ -99,11 +99,13 @@ export async function noopRerun(runs: number, idleSeconds: number): Promise<Reco
     if (process.env.BENCH_NOOP_ONLY_IDLE === '1') return { idle: await idleFootprint(w, idleSeconds) };
     const ja: number[] = [];
     let jaChanged: string[] = [];
+    let noopStepMs: Record<string, number> = {};
     for (let i = 0; i < runs; i++) {
       const r = await timed(w.node, ['joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'json']);
       must('joinagent run --once (no-op)', r);
       if (i === 0) jaChanged = changedSteps(r.stdout + r.stderr);
       ja.push(r.s);
+      noopStepMs = stepDurations(r.stdout + r.stderr);
     }
     log(`joinagent no-op median ${median(ja).toFixed(2)}s`);
     const idle = await idleFootprint(w, idleSeconds);
@@ -134,6 +136,8 @@ export async function noopRerun(runs: number, idleSeconds: number): Promise<Reco
         runbook: `${dupes / runs} duplicate /etc/hosts line per run (${dupes} after ${runs} re-runs); config.toml rewritten and containerd restarted every run`,
       },
       samplesS: { joinagent: ja.map((x) => round(x, 3)), ...ansible.samples, runbook: rbT.map((x) => round(x, 3)) },
+      // where the last no-op run's time went, per step (the rest is start-up and exit)
+      joinagentStepMs: noopStepMs,
       idle,
     };
   } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { symlinkSync } from 'node:fs';
+import { rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { LoadedConfig } from '../../../src/config/types.js';
@@ -152,6 +152,17 @@ describe('packages step', () => {
     sim.proc.reset();
     await packagesStep.apply(ctx12, r12.state === 'change' ? r12.changes : []);
     assert.deepEqual(sim.proc.runs().filter((l) => l.startsWith('apt-get update')), ['apt-get update -q -o DPkg::Lock::Timeout=120']);
+  });
+
+  it('debian: a fresh image with no lists at all gets one full apt-get update, not ours first and then everything', async () => {
+    const sim = simulateHost('debian');
+    after(sim.cleanup);
+    rmSync(sim.files.resolve('/var/lib/apt/lists'), { recursive: true });
+    const ctx = stepContext(sim.files, sim.proc, sim.config, sim.facts);
+    const r = await packagesStep.check(ctx);
+    await packagesStep.apply(ctx, r.state === 'change' ? r.changes : []);
+    assert.deepEqual(sim.proc.runs().filter((l) => l.startsWith('apt-get update')), ['apt-get update -q -o DPkg::Lock::Timeout=120']);
+    assert.equal(sim.installed.get('containerd.io'), '2.1.5-1');
   });
 
   it('rhel: dnf install with exact NEVRs (and the versionlock plugin); the hold is a versionlock at the installed build; second run ok', async () => {

@@ -62,6 +62,8 @@ export function simulateHost(family: 'debian' | 'rhel'): SimHost {
     // br_netfilter built in (as in the nspawn test nodes): keys exist, values 0
     put('/proc/sys/net/bridge/bridge-nf-call-iptables', '0\n');
     put('/proc/sys/net/bridge/bridge-nf-call-ip6tables', '0\n');
+    // the distro's lists from an earlier apt-get update (a host that has been used)
+    put('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages', 'Package: base-files\n');
   } else {
     put('/sys/fs/selinux/enforce', '1');
     put('/etc/selinux/config', '# This file controls the state of SELinux on the system.\nSELINUX=enforcing\n# SELINUXTYPE= can take one of these values:\nSELINUXTYPE=targeted\n');

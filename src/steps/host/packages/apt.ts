@@ -62,6 +62,8 @@ export function parseDpkgQuery(text: string): Map<string, string> {
   return out;
 }
 
+const APT_LISTS = '/var/lib/apt/lists';
+
 export const apt: PackageManager = {
   refreshAfterRepoChange: true,
   // one dpkg-query for versions and holds: dpkg's selection state "h" is what `apt-mark
@@ -87,6 +89,11 @@ export const apt: PackageManager = {
       failed.push(...fetchFailures(`${r.stderr}\n${r.stdout}`));
     }
     return failed;
+  },
+  // apt keeps one *_Packages index per source and architecture in its lists directory; a
+  // fresh cloud or container image ships with none (cloud-init's package_update runs later)
+  async listsEmpty(ctx) {
+    return !(await ctx.files.list(APT_LISTS)).some((f) => /_Packages(\.\w+)?$/.test(f));
   },
   async available(ctx, names) {
     const r = await ctx.proc.probe('apt-cache', ['madison', ...names], { allowFailure: true });

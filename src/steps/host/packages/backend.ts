@@ -13,6 +13,9 @@ export interface PackageManager {
    *  files only when `only` is set; returns the sources it could not fetch when it still
    *  exits 0 (apt does: "W: Failed to fetch ..."). */
   refresh(ctx: StepContext, only?: string[]): Promise<string[] | void>;
+  /** No source has metadata on this host yet (a fresh image): re-reading only the new
+   *  sources would leave their dependencies (the distro's) unresolvable. */
+  listsEmpty?(ctx: StepContext): Promise<boolean>;
   /** Versions the repositories offer, per package, in one query. Read-only. */
   available(ctx: StepContext, names: string[]): Promise<Map<string, string[]>>;
   /** Installs name=version pairs in one transaction. */

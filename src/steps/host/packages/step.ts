@@ -74,11 +74,14 @@ export const packagesStep: Step = {
       else keysChanged = true;
     }
     // new source files: re-read just those; a new key alone (rotation) re-reads everything
-    const refresh: Refresh = !pm.refreshAfterRepoChange ? null : sources.length ? sources : keysChanged ? 'all' : null;
+    let refresh: Refresh = !pm.refreshAfterRepoChange ? null : sources.length ? sources : keysChanged ? 'all' : null;
     const wanted = wantedPackages(ctx.config, ctx.facts, { dnf5: ctx.facts.family === 'rhel' && (await isDnf5(ctx)) });
     const toInstall = wanted.filter((w) => changes.some((c) => c.kind === 'value' && c.name === PKG + w.name));
     if (toInstall.length) {
       await verifyLocalRepos(ctx);
+      // no lists at all (a fresh image): one full update now, not ours first and then, when
+      // the install cannot resolve the distro's dependencies, everything
+      if (Array.isArray(refresh) && (await pm.listsEmpty?.(ctx))) refresh = 'all';
       const { pkgs, refreshedAll } = await resolveVersions(ctx, pm, toInstall, refresh);
       await installWithFreshLists(ctx, pm, pkgs, refreshedAll);
     }
