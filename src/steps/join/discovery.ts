@@ -1,6 +1,6 @@
 import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { shortPin } from '../../join/capin.js';
-import { discoverConfigured, discoveryMethod } from '../../join/discover-config.js';
+import { discoverConfiguredShared, discoveryMethod } from '../../join/discover-config.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { expiredMessage, NEW_TOKEN_HINT } from '../../join/token-recheck.js';
 import type { PreflightPublished } from './preflight.js';
@@ -30,7 +30,7 @@ export const discoveryStep: Step = {
     if (verdict.state === 'joined') return { state: 'ok', message: 'already joined to this cluster (kubelet.conf present): discovery not needed' };
     const file = join.discovery?.kind === 'file';
     if (!token && !file) throw new StepError('no bootstrap token to join with', 'set discovery.bootstrapToken.token, join.tokenFile, or pass the systemd credential "join-token"');
-    const r = await discoverConfigured(ctx.config, (path, attempt, delayMs, status) => ctx.progress(`the API server answered ${status} to ${path} (attempt ${attempt}): trying again in ${(delayMs / 1000).toFixed(1)} s, as its Retry-After asks`), ctx.signal);
+    const r = await discoverConfiguredShared(ctx.config, (path, attempt, delayMs, status) => ctx.progress(`the API server answered ${status} to ${path} (attempt ${attempt}): trying again in ${(delayMs / 1000).toFixed(1)} s, as its Retry-After asks`), ctx.signal);
     for (const c of r.checks) if (c.level === 'warn') ctx.warn(`discovery: ${c.message}`, c.hint);
     const acceptedAt = (ctx.published.preflight as PreflightPublished | undefined)?.tokenAcceptedAt;
     // accepted by the preflight, unknown now: it expired while the host was prepared

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { LoadedConfig } from '../../config/types.js';
 import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { readCluster, TokenRefused, type ClusterView } from '../../join/cluster-read.js';
-import { discoverConfigured } from '../../join/discover-config.js';
+import { discoverConfiguredShared } from '../../join/discover-config.js';
 import { splitToken } from '../../join/jws.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { machineIdVerdict } from '../../join/machine-id.js';
@@ -48,7 +48,7 @@ export const preflightStep: Step = {
     if (labels.length) throw new StepError(`preflight: the kubelet would refuse to start with node-labels ${labels.join(', ')} (kubernetes.io/k8s.io labels a kubelet may not set on its own Node)`, NODE_LABEL_HINT);
     if (!config.token) return { state: 'skip', reason: 'no bootstrap token: the cluster is not read before the join (the discovery step says what is missing)' };
 
-    const d = await discoverConfigured(config, undefined, ctx.signal);
+    const d = await discoverConfiguredShared(config, undefined, ctx.signal);
     if (!d.ok) {
       if (d.retryable) {
         ctx.warn(`preflight: the control plane is not reachable now (${d.failure!.message}): the cluster checks run again at the discovery step, after the host is prepared`, d.failure!.hint);
