@@ -47,8 +47,12 @@ export const proxyStep: Step = {
     }
     if (!(await ctx.files.exists(paths.systemdRunning))) return result(changes, view);
     // a drop-in written but never loaded (a crash before daemon-reload) is found here too
-    for (const unit of ['containerd', 'kubelet'] as const) {
-      const show = await ctx.proc.probe('systemctl', ['show', '-p', 'DropInPaths,ActiveState,LoadState', unit], { allowFailure: true });
+    // one systemctl for both units: it prints one block of properties per unit, blocks
+    // apart by an empty line; Id= says whose block it is
+    const units = ['containerd', 'kubelet'] as const;
+    const blocks = (await ctx.proc.probe('systemctl', ['show', '-p', 'Id,DropInPaths,ActiveState,LoadState', ...units], { allowFailure: true })).stdout.split(/\n\s*\n/);
+    for (const unit of units) {
+      const show = { stdout: blocks.find((b) => new RegExp(`^Id=${unit}\\.service$`, 'm').test(b)) ?? '' };
       const loaded = /^DropInPaths=.*http-proxy\.conf/m.test(show.stdout);
       const present = wanted.some((w) => w.unit === unit && w.content !== null);
       if (/^LoadState=loaded/m.test(show.stdout) && loaded !== present) reload.add(unit);

@@ -14,10 +14,10 @@ const ADDR = JSON.stringify([{ ifname: 'eth0', addr_info: [{ family: 'inet', loc
 function systemd(root: ReturnType<typeof tempRoot>, proc: FakeProc, active: Record<string, boolean>): void {
   const loaded = new Set<string>();
   proc.on('ip -j addr show', { stdout: ADDR });
-  proc.on(/^systemctl show -p DropInPaths,ActiveState,LoadState /, (c) => {
-    const unit = c.args.at(-1)!;
-    return { stdout: `DropInPaths=${loaded.has(unit) ? `/etc/systemd/system/${unit}.service.d/http-proxy.conf` : ''}\nActiveState=${active[unit] ? 'active' : 'inactive'}\nLoadState=loaded\n` };
-  });
+  // as systemctl: one block per unit asked, in the order asked, an empty line between
+  proc.on(/^systemctl show -p Id,DropInPaths,ActiveState,LoadState /, (c) => ({
+    stdout: c.args.slice(3).map((unit) => `Id=${unit}.service\nDropInPaths=${loaded.has(unit) ? `/etc/systemd/system/${unit}.service.d/http-proxy.conf` : ''}\nActiveState=${active[unit] ? 'active' : 'inactive'}\nLoadState=loaded\n`).join('\n'),
+  }));
   proc.on('systemctl daemon-reload', () => {
     loaded.clear();
     for (const u of ['containerd', 'kubelet'] as const) if (existsSync(root.files.resolve(PROXY_FILES[u]))) loaded.add(u);
