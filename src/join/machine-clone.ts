@@ -1,3 +1,5 @@
+import { paths } from '../host/paths.js';
+
 // A golden image is a machine that ran `joinagent prepare` and was then copied. If the
 // image maker did not empty /etc/machine-id, every copy boots with the builder's id, and
 // the kubelet (Node status.nodeInfo.machineID), the CNI (flannel and Calico derive MAC
@@ -47,6 +49,8 @@ function clone(r: IdentityRecord, now: MachineIdentity, differs: string): CloneV
   return {
     kind: 'clone',
     error: `/etc/machine-id ${now.machineId} is the one \`joinagent ${r.by}\` recorded at ${r.recordedAt} on "${r.hostname}", but this machine has ${differs}: it is a copy of that image sharing its machine-id, which the kubelet, the CNI and DHCP would all report as one machine`,
-    hint: `give this machine its own id: \`rm -f /etc/machine-id /var/lib/dbus/machine-id && systemd-machine-id-setup\`, reboot, and run joinagent again (in the image, empty it after prepare: \`truncate -s 0 /etc/machine-id\`); if this is the machine that ran ${r.by}, renamed, remove /var/lib/joinagent/identity.json`,
+    // systemd-machine-id-setup is not the fix here: in a container it takes the manager's
+    // UUID, which nspawn derives from this very id, and a KVM guest's comes from DMI
+    hint: `give this machine its own id: \`systemd-id128 new > /etc/machine-id\`, reboot, and run joinagent again (in the image, empty it after prepare: \`truncate -s 0 /etc/machine-id\`); if this is the machine that ran ${r.by}, renamed, remove ${paths.identityRecord}`,
   };
 }

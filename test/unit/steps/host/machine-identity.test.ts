@@ -31,7 +31,7 @@ describe('cloneVerdict (pure)', () => {
     assert.equal(v.kind, 'clone');
     if (v.kind !== 'clone') return;
     assert.equal(v.error, `/etc/machine-id ${ID} is the one \`joinagent prepare\` recorded at 2026-12-01T08:00:00.000Z on "builder", but this machine has product_uuid ${UUID_B}, not ${UUID_A}: it is a copy of that image sharing its machine-id, which the kubelet, the CNI and DHCP would all report as one machine`);
-    assert.match(v.hint, /^give this machine its own id: `rm -f \/etc\/machine-id \/var\/lib\/dbus\/machine-id && systemd-machine-id-setup`, reboot, and run joinagent again/);
+    assert.match(v.hint, /^give this machine its own id: `systemd-id128 new > \/etc\/machine-id`, reboot, and run joinagent again/);
     assert.doesNotMatch(v.error + v.hint, /\n/);
   });
   it('a renamed builder is not current: the record is updated', () => {
