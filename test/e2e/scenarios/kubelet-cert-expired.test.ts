@@ -13,7 +13,7 @@ import { parsePrometheusText, sampleValue } from '../../helpers/prom-text.js';
 // A node whose kubelet client certificate expired while it was off (issue 16,
 // kubernetes/kubernetes#78758): the kubelet, restarted, finds it expired and has no
 // bootstrap kubeconfig (kubeadm removed it after the join), so it exits; the API server
-// answers 401 to the certificate. `joinagent run` without a new token refuses, naming the
+// answers 401 to the certificate and the Node turns NotReady. `joinagent run` without a new token refuses, naming the
 // expiry and the token file; with a new token it bootstraps the kubelet again: a new
 // certificate, the Node Ready with its labels, /status and /metrics showing the new expiry.
 const SLOT = 35;
@@ -41,6 +41,8 @@ scenario('kubelet certificate: expired while the node was off; refused without a
   const name = (await node.exec(['hostname'])).stdout.trim();
   // an administrator's label on the Node, which a re-join through `kubectl delete node` would lose
   fx.nodes.get(name)!.metadata.labels!['topology.kubernetes.io/zone'] = 'rack-3';
+  // the node lifecycle controller's grace period (kube-controller-manager's default, 40 s)
+  fx.options.nodeMonitorGracePeriodMs = 40_000;
   await node.exec(['systemctl', 'stop', 'joinagent']);
 
   // the certificate the kubelet last rotated to, expired yesterday (signed by the cluster CA)
@@ -58,6 +60,7 @@ scenario('kubelet certificate: expired while the node was off; refused without a
   const server = (await node.sh("sed -n 's/^ *server: //p' /etc/kubernetes/kubelet.conf")).stdout.trim();
   const code = await node.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', '/etc/kubernetes/pki/ca.crt', '--cert', dated, '--key', dated, `${server}/api/v1/nodes/${name}`], { allowFailure: true });
   assert.equal(code.stdout.trim(), '401', 'the API server refuses the expired certificate: Unauthorized');
+  await waitFor('the Node to turn NotReady (no heartbeat for the grace period)', async () => ((await w!.cp!.nodes()).find((n) => n.name === name)?.ready === false ? true : undefined), 3 * 60_000, 2000);
 
   // no new token: refused, naming the expiry and where a token goes; nothing removed
   const refused = await node.exec(['/root/joinagent', 'run', '--once', '--config', CONFIG, '--log-format', 'pretty'], { allowFailure: true, timeoutMs: 5 * 60_000 });
