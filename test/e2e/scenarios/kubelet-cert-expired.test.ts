@@ -84,7 +84,8 @@ scenario('kubelet certificate: expired while the node was off; refused without a
   assert.ok(newNotAfter > Date.now(), `the new certificate is valid (notAfter ${end})`);
   const published = s.published.kubeletCert as { clientNotAfter: string };
   assert.equal(Date.parse(published.clientNotAfter), newNotAfter, '/status published.kubeletCert.clientNotAfter is the new certificate\'s');
-  const metrics = parsePrometheusText((await node.exec(['curl', '-sS', '--max-time', '5', 'http://127.0.0.1:9797/metrics'])).stdout);
+  // the node's exec trims its output: the exposition's last newline goes with it
+  const metrics = parsePrometheusText(`${(await node.exec(['curl', '-sS', '--max-time', '5', 'http://127.0.0.1:9797/metrics'])).stdout.trimEnd()}\n`);
   assert.equal(sampleValue(metrics, 'joinagent_kubelet_client_cert_expiry_seconds'), newNotAfter / 1000);
   assert.ok([...fx.csrs.values()].some((c) => c.spec.username === `system:bootstrap:${fresh.split('.')[0]}`), 'the new certificate came from a CSR made with the new token');
   assert.equal((await node.exec(['test', '-e', '/etc/kubernetes/bootstrap-kubelet.conf'], { allowFailure: true })).exitCode, 1, 'the bootstrap kubeconfig is removed again');
