@@ -8,6 +8,7 @@ import { parseDuration, TOKEN_RE } from './formats.js';
 import { checkDiscoveryMethod } from './discovery-method.js';
 import { kubeletSettings } from './kubelet.js';
 import { networkingProblems } from './networking.js';
+import { checkNodeLabels } from './node-labels.js';
 import { checkKubeletConfig } from './patches.js';
 import { agentSpec, DEFAULT_FIREWALL_PORTS, joinSpec } from './schema.js';
 import { checkSites } from './sites.js';
@@ -190,6 +191,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }
   for (const p of networkingProblems(agent)) report(ctx, p.path, ctx.nodes.get(p.path), p.message, p.severity);
   await checkKubeletConfig(ctx, joinCtx, agent, join);
+  checkNodeLabels(joinCtx, getPath(joinRaw, 'nodeRegistration.kubeletExtraArgs'));
   await checkSites(ctx, agentRaw, agent, stat!.mode);
   for (const w of repositoryWarnings(agent)) report(ctx, w.path, ctx.nodes.get(w.path), w.message, 'warning');
   const statusHost = agent.status.address.replace(/:\d+$/, '');

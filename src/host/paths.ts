@@ -17,6 +17,8 @@ export const paths = {
   joinAttempt: '/var/lib/joinagent/join-attempt.json',
   /** The Kubernetes version this node runs, and an upgrade's progress (upgrade/record.ts). */
   upgradeRecord: '/var/lib/joinagent/upgrade.json',
+  /** The machine's identity as prepare (or a run before the join) saw it: tells a copy of a golden image from its builder. */
+  identityRecord: '/var/lib/joinagent/identity.json',
   runDir: '/run/joinagent',
   lock: '/run/joinagent/lock',
   binary: '/usr/local/bin/joinagent',

@@ -4,6 +4,7 @@ import type { HostFacts } from '../host/facts.js';
 import { buildJoinSteps } from './join/index.js';
 import { preflightStep } from './join/preflight.js';
 import { hostPreparationSteps } from './host/index.js';
+import { machineIdentityStep } from './host/machine-identity.js';
 import { containerdSteps } from './runtime/index.js';
 
 export type StepSet = 'prepare' | 'run';
@@ -13,12 +14,14 @@ export type StepSet = 'prepare' | 'run';
 export function buildSteps(config: LoadedConfig, facts: HostFacts, set: StepSet): Step[] {
   const host = hostSteps(config, facts);
   const steps: Step[] = [...host, ...runtimeSteps(config, facts, host)];
-  if (set === 'run') {
-    // the cluster-aware preflight comes before any host or runtime change (steps/join/preflight.ts)
-    const gated = steps.map((s) => ({ ...s, after: [...(s.after ?? []), preflightStep.id] }));
-    return [preflightStep, ...gated, ...joinSteps(config, facts, steps.map((s) => s.id))];
-  }
-  return steps;
+  // a copy of a golden image sharing its builder's machine-id is refused before anything
+  // changes; otherwise the identity is recorded for the copies (steps/host/machine-identity.ts)
+  const identity = machineIdentityStep(set);
+  const first = set === 'run' ? [identity, { ...preflightStep, after: [identity.id] }] : [identity];
+  // the cluster-aware preflight comes before any host or runtime change (steps/join/preflight.ts)
+  const gated = steps.map((s) => ({ ...s, after: [...(s.after ?? []), first.at(-1)!.id] }));
+  if (set === 'run') return [...first, ...gated, ...joinSteps(config, facts, steps.map((s) => s.id))];
+  return [...first, ...gated];
 }
 
 // Each group is filled by its own feature module; kept as functions so a group can

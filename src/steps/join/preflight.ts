@@ -6,7 +6,6 @@ import { discoverConfiguredShared } from '../../join/discover-config.js';
 import { splitToken } from '../../join/jws.js';
 import { inspectLocal, joinVerdict } from '../../join/local.js';
 import { machineIdVerdict } from '../../join/machine-id.js';
-import { NODE_LABEL_HINT, refusedNodeLabels } from '../../join/node-labels.js';
 import { nodeNameVerdict } from '../../join/node-name.js';
 import { preflightFindings, type Finding } from '../../join/preflight-checks.js';
 import { tokenHome } from '../../join/token-recheck.js';
@@ -25,15 +24,14 @@ export interface PreflightPublished {
 }
 
 // Know before you join: runs first, before any host step changes anything, and refuses
-// what would make the join or the node fail (a node name Kubernetes rejects, labels the
-// kubelet refuses, a version the skew policy forbids, a cgroup driver containerd would
+// what would make the join or the node fail (a node name Kubernetes rejects, a version the skew policy forbids, a cgroup driver containerd would
 // contradict, swap against failSwapOn, a Node of this name already there), each in one
 // line with the next action. It reads the cluster with the bootstrap token's own rights
 // (join/cluster-read.ts); a control plane that is not reachable yet is not a refusal:
 // the discovery step tries again (with retries) after the host is prepared.
 export const preflightStep: Step = {
   id: 'preflight',
-  title: 'Preflight: node name, labels, and what the cluster expects of this node',
+  title: 'Preflight: node name, machine identity, and what the cluster expects of this node',
   phase: 'join',
   async check(ctx) {
     const { config } = ctx;
@@ -44,8 +42,7 @@ export const preflightStep: Step = {
     if (name.warning) ctx.warn(`preflight: ${name.warning}`, name.hint);
     const mid = machineIdVerdict(ctx.facts.machineId);
     if (mid.error) throw new StepError(`preflight: ${mid.error}`, mid.hint);
-    const labels = config.join.kubeletExtraArgs.filter((a) => a.name === 'node-labels').flatMap((a) => refusedNodeLabels(a.value));
-    if (labels.length) throw new StepError(`preflight: the kubelet would refuse to start with node-labels ${labels.join(', ')} (kubernetes.io/k8s.io labels a kubelet may not set on its own Node)`, NODE_LABEL_HINT);
+    // node-labels the kubelet refuses are config errors (config/node-labels.ts): never here
     if (!config.token) return { state: 'skip', reason: 'no bootstrap token: the cluster is not read before the join (the discovery step says what is missing)' };
 
     const d = await discoverConfiguredShared(config, undefined, ctx.signal);
