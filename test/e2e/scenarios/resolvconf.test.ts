@@ -84,25 +84,33 @@ scenario('resolvconf: the cluster says /run/systemd/resolve/resolv.conf, the Deb
   w = undefined;
 }, () => w?.node);
 
-scenario('resolvconf: a node running systemd-resolved (127.0.0.53 stub), the cluster says /etc/resolv.conf: the kubelet gets resolved\'s upstream file', async () => {
+// A node with Debian's real systemd-resolved running (its package from the distribution
+// mirror, installed after boot: its postinst links /etc/resolv.conf to the stub and starts
+// the service), with the test host on the link as its upstream server (nothing on the
+// node resolves names, so no query leaves it).
+async function resolvedWorld(slot: number): Promise<World> {
   const [deb] = await distroDebs(['systemd-resolved']);
-  w = await startWorld({
-    slot: 51,
+  const world = await startWorld({
+    slot,
     log,
     beforeBoot: async (root) => {
       await fs.copyFile(deb, `${root}/root/systemd-resolved.deb`);
-      // resolved's upstream: the test host on the link (nothing on the node resolves names)
       await fs.mkdir(`${root}/etc/systemd/resolved.conf.d`, { recursive: true });
-      await fs.writeFile(`${root}/etc/systemd/resolved.conf.d/e2e.conf`, `[Resolve]\nDNS=${linkFor(51).host}\n`);
+      await fs.writeFile(`${root}/etc/systemd/resolved.conf.d/e2e.conf`, `[Resolve]\nDNS=${linkFor(slot).host}\n`);
     },
   });
-  const { node } = w;
-  // Debian's package: its postinst links /etc/resolv.conf to the stub and starts the service
+  const { node } = world;
   await node.exec(['dpkg', '-i', '/root/systemd-resolved.deb'], { timeoutMs: 120_000 });
   const active = await node.exec(['systemctl', 'is-active', 'systemd-resolved'], { allowFailure: true });
   assert.equal(active.stdout.trim(), 'active', `systemd-resolved runs in the node:\n${(await node.exec(['journalctl', '-u', 'systemd-resolved', '--no-pager', '-n', '30'], { allowFailure: true })).stdout}`);
   assert.match((await node.exec(['cat', '/etc/resolv.conf'])).stdout, /^nameserver 127\.0\.0\.53$/m, '/etc/resolv.conf is the stub');
   assert.match((await node.exec(['cat', RESOLVED])).stdout, /^nameserver \S+$/m, `${RESOLVED} lists the upstream server`);
+  return world;
+}
+
+scenario('resolvconf: a node running systemd-resolved (127.0.0.53 stub), the cluster says /etc/resolv.conf: the kubelet gets resolved\'s upstream file', async () => {
+  w = await resolvedWorld(51);
+  const { node } = w;
   await setUp(w, { resolvConf: '/etc/resolv.conf' });
 
   const r = await run(node);
@@ -112,6 +120,21 @@ scenario('resolvconf: a node running systemd-resolved (127.0.0.53 stub), the clu
   assert.match(r.out, /kube-proxy: ok - kube-proxy-\w+ Running/);
   const again = await run(node);
   assert.doesNotMatch(again.out, /: changed/, `a second run changes nothing:\n${again.out}`);
+  await w.close();
+  w = undefined;
+}, () => w?.node);
+
+scenario('resolvconf: a node running systemd-resolved, the cluster leaves resolvConf unset (kubeadm v1.31+): kubeadm\'s own per-node choice stands, no patch', async () => {
+  w = await resolvedWorld(52);
+  const { node } = w;
+  await setUp(w, {});
+  const r = await run(node);
+  assert.equal(r.exitCode, 0, `run exited ${r.exitCode}:\n${r.out}`);
+  assert.doesNotMatch(r.out, /preflight: resolvConf/, 'nothing to say');
+  // kubeadm join's Mutate wrote resolved's file, as kubeadm does on a resolved node
+  assert.equal(await kubeletResolvConf(node), RESOLVED);
+  assert.equal((await node.exec(['test', '-e', PATCH], { allowFailure: true })).exitCode, 1, 'no patch of joinagent\'s');
+  assert.match(r.out, /kube-proxy: ok - kube-proxy-\w+ Running/);
   await w.close();
   w = undefined;
 }, () => w?.node);
