@@ -104,3 +104,19 @@ test('before the join: preflight\'s fix reaches kubeadm as a patch in joinagent\
     cleanup();
   }
 });
+
+test("the operator's own patches: the resolvConf kubeadm would apply last is theirs", async () => {
+  const { files, cleanup } = tempRoot();
+  try {
+    const { operatorResolvConf } = await import('../../../../src/join/resolv-facts.js');
+    assert.equal(await operatorResolvConf(files, '/site'), undefined, 'no directory');
+    await files.write('/site/kubeletconfiguration0+merge.yaml', 'maxPods: 90\n');
+    assert.equal(await operatorResolvConf(files, '/site'), undefined, 'a patch that does not set it');
+    await files.write('/site/kubeletconfiguration1.yaml', 'resolvConf: /etc/kube-resolv.conf\n');
+    await files.write('/site/sub/kubeletconfiguration2+json.yaml', '- op: replace\n  path: /resolvConf\n  value: /etc/other-resolv.conf\n');
+    await files.write('/site/kube-apiserver.yaml', 'resolvConf: /not/for/kubelet\n');
+    assert.equal(await operatorResolvConf(files, '/site'), '/etc/other-resolv.conf', 'the json patch under sub/ comes last in filepath.Walk order');
+  } finally {
+    cleanup();
+  }
+});
