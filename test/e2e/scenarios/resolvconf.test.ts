@@ -134,6 +134,7 @@ scenario('resolvconf: a node running systemd-resolved, the cluster leaves resolv
   // kubeadm join's Mutate wrote resolved's file, as kubeadm does on a resolved node
   assert.equal(await kubeletResolvConf(node), RESOLVED);
   assert.equal((await node.exec(['test', '-e', PATCH], { allowFailure: true })).exitCode, 1, 'no patch of joinagent\'s');
+  assert.match(r.out, /kubelet-resolvconf: ok/, 'nothing to repair after the join either');
   assert.match(r.out, /kube-proxy: ok - kube-proxy-\w+ Running/);
   await w.close();
   w = undefined;
