@@ -14,6 +14,10 @@ export interface PodFacts {
   sandboxPresent?: boolean;
   kubeProxyImage?: string;
   kubeProxyPresent?: boolean;
+  /** resolvConf in /var/lib/kubelet/config.yaml (absent: the kubelet's /etc/resolv.conf) */
+  resolvConf?: string;
+  /** that file does not exist on this node */
+  resolvConfMissing?: boolean;
 }
 
 export interface PodDiagnosis {
@@ -30,6 +34,16 @@ export function diagnoseKubeProxy(s: KubeProxyStatus, f: PodFacts): PodDiagnosis
   const reported = s.pod?.waiting !== undefined || (s.pod?.restarts ?? 0) > 0;
   const runc = f.runcSystemdCgroup === undefined ? undefined : f.runcSystemdCgroup ? 'systemd' : 'cgroupfs';
   const kubelet = f.kubeletDriver ?? 'cgroupfs';
+  // the kubelet builds the sandbox's DNS config from resolvConf before it asks the runtime
+  // for a sandbox (pkg/kubelet/network/dns getHostDNSConfig): a missing file fails every
+  // pod at that point, with the event "Failed to create pod sandbox: open ...: no such file or directory"
+  if (f.resolvConf && f.resolvConfMissing) {
+    return {
+      message: `${s.summary}: the kubelet cannot create its pod sandbox: resolvConf ${f.resolvConf} (in /var/lib/kubelet/config.yaml) does not exist on this node ("Failed to create pod sandbox: open ${f.resolvConf}: no such file or directory")`,
+      hint: `joinagent's kubelet-resolvconf step sets this node's resolvConf to the host's file (/etc/resolv.conf, or /run/systemd/resolve/resolv.conf under systemd-resolved) unless skipped; by hand: set resolvConf in /var/lib/kubelet/config.yaml and \`systemctl restart kubelet\``,
+      definite: reported,
+    };
+  }
   if (!f.driverFromRuntime && runc !== undefined && runc !== kubelet) {
     const want = kubelet === 'systemd';
     return {

@@ -1,11 +1,12 @@
 import type { ClusterView, ExistingNode } from './cluster-read.js';
+import type { ResolvVerdict } from './resolv-conf.js';
 import { parseGitVersion, versionSkew } from './version.js';
 
 // Pure verdicts on what the cluster says before this node joins it: each finding is one
 // line with the next action. Errors stop the run before the host changes.
 export interface Finding {
   level: 'error' | 'warn' | 'info';
-  check: 'version' | 'cgroup-driver' | 'swap' | 'node' | 'serving-cert';
+  check: 'version' | 'cgroup-driver' | 'swap' | 'node' | 'serving-cert' | 'resolv-conf';
   message: string;
   hint?: string;
 }
@@ -26,10 +27,14 @@ export interface PreflightFacts {
   /** This machine's addresses and /etc/machine-id: a Node reporting either is this machine's own. */
   localIPs?: string[];
   machineId?: string;
+  /** The kubelet's resolvConf judged against this host (join/resolv-conf.ts). */
+  resolv?: ResolvVerdict;
+  /** Where joinagent's resolvConf patch goes. */
+  resolvPatch?: string;
 }
 
 export function preflightFindings(f: PreflightFacts): Finding[] {
-  return [...versionFindings(f), ...cgroupFindings(f), ...swapFindings(f), ...nodeFindings(f), ...servingFindings(f)];
+  return [...versionFindings(f), ...cgroupFindings(f), ...swapFindings(f), ...nodeFindings(f), ...servingFindings(f), ...resolvFindings(f)];
 }
 
 // The skew policy (a kubelet never newer than the API server, at most 3 minors older) and
@@ -119,4 +124,13 @@ function describeKept(n: ExistingNode): string {
 function servingFindings(f: PreflightFacts): Finding[] {
   if (f.cluster.kubelet?.serverTLSBootstrap !== true) return [];
   return [{ level: 'info', check: 'serving-cert', message: 'the cluster\'s kubelets request their serving certificate from the API server (serverTLSBootstrap: true): after the join a kubelet-serving CSR waits for an administrator', hint: `on the control plane: \`kubectl get csr --field-selector spec.signerName=kubernetes.io/kubelet-serving\` and \`kubectl certificate approve <name>\` for this node's (system:node:${f.nodeName})` }];
+}
+
+// A resolvConf that does not work here: fixed for this node by a kubeadm patch (said in one
+// line), or reported when only the operator can choose (their own patch, no usable file).
+function resolvFindings(f: PreflightFacts): Finding[] {
+  const v = f.resolv;
+  if (!v?.problem) return [];
+  if (v.fix) return [{ level: 'info', check: 'resolv-conf', message: `${v.message} (kubeadm patch ${f.resolvPatch ?? 'in joinagent\'s patches directory'})` }];
+  return [{ level: 'warn', check: 'resolv-conf', message: v.message, hint: `kube-proxy's and every other pod's sandbox fails ("Failed to create pod sandbox: open ...: no such file or directory") or CoreDNS loops: set resolvConf to a file with this host's real nameservers (a kubeletconfiguration patch in patches.directory)` }];
 }

@@ -13,7 +13,7 @@ import { keyChange, writeDownloadedKeys } from '../steps/host/packages/keys.js';
 import { repositoryPlan } from '../steps/host/packages/repos.js';
 import { osInfo, packageManager, resolveVersions, type Refresh } from '../steps/host/packages/step.js';
 import { withCri } from '../steps/runtime/cri.js';
-import { joinPatchesDir } from '../steps/join/patches.js';
+import { joinPatchesDir, ownResolvPatch } from '../steps/join/patches.js';
 import type { ActionId, UpgradePlanInput } from './actions.js';
 import { nodeKubelet } from './cluster.js';
 import { minorOf } from './skew.js';
@@ -112,7 +112,7 @@ async function installHeld({ ctx, target, plan }: ActionEnv, names: string[]): P
 // patches directory the join used is passed again so the kubelet: settings survive.
 async function kubeadmUpgradeNode({ ctx, target }: ActionEnv): Promise<void> {
   await restoreKubeletConfig(ctx);
-  const patches = joinPatchesDir(target);
+  const patches = joinPatchesDir(target, await ownResolvPatch(ctx.files));
   const args = ['upgrade', 'node', ...(patches ? ['--patches', ctx.files.resolve(patches)] : [])];
   const proxy = proxyView(ctx.config, [], ctx.facts.hostname);
   const r = await ctx.proc.run('kubeadm', args, {

@@ -6,7 +6,7 @@ import { paths } from '../../host/paths.js';
 import { clearJoinAttempt } from '../../join/attempt.js';
 import { inspectLocal } from '../../join/local.js';
 import { renderJoinConfig } from '../../join/render.js';
-import { joinPatchesDir } from './patches.js';
+import { joinPatchesDir, resolvFixOf } from './patches.js';
 
 const STRIP = `remove the bootstrap token from ${paths.joinConfig}`;
 const STALE = `remove ${paths.joinAttempt} (the join it records finished: kubelet.conf is there)`;
@@ -52,7 +52,7 @@ export const joinCleanupStep: Step = {
       } else if (c.kind === 'action' && c.description.startsWith(COPIES)) {
         await dropCopies(ctx.files, await secretCopies(ctx.files));
       } else if (c.kind === 'action' && c.description === STRIP) {
-        await ctx.files.write(paths.joinConfig, renderJoinConfig(ctx.config.join, undefined, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config)), { mode: 0o600, backup: false });
+        await ctx.files.write(paths.joinConfig, renderJoinConfig(ctx.config.join, undefined, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config, resolvFixOf(ctx))), { mode: 0o600, backup: false });
       } else if (c.kind === 'action') {
         const tf = tokenFile(ctx);
         // never back up a secret

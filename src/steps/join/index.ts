@@ -7,6 +7,7 @@ import { joinStep } from './join.js';
 import { kubeletConfigStep } from './kubelet-config.js';
 import { nodeIPStep } from './nodeip.js';
 import { kubeProxyStep } from './kube-proxy.js';
+import { kubeletResolvConfStep } from './resolv-conf.js';
 import { nodeReadyStep } from './node-ready.js';
 import { upgradeStep } from './upgrade.js';
 
@@ -23,8 +24,14 @@ export function buildJoinSteps(config: LoadedConfig, facts: HostFacts, prior: st
     { ...joinStep, after: [...prior, ...(joinStep.after ?? [])] },
     joinCleanupStep,
     kubeletConfigStep,
-    nodeReadyStep(config.agent.join.waitForReady, nodeName),
+    kubeletResolvConfStep,
+    // the kubelet may be restarted for its resolvConf: Ready and kube-proxy are judged after
+    withAfter(nodeReadyStep(config.agent.join.waitForReady, nodeName), kubeletResolvConfStep.id),
     kubeProxyStep(config.agent.join.waitForReady, nodeName),
     upgradeStep(config, nodeName),
   ];
+}
+
+function withAfter(step: Step, id: string): Step {
+  return { ...step, after: [...(step.after ?? []), id] };
 }

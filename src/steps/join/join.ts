@@ -3,7 +3,7 @@ import { paths } from '../../host/paths.js';
 import { clearJoinAttempt, interruptedByUs, readJoinAttempt, recordJoinAttempt } from '../../join/attempt.js';
 import { shortPin } from '../../join/capin.js';
 import { expectedPins } from './discovery.js';
-import { joinPatchesDir, patchFileChanges, writePatchFiles } from './patches.js';
+import { joinPatchesDir, patchFileChanges, resolvFixOf, writePatchFiles } from './patches.js';
 import { proxyEnv, proxyView } from '../../net/proxy.js';
 import { classifyJoinFailure, phaseProgress, type JoinFailure } from '../../join/kubeadm-output.js';
 import { kubeletFatal, kubeletHealthy, kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
@@ -63,7 +63,7 @@ export const joinStep: Step = {
     const changes: Change[] = [];
     if (ours) changes.push({ kind: 'action', description: `${RESET} (${RESUME}: joinagent started kubeadm join at ${attempt!.startedAt} and was stopped before it finished)` });
     else if (v.state !== 'fresh') changes.push({ kind: 'action', description: `${RESET} (${v.state === 'half' ? 'half-finished earlier join' : 'joined to another cluster'}; join.resetOnFailure)` });
-    changes.push(...(await patchFileChanges(ctx)));
+    changes.push(...(await patchFileChanges(ctx, resolvFixOf(ctx))));
     const before = await ctx.files.read(paths.joinConfig);
     const after = render(ctx, TOKEN_PLACEHOLDER);
     if (before !== after) changes.push({ kind: 'file', path: paths.joinConfig, before: before === null ? null : before.replace(/([tT]oken): .*/g, `$1: ${TOKEN_PLACEHOLDER}`), after });
@@ -102,7 +102,7 @@ function nodeNameOf(ctx: StepContext): string {
 }
 
 function render(ctx: StepContext, token: string | undefined): string {
-  return renderJoinConfig(ctx.config.join, token, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config));
+  return renderJoinConfig(ctx.config.join, token, ctx.published.nodeIP as string | undefined, ctx.config.file, joinPatchesDir(ctx.config, resolvFixOf(ctx)));
 }
 
 // Renders with the token (0600, root-only directory), runs kubeadm, and always

@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
 import { inspectLocal } from '../../join/local.js';
+import { ETC_RESOLV_CONF } from '../../join/resolv-conf.js';
 import { diagnoseKubeProxy, type PodFacts } from '../../join/pod-diagnosis.js';
 import { readKubeProxyPod, type KubeProxyStatus } from '../../join/podstatus.js';
 import { effectiveCriConfig } from '../../runtime/effective.js';
@@ -46,15 +47,19 @@ export function kubeProxyStep(waitMs: number, nodeName: string): Step {
 // The preconditions the kubelet and containerd meet for this pod, read-only.
 async function podFacts(ctx: StepContext, s: KubeProxyStatus): Promise<PodFacts> {
   let kubeletDriver: string | undefined;
+  let resolvConf: string | undefined;
   try {
     const text = await ctx.files.read(paths.kubeletConfig);
-    kubeletDriver = text ? ((parse(text) as { cgroupDriver?: string } | null)?.cgroupDriver ?? undefined) : undefined;
+    const cfg = text ? (parse(text) as { cgroupDriver?: string; resolvConf?: string } | null) : null;
+    kubeletDriver = cfg?.cgroupDriver ?? undefined;
+    if (text) resolvConf = typeof cfg?.resolvConf === 'string' ? cfg.resolvConf : ETC_RESOLV_CONF;
   } catch {
     kubeletDriver = undefined;
   }
-  if (!(await ctx.files.exists(criEndpoint(ctx).hostPath))) return { kubeletDriver, driverFromRuntime: false };
+  const dns = { resolvConf, resolvConfMissing: resolvConf ? !(await ctx.files.exists(resolvConf)) : undefined };
+  if (!(await ctx.files.exists(criEndpoint(ctx).hostPath))) return { kubeletDriver, driverFromRuntime: false, ...dns };
   return withCri(ctx, async (client) => {
-    const facts: PodFacts = { kubeletDriver, driverFromRuntime: false, kubeProxyImage: s.pod?.image };
+    const facts: PodFacts = { kubeletDriver, driverFromRuntime: false, kubeProxyImage: s.pod?.image, ...dns };
     try {
       const v = await client.version();
       // containerd 2.x answers RuntimeConfig: kubelet 1.32 takes the driver from it

@@ -10,6 +10,11 @@ import { nodeNameVerdict } from '../../join/node-name.js';
 import { preflightFindings, type Finding } from '../../join/preflight-checks.js';
 import { tokenHome } from '../../join/token-recheck.js';
 import { parseProcSwaps } from '../host/swap.js';
+import { hostFiles } from '../../host/files.js';
+import { paths } from '../../host/paths.js';
+import { resolvConfVerdict, type ResolvVerdict } from '../../join/resolv-conf.js';
+import { operatorResolvConf, readResolvHost } from '../../join/resolv-facts.js';
+import { RESOLV_PATCH } from './patches.js';
 
 export interface PreflightPublished {
   checkedAt: string;
@@ -20,6 +25,8 @@ export interface PreflightPublished {
   node?: { exists: boolean; ready?: boolean; lastHeartbeat?: string };
   /** When the API server last accepted the bootstrap token (for "expired since"). */
   tokenAcceptedAt?: string;
+  /** The kubelet's resolvConf against this host; fix = the file this node's kubelet gets instead. */
+  resolvConf?: ResolvVerdict;
   findings: Finding[];
 }
 
@@ -62,6 +69,7 @@ export const preflightStep: Step = {
       throw new StepError(`preflight: reading the cluster's configuration failed: ${(e as Error).message}`, 'check the control plane; the next run tries again', true, { cause: e });
     }
     for (const n of cluster.notes) ctx.warn(`preflight: ${n}`);
+    const resolv = cluster.kubelet ? await judgeResolvConf(ctx, cluster.kubelet.resolvConf) : undefined;
     const findings = preflightFindings({
       kubernetesVersion: config.agent.kubernetesVersion,
       serverVersion: d.serverVersion,
@@ -74,8 +82,10 @@ export const preflightStep: Step = {
       existingNode: config.agent.join.existingNode ?? 'refuse',
       localIPs: Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)),
       machineId: ctx.facts.machineId,
+      resolv,
+      resolvPatch: `${paths.patchesDir}/${RESOLV_PATCH}`,
     });
-    publish(ctx, { checkedAt: new Date().toISOString(), nodeName: name.name, serverVersion: d.serverVersion, clusterVersion: cluster.kubeadmVersion, kubelet: cluster.kubelet, node: cluster.node === undefined ? undefined : { exists: cluster.node !== null, ready: cluster.node?.ready, lastHeartbeat: cluster.node?.lastHeartbeat }, tokenAcceptedAt: new Date().toISOString(), findings });
+    publish(ctx, { checkedAt: new Date().toISOString(), nodeName: name.name, serverVersion: d.serverVersion, clusterVersion: cluster.kubeadmVersion, kubelet: cluster.kubelet, node: cluster.node === undefined ? undefined : { exists: cluster.node !== null, ready: cluster.node?.ready, lastHeartbeat: cluster.node?.lastHeartbeat }, tokenAcceptedAt: new Date().toISOString(), resolvConf: resolv, findings });
     for (const f of findings) if (f.level !== 'error') ctx.warn(`preflight: ${f.message}`, f.hint);
     const errors = findings.filter((f) => f.level === 'error');
     if (errors.length) throw new StepError(`preflight: ${errors.map((f) => f.message).join('; ')}`, errors.map((f) => f.hint).filter(Boolean).join('; '));
@@ -85,6 +95,15 @@ export const preflightStep: Step = {
     // check() passes or throws: nothing on this host to change
   },
 };
+
+// The cluster's resolvConf (or kubeadm's per-node choice when it is unset) against this
+// host's resolver; the operator's own patches.directory (read at its real path, like the
+// config) may set it, and then it is theirs.
+async function judgeResolvConf(ctx: StepContext, cluster: string | undefined): Promise<ResolvVerdict> {
+  const operator = await operatorResolvConf(hostFiles('/', true), ctx.config.join.patchesDir);
+  const host = await readResolvHost(ctx.files, ctx.proc, [cluster, operator]);
+  return resolvConfVerdict({ cluster, operator, host });
+}
 
 function publish(ctx: StepContext, p: PreflightPublished): void {
   ctx.publish('preflight', p);

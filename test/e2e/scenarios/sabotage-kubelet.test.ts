@@ -7,6 +7,7 @@ import type { Node } from '../harness/node.js';
 import { startRegistry } from '../harness/registry.js';
 import { log, scenario } from '../harness/scenario.js';
 import { startWorld, type World, type WorldOptions } from '../harness/world.js';
+import type { ControlPlane as Fixture } from '../../fixtures/controlplane.js';
 
 // Sabotage of what the kubelet needs after its join (issue 14), each on a node the agent
 // would otherwise join, with --skip of the step(s) that would repair it: the run fails
@@ -163,6 +164,30 @@ scenario('sabotage: containerd stopped (its steps and images skipped): the kubel
   assert.match(r.out, /join: failed - .*(validate CRI v1 runtime API for endpoint \\"unix:\/\/\/run\/containerd\/containerd\.sock\\": rpc error: code = Unavailable|container runtime is not running)/);
   await statusNames(node, skip, 'join', /validate CRI v1 runtime API|container runtime is not running/);
   await assertJoinsWithoutSkip(w);
+  await w.close();
+  w = undefined;
+}, () => w?.node);
+
+scenario('sabotage: the cluster\'s resolvConf names a file the node lacks, the agent\'s fix skipped: kube-proxy\'s sandbox cannot be created, the proof names resolvConf', async () => {
+  w = await preparedWorld(37);
+  const { node } = w;
+  // a cluster made on a systemd-resolved host before kubeadm v1.31; this Debian node has none
+  const fx = w.cp!.fixture as unknown as Fixture;
+  fx.configMaps.options = { ...fx.configMaps.options, kubelet: { resolvConf: '/run/systemd/resolve/resolv.conf' } };
+  // preflight decides the patch before the join, kubelet-resolvconf repairs after it
+  const skip = 'preflight,kubelet-resolvconf';
+  const r = await run(node, ['--skip', skip]);
+  assert.equal(r.exitCode, 1, `run exited ${r.exitCode}:\n${r.out}`);
+  assert.match(r.out, /join: changed/, 'a missing resolvConf does not fail the join itself: the kubelet starts');
+  assert.match(r.out, /kube-proxy: failed - kube-proxy-\w+ is not running: Pending, ContainerCreating: the kubelet cannot create its pod sandbox: resolvConf \/run\/systemd\/resolve\/resolv\.conf \(in \/var\/lib\/kubelet\/config\.yaml\) does not exist on this node/);
+  assert.match(r.out, /hint: joinagent's kubelet-resolvconf step sets this node's resolvConf/);
+  const journal = (await node.exec(['journalctl', '-u', 'kubelet', '-o', 'cat', '--no-pager'])).stdout;
+  assert.match(journal, /"Failed to generate sandbox config for pod" err="open \/run\/systemd\/resolve\/resolv\.conf: no such file or directory" pod="kube-system\/kube-proxy-\w+"/);
+  assert.match(journal, /with CreatePodSandboxError: \\"Failed to create sandbox for pod/);
+  await statusNames(node, skip, 'kube-proxy', /resolvConf \/run\/systemd\/resolve\/resolv\.conf \(in \/var\/lib\/kubelet\/config\.yaml\) does not exist on this node/);
+  // without --skip the post-join step gives the kubelet /etc/resolv.conf and restarts it
+  await assertJoinsWithoutSkip(w);
+  assert.match((await node.exec(['cat', '/var/lib/kubelet/config.yaml'])).stdout, /^resolvConf: \/etc\/resolv\.conf$/m);
   await w.close();
   w = undefined;
 }, () => w?.node);

@@ -22,7 +22,7 @@ export interface Result {
 }
 
 // A temp root that passes kubeadm's pre-flight as a prepared node does: the sysctls it
-// reads under /proc (the stand-ins read /proc under STANDIN_ROOT), /var/run -> /run, and a
+// reads under /proc (the stand-ins read /proc under STANDIN_ROOT), /var/run -> /run, /etc/resolv.conf, and a
 // CRI endpoint answering on /run/containerd/containerd.sock (fake-cri.ts).
 export function tempRoot(): { root: string; cleanup: () => void } {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ja-join-it-'));
@@ -32,6 +32,9 @@ export function tempRoot(): { root: string; cleanup: () => void } {
   }
   mkdirSync(path.join(root, 'var'), { recursive: true });
   symlinkSync('../run', path.join(root, 'var/run'));
+  // every node has a resolver file; the kubelet (and its stand-in) fails pod sandboxes without one
+  mkdirSync(path.join(root, 'etc'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/resolv.conf'), 'nameserver 192.0.2.53\n');
   const cri = startFakeCri(path.join(root, 'run/containerd/containerd.sock'));
   return {
     root,
