@@ -14,7 +14,7 @@ describe('networkmanager-cni step', () => {
       const proc = new FakeProc().on('systemctl is-active NetworkManager', { stdout: 'active\n' }).on('systemctl reload NetworkManager', {});
       const ctx = stepContext(t.files, proc, testConfig(), rockyFacts);
       const { first } = await runTwice(networkManagerCniStep, ctx, proc);
-      assert.deepEqual(first.state === 'change' && first.changes.map((c) => (c.kind === 'file' ? `write ${c.path}` : c.description)), [`write ${NM_CNI_CONF}`, 'run: systemctl reload NetworkManager']);
+      assert.deepEqual(first.state === 'change' && first.changes.map((c) => (c.kind === 'file' ? `write ${c.path}` : c.kind === 'action' ? c.description : c.name)), [`write ${NM_CNI_CONF}`, 'run: systemctl reload NetworkManager']);
       assert.equal(await t.files.read(NM_CNI_CONF), renderNmCniConf());
       assert.equal(await t.files.read(OPERATOR), '[keyfile]\nunmanaged-devices=interface-name:ens8\n');
     } finally {
