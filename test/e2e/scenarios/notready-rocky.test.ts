@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before } from 'node:test';
 import { diffHashes, ensureBinary, hashEtc, waitForStatus } from '../harness/agent.js';
 import { cleanupAll } from '../harness/cleanup.js';
@@ -34,10 +35,11 @@ before(async () => {
 });
 after(cleanupAll);
 
-// the world's config with this firewall mode; a short join.waitForReady: the Node stays
-// NotReady here on purpose, and a run's node-ready step gives up after it
+// the world's config with this firewall mode; a shorter join.waitForReady: the Node stays
+// NotReady here on purpose, and a run's node-ready step gives up after it (long enough
+// for a fresh join, whose Node turns Ready once containerd has loaded the CNI config)
 async function useConfig(firewall: 'open-ports' | 'leave'): Promise<void> {
-  const text = w!.config.replace(/^ {2}firewall: \S+$/m, `  firewall: ${firewall}`).replace(/^status: .*$/m, (l) => `${l}\njoin: { waitForReady: 12s }`);
+  const text = w!.config.replace(/^ {2}firewall: \S+$/m, `  firewall: ${firewall}`).replace(/^status: .*$/m, (l) => `${l}\njoin: { waitForReady: 30s }`);
   assert.match(text, new RegExp(`^ {2}firewall: ${firewall}$`, 'm'));
   await w!.node.writeFile(CONFIG, text, 0o600);
 }
@@ -128,8 +130,8 @@ scenario('notready: NetworkManager manages the CNI\'s interfaces (Rocky node, Ne
     // operator's (joinagent's file appends to the list instead of replacing it)
     const after = await waitNm(node, 'cni0 and flannel.1 unmanaged', (s) => s.get('cni0') === 'unmanaged' && s.get('flannel.1') === 'unmanaged');
     assert.equal(after.get('host0'), 'unmanaged', 'the operator\'s unmanaged-devices still holds');
-    assert.equal((await node.exec(['cat', NM_HOST0_CONF])).stdout, NM_HOST0, 'the operator\'s file is byte for byte as it was');
-    assert.match((await node.exec(['NetworkManager', '--print-config'])).stdout, /^unmanaged-devices=interface-name:host0;interface-name:cni0;/m, 'NetworkManager merges both');
+    assert.equal((await node.exec(['sha256sum', NM_HOST0_CONF])).stdout.split(' ')[0], createHash('sha256').update(NM_HOST0).digest('hex'), 'the operator\'s file is byte for byte as it was');
+    assert.match((await node.exec(['NetworkManager', '--print-config'])).stdout, /^unmanaged-devices=interface-name:host0,interface-name:cni0,/m, 'NetworkManager merges both (its --print-config joins lists with commas)');
     assert.equal((await node.exec(['ip', '-4', '-o', 'addr', 'show', 'cni0'])).stdout.includes('10.244.1.1/24'), true, 'cni0 keeps its address');
     assert.doesNotMatch(nodeReadyLines(await diagnose()), /NetworkManager/, 'diagnose no longer names it');
   } finally {
@@ -200,6 +202,7 @@ scenario('notready: the overlay port follows the CNI config on the node: Calico 
   await node.writeFile(CALICO_CONFLIST_PATH, CALICO_CONFLIST);
   await cniPlugin('calico');
   await cniPlugin('calico-ipam');
+  await useConfig('open-ports');
   fx.options.cniReady = false;
   try {
     const d = nodeReadyLines(await diagnose());
