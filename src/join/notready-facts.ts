@@ -6,20 +6,44 @@ export const NM_CONF_DIR = '/etc/NetworkManager/conf.d';
 
 // Reads what classifyNotReady needs from this host, read-only.
 export async function gatherNotReadyFacts(files: Files, proc: Proc, conditions: NotReadyFacts['conditions']): Promise<NotReadyFacts> {
-  const cniConfigs = (await files.list(CNI_DIR).catch(() => [])).filter((n) => /\.(conf|conflist|json)$/.test(n)).sort();
-  const first = cniConfigs.length ? ((await files.read(`${CNI_DIR}/${cniConfigs[0]}`)) ?? '') : '';
+  const cni = await firstCniConfig(files);
   const nm = await proc.probe('systemctl', ['is-active', 'NetworkManager'], { allowFailure: true });
-  const nmConfs = await Promise.all([`/etc/NetworkManager/NetworkManager.conf`, ...(await files.list(NM_CONF_DIR).catch(() => [])).map((n) => `${NM_CONF_DIR}/${n}`)].map((p) => files.read(p)));
-  const port = overlayPortOf(first);
+  const port = cni ? overlayPortOf(cni.text) : undefined;
   return {
     conditions,
-    cniConfigs,
-    cniPluginTypes: pluginTypes(first),
+    cniConfigs: cni?.all ?? [],
+    cniPluginTypes: cni ? pluginTypes(cni.text) : [],
     cniBinaries: await files.list(CNI_BIN).catch(() => []),
     networkManagerActive: !nm.notFound && nm.stdout.trim() === 'active',
-    networkManagerIgnoresCni: nmConfs.some((t) => t !== null && ignoresCni(t)),
+    networkManagerIgnoresCni: await networkManagerIgnoresCni(files, proc),
     overlay: port ? await overlayOpen(proc, port) : undefined,
   };
+}
+
+// The CNI config the runtime loads: the first of /etc/cni/net.d in lexical order, as
+// containerd's CRI (libcni ConfFiles, sorted) picks it; all = every candidate file.
+export async function firstCniConfig(files: Files): Promise<{ name: string; text: string; all: string[] } | undefined> {
+  const all = (await files.list(CNI_DIR).catch(() => [])).filter((n) => /\.(conf|conflist|json)$/.test(n)).sort();
+  if (!all.length) return undefined;
+  return { name: all[0], text: (await files.read(`${CNI_DIR}/${all[0]}`)) ?? '', all };
+}
+
+// The overlay port of the CNI config on this node (flannel 8472/udp, Calico 4789/udp),
+// with the file that says so; undefined before the CNI ran or for a CNI without one.
+export async function cniOverlayPort(files: Files): Promise<{ port: string; file: string } | undefined> {
+  const cni = await firstCniConfig(files);
+  const port = cni ? overlayPortOf(cni.text) : undefined;
+  return cni && port ? { port, file: `${CNI_DIR}/${cni.name}` } : undefined;
+}
+
+// NetworkManager's own merged view (`NetworkManager --print-config`: /usr/lib, /run and
+// /etc conf.d in its order, `+=` appends applied) when the binary answers; else its
+// files read here, any of which may list the CNI's interfaces.
+async function networkManagerIgnoresCni(files: Files, proc: Proc): Promise<boolean> {
+  const merged = await proc.probe('NetworkManager', ['--print-config'], { allowFailure: true });
+  if (!merged.notFound && merged.exitCode === 0) return ignoresCni(merged.stdout);
+  const confs = await Promise.all([`/etc/NetworkManager/NetworkManager.conf`, ...(await files.list(NM_CONF_DIR).catch(() => [])).map((n) => `${NM_CONF_DIR}/${n}`)].map((p) => files.read(p)));
+  return confs.some((t) => t !== null && ignoresCni(t));
 }
 
 // firewalld and ufw, the two host firewalls joinagent manages (steps/host/firewall.ts).

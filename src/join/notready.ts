@@ -44,7 +44,7 @@ export function classifyNotReady(f: NotReadyFacts): NotReadyFinding[] {
     if (missing.length) out.push({ cause: 'no-cni-binaries', message: `${CNI_DIR}/${f.cniConfigs[0]} needs the CNI plugins ${missing.join(', ')}, which are not in ${CNI_BIN}`, hint: `install the CNI plugins (the \`kubernetes-cni\` package, or the CNI's own init container copies them) into ${CNI_BIN}` });
   }
   if (f.networkManagerActive && !f.networkManagerIgnoresCni) out.push({ cause: 'networkmanager', message: 'NetworkManager runs and manages every interface, the CNI\'s (cni0, flannel.1, cali*) included: it may remove their addresses and routes', hint: 'joinagent run writes /etc/NetworkManager/conf.d/joinagent-cni.conf (unmanaged-devices for the CNI\'s interfaces) and reloads NetworkManager' });
-  if (f.overlay && !f.overlay.open) out.push({ cause: 'overlay-port', message: `${f.overlay.firewall} does not let the overlay network's ${f.overlay.port} in: pods on other nodes cannot reach this one`, hint: `host.firewall: open-ports opens it (host.firewallPorts), or \`firewall-cmd --permanent --add-port=${f.overlay.port} && firewall-cmd --reload\`` });
+  if (f.overlay && !f.overlay.open) out.push({ cause: 'overlay-port', message: `${f.overlay.firewall} does not let the overlay network's ${f.overlay.port} in: pods on other nodes cannot reach this one`, hint: `host.firewall: open-ports opens it (host.firewallPorts and the CNI's overlay port), or ${f.overlay.firewall === 'ufw' ? `\`ufw allow ${f.overlay.port}\`` : `\`firewall-cmd --permanent --add-port=${f.overlay.port} && firewall-cmd --reload\``}` });
   if (cond('DiskPressure')) out.push({ cause: 'disk-pressure', message: 'the kubelet reports DiskPressure: the node\'s filesystem is nearly full', hint: '`df -h /var/lib/kubelet /var/lib/containerd`; free space or `crictl rmi --prune`' });
   if (cond('MemoryPressure')) out.push({ cause: 'memory-pressure', message: 'the kubelet reports MemoryPressure', hint: '`free -m`; check kubelet.systemReserved and evictionHard' });
   if (cond('PIDPressure')) out.push({ cause: 'pid-pressure', message: 'the kubelet reports PIDPressure: too many processes', hint: '`ps -e | wc -l` against kernel.pid_max' });
@@ -71,7 +71,9 @@ export function pluginTypes(configText: string): string[] {
 // NetworkManager keyfile `unmanaged-devices` covering the CNI's interfaces.
 export const CNI_UNMANAGED = 'interface-name:cni0;interface-name:flannel*;interface-name:cali*;interface-name:tunl*;interface-name:vxlan.calico;interface-name:vxlan-v6.calico;interface-name:veth*';
 
+// Whether a NetworkManager.conf text (one file, or `NetworkManager --print-config`'s merge)
+// lists the CNI's interfaces under unmanaged-devices, set (=) or appended to (+=).
 export function ignoresCni(nmConf: string): boolean {
-  const line = /^\s*unmanaged-devices\s*=\s*(.*)$/m.exec(nmConf)?.[1] ?? '';
-  return /interface-name:(cni0|flannel)/.test(line) && /interface-name:(veth|cali)/.test(line);
+  const lines = [...nmConf.matchAll(/^\s*unmanaged-devices\s*\+?=\s*(.*)$/gm)].map((m) => m[1]).join(';');
+  return /interface-name:(cni0|flannel)/.test(lines) && /interface-name:(veth|cali)/.test(lines);
 }

@@ -1,6 +1,7 @@
 import { StepError, type Change, type CheckResult, type Step, type StepContext } from '../../engine/step.js';
 import { describeFailure } from '../../host/proc.js';
 import { commandChange, commandOf } from './file-change.js';
+import { cniOverlayPort } from '../../join/notready-facts.js';
 
 // ufw writes ranges with a colon (30000:32767/tcp); firewalld and our config use a dash.
 export function ufwPort(spec: string): string {
@@ -42,7 +43,8 @@ export const firewallStep: Step = {
   async check(ctx) {
     const mode = ctx.config.agent.host.firewall;
     if (mode === 'leave') return { state: 'skip', reason: 'host.firewall: leave' };
-    return ctx.facts.family === 'rhel' ? checkFirewalld(ctx, mode) : checkUfw(ctx, mode);
+    const wanted = mode === 'open-ports' ? await wantedPorts(ctx) : [];
+    return ctx.facts.family === 'rhel' ? checkFirewalld(ctx, mode, wanted) : checkUfw(ctx, mode, wanted);
   },
   async apply(ctx, changes) {
     for (const c of changes) {
@@ -55,7 +57,16 @@ export const firewallStep: Step = {
   },
 };
 
-async function checkFirewalld(ctx: StepContext, mode: 'disable' | 'open-ports'): Promise<CheckResult> {
+// host.firewallPorts, plus the overlay port of the CNI config on the node once the CNI has
+// written one (Calico VXLAN's 4789/udp where the defaults name flannel's 8472/udp): the
+// port the pods' traffic between nodes arrives on is the one the CNI really uses.
+export async function wantedPorts(ctx: StepContext): Promise<string[]> {
+  const wanted = ctx.config.agent.host.firewallPorts;
+  const overlay = await cniOverlayPort(ctx.files);
+  return overlay && !wanted.includes(overlay.port) ? [...wanted, overlay.port] : wanted;
+}
+
+async function checkFirewalld(ctx: StepContext, mode: 'disable' | 'open-ports', wanted: string[]): Promise<CheckResult> {
   const u = await unitState(ctx, 'firewalld');
   if (u.load === 'not-found' || u.load === '') return { state: 'skip', reason: 'firewalld is not installed' };
   if (mode === 'disable') {
@@ -63,7 +74,6 @@ async function checkFirewalld(ctx: StepContext, mode: 'disable' | 'open-ports'):
     const undo = u.active === 'active' && u.enabled === 'enabled' ? ['enable', '--now'] : u.enabled === 'enabled' ? ['enable'] : ['start'];
     return { state: 'change', changes: [commandChange(['systemctl', 'disable', '--now', 'firewalld'], [['systemctl', ...undo, 'firewalld']])] };
   }
-  const wanted = ctx.config.agent.host.firewallPorts;
   // firewalld answers only while running; offline, firewall-offline-cmd edits the same
   // permanent configuration that the service loads at its next start.
   const running = u.active === 'active';
@@ -81,7 +91,7 @@ async function checkFirewalld(ctx: StepContext, mode: 'disable' | 'open-ports'):
   return changes.length ? { state: 'change', changes } : { state: 'ok', message: `firewalld allows ${wanted.join(' ')}` };
 }
 
-async function checkUfw(ctx: StepContext, mode: 'disable' | 'open-ports'): Promise<CheckResult> {
+async function checkUfw(ctx: StepContext, mode: 'disable' | 'open-ports', wanted: string[]): Promise<CheckResult> {
   const status = await ctx.proc.probe('ufw', ['status'], { allowFailure: true });
   if (status.notFound) return { state: 'skip', reason: 'ufw is not installed' };
   const active = /^Status: active/m.test(status.stdout);
@@ -89,8 +99,8 @@ async function checkUfw(ctx: StepContext, mode: 'disable' | 'open-ports'): Promi
     return active ? { state: 'change', changes: [commandChange(['ufw', 'disable'], [['ufw', '--force', 'enable']])] } : { state: 'ok', message: 'ufw inactive' };
   }
   const added = await ctx.proc.probe('ufw', ['show', 'added'], { allowFailure: true });
-  const missing = missingPorts(ctx.config.agent.host.firewallPorts, parseUfwAdded(added.stdout), 'ufw');
+  const missing = missingPorts(wanted, parseUfwAdded(added.stdout), 'ufw');
   // ufw applies a rule at once when active and keeps it for when it is enabled later.
   const changes = missing.map((p) => commandChange(['ufw', 'allow', ufwPort(p)], [['ufw', 'delete', 'allow', ufwPort(p)]]));
-  return changes.length ? { state: 'change', changes } : { state: 'ok', message: `ufw allows ${ctx.config.agent.host.firewallPorts.join(' ')}` };
+  return changes.length ? { state: 'change', changes } : { state: 'ok', message: `ufw allows ${wanted.join(' ')}` };
 }

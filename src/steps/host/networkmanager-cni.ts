@@ -10,8 +10,11 @@ export const NM_CNI_CONF = `${NM_CONF_DIR}/joinagent-cni.conf`;
 // goes NotReady or loses pod traffic (rancher/rke2#786; Calico's and RKE2's docs ask for
 // exactly this file). Only where NetworkManager is installed; reloaded (not restarted:
 // no link goes down) only when the file changed and NetworkManager runs.
+// `+=` appends to what files read earlier set (NetworkManager.conf(5)): with `=`, this file
+// (read after any 00-99 name) would replace an operator's own unmanaged-devices, and
+// NetworkManager would take over the interfaces they had kept from it.
 export function renderNmCniConf(): string {
-  return `# written by joinagent: the CNI's interfaces are the CNI's, not NetworkManager's\n[keyfile]\nunmanaged-devices=${CNI_UNMANAGED}\n`;
+  return `# written by joinagent: the CNI's interfaces are the CNI's, not NetworkManager's\n[keyfile]\nunmanaged-devices+=${CNI_UNMANAGED}\n`;
 }
 
 export const networkManagerCniStep: Step = {

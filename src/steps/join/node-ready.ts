@@ -37,7 +37,8 @@ export function nodeReadyStep(waitMs: number, nodeName: string): Step {
       // why, from this node's own state (join/notready.ts)
       const why = classifyNotReady({ ...(await gatherNotReadyFacts(ctx.files, ctx.proc, s.conditions ?? [])), kubeletCertExpired: certs.clientNotAfter && Date.parse(certs.clientNotAfter) < Date.now() ? certs.clientNotAfter : undefined });
       ctx.publish('notReady', why);
-      const cause = why.length ? `; likely cause: ${why[0].message}` : '';
+      // every cause found, not the first: a node often has two (NetworkManager and the firewall)
+      const cause = why.length === 1 ? `; likely cause: ${why[0].message}` : why.length ? `; likely causes: ${why.map((w) => w.message).join('; ')}` : '';
       const message = s.found ? `joined, waiting for Ready: ${s.reason}${cause}` : `joined, waiting for the kubelet to register: ${s.reason}${cause}`;
       if (why.length && !ctx.dryRun) throw new StepError(message, why.map((w) => w.hint).join('; '), true);
       // plan reports what it sees; only a run waits

@@ -8,6 +8,11 @@ import { startRegistry, type Registry } from './registry.js';
 import { startRpmRepos, type RpmRepos } from './rocky.js';
 import { DOCKER_KEY_IN_NODE, REPO_KEY_IN_NODE } from './world.js';
 
+/** The harness's own NetworkManager file in a 'rocky-nm' node: host0 is systemd-networkd's
+ *  (NetworkManager's auto-default DHCP connection would take its address away). */
+export const NM_HOST0_CONF = '/etc/NetworkManager/conf.d/10-e2e-host0.conf';
+export const NM_HOST0 = '# the e2e link is systemd-networkd\'s\n[keyfile]\nunmanaged-devices=interface-name:host0\n';
+
 export interface RockyWorld {
   node: Node;
   repos: RpmRepos;
@@ -22,7 +27,10 @@ export interface RockyWorld {
 // repositories, the registry mirror and the simulated control plane on its link; the
 // agent config is the runbook's (containerd.io from Docker, firewall as asked); `hardened`
 // turns on repo_gpgcheck in dnf.conf.
-export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 'open-ports'; log?: (m: string) => void; hardened?: boolean; withhold?: string[] }): Promise<RockyWorld> {
+// `networkManager` boots it with NetworkManager running (the 'rocky-nm' root); the
+// harness's link (host0, systemd-networkd's) is kept from it by a conf.d file of its own,
+// as an operator keeps a NIC another tool manages.
+export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 'open-ports' | 'leave'; log?: (m: string) => void; hardened?: boolean; withhold?: string[]; networkManager?: boolean }): Promise<RockyWorld> {
   const token = newToken();
   const parts: Partial<RockyWorld> = { token };
   const closeServices = async (): Promise<void> => {
@@ -33,7 +41,7 @@ export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 
   const undo = onCleanup(`services of slot ${o.slot}`, closeServices);
   const node = await Node.create({
     slot: o.slot,
-    variant: 'rocky',
+    variant: o.networkManager ? 'rocky-nm' : 'rocky',
     log: o.log,
     beforeBoot: async (root) => {
       const host = linkFor(o.slot).host;
@@ -46,6 +54,7 @@ export async function startRockyWorld(o: { slot: number; firewall?: 'disable' | 
       for (const [k, src] of [[REPO_KEY_IN_NODE, keys.kube], [DOCKER_KEY_IN_NODE, keys.docker], ['/etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', keys.distro]]) await fs.copyFile(src, `${root}${k}`);
       // a hardened host (CIS benchmarks): repository metadata signatures checked everywhere
       if (o.hardened) await fs.appendFile(`${root}/etc/dnf/dnf.conf`, 'repo_gpgcheck=1\n');
+      if (o.networkManager) await fs.writeFile(`${root}${NM_HOST0_CONF}`, NM_HOST0);
       // Rocky's own BaseOS repository file, as the distribution ships it
       const rockyRepo = (id: string, name: string, url: string): string[] => [`[${id}]`, `name=Rocky Linux $releasever - ${name}`, `baseurl=${url.replace('/10/', '/$releasever/').replace('/x86_64/', '/$basearch/')}`, 'gpgcheck=1', 'enabled=1', 'countme=1', 'gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-10', ''];
       await fs.writeFile(`${root}/etc/yum.repos.d/rocky.repo`, [...rockyRepo('baseos', 'BaseOS', parts.repos.baseosUrl), ...rockyRepo('appstream', 'AppStream', parts.repos.appstreamUrl)].join('\n'));

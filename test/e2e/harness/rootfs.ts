@@ -12,7 +12,7 @@ import { sh } from './sh.js';
 // openssl, busybox httpd/nc), nftables and gnupg (apt keyrings). Nothing Kubernetes.
 export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'procps', 'kmod', 'curl', 'ca-certificates', 'openssl', 'nftables', 'busybox', 'gnupg', 'tzdata'];
 
-export type RootfsVariant = 'base' | 'cloud-init' | 'rocky' | 'fedora' | 'ansible';
+export type RootfsVariant = 'base' | 'cloud-init' | 'rocky' | 'rocky-nm' | 'fedora' | 'ansible';
 
 // The Debian suite a variant is built from: bookworm, except the Fedora-like node, whose
 // dnf5 needs sid's glibc (>= 2.38).
@@ -25,15 +25,18 @@ export function suiteOf(variant: RootfsVariant): string {
 // bench/ansible/node-prep.yml uses) and python3-apt for its apt module, so the playbook
 // runs inside the node with --connection=local.
 const ANSIBLE_PACKAGES = ['ansible', 'python3-apt', 'python3-cffi-backend'];
+// 'rocky-nm' is the Rocky-like node with NetworkManager running, as a Rocky install has it
+// (nmcli included; Debian's package, the same upstream daemon and unit).
+const ROCKY_NM_PACKAGES = [...ROCKY_PACKAGES, 'network-manager'];
 
 // The cached root filesystem for a variant, built once with debootstrap (~1-2 min) and
 // reused; the hash of the package list names it, so changing the list rebuilds it.
 export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: string) => void = () => {}): Promise<string> {
   // debootstrap does not resolve virtual packages: python3-cryptography needs the
   // provider of python3-cffi-backend-api-* named explicitly.
-  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : variant === 'fedora' ? FEDORA_PACKAGES : variant === 'ansible' ? [...BASE_PACKAGES, ...ANSIBLE_PACKAGES] : BASE_PACKAGES;
+  const pkgs = variant === 'cloud-init' ? [...BASE_PACKAGES, 'cloud-init', 'python3-cffi-backend'] : variant === 'rocky' ? [...BASE_PACKAGES, ...ROCKY_PACKAGES] : variant === 'rocky-nm' ? [...BASE_PACKAGES, ...ROCKY_NM_PACKAGES] : variant === 'fedora' ? FEDORA_PACKAGES : variant === 'ansible' ? [...BASE_PACKAGES, ...ANSIBLE_PACKAGES] : BASE_PACKAGES;
   // the rocky and fedora roots are also reshaped (rockify, fedorify): bump their LAYOUT when that changes
-  const extra = variant === 'rocky' ? ` ${ROCKY_LAYOUT}` : variant === 'fedora' ? ` ${FEDORA_LAYOUT}` : '';
+  const extra = variant === 'rocky' || variant === 'rocky-nm' ? ` ${ROCKY_LAYOUT}` : variant === 'fedora' ? ` ${FEDORA_LAYOUT}` : '';
   const suite = suiteOf(variant);
   const hash = createHash('sha256').update(`${suite} minbase ${pkgs.join(',')}${extra}`).digest('hex').slice(0, 12);
   const dir = path.join(cacheDir, `rootfs-${hash}`);
@@ -46,7 +49,7 @@ export async function ensureRootfs(variant: RootfsVariant = 'base', log: (m: str
     await fs.rm(tmp, { recursive: true, force: true });
     await sh('debootstrap', ['--variant=minbase', `--include=${pkgs.join(',')}`, suite, tmp, mirror], { timeoutMs: 20 * 60_000 });
     await isolate(tmp, variant);
-    if (variant === 'rocky') await rockify(tmp);
+    if (variant === 'rocky' || variant === 'rocky-nm') await rockify(tmp);
     if (variant === 'fedora') await fedorify(tmp);
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rename(tmp, dir);

@@ -81,6 +81,24 @@ describe('firewall step', () => {
     await runTwice(firewallStep, stepContext(t.files, proc, cfg('disable'), debianFacts), proc);
     assert.equal(active, false);
   });
+  it('open-ports follows the CNI config on the node: Calico VXLAN adds 4789/udp, plan shows it; flannel\'s 8472/udp is not added twice', async () => {
+    const cni = tempRoot();
+    try {
+      const fw = fakeFirewalld(true);
+      const ctx = stepContext(cni.files, fw.proc, cfg('open-ports'), rockyFacts);
+      await runTwice(firewallStep, ctx, fw.proc);
+      assert.ok(!fw.permanent.has('4789/udp'), 'no CNI config yet: the configured ports only');
+      await cni.files.write('/etc/cni/net.d/10-calico.conflist', JSON.stringify({ name: 'k8s-pod-network', cniVersion: '0.3.1', plugins: [{ type: 'calico' }, { type: 'portmap' }] }));
+      const r = await firewallStep.check(ctx);
+      assert.deepEqual(r.state === 'change' && r.changes.map((c) => (c.kind === 'action' ? c.description : '')), ['run: firewall-cmd --permanent --add-port=4789/udp', 'run: firewall-cmd --reload']);
+      await runTwice(firewallStep, ctx, fw.proc);
+      assert.ok(fw.runtime.has('4789/udp'));
+      await cni.files.write('/etc/cni/net.d/10-calico.conflist', JSON.stringify({ name: 'cbr0', plugins: [{ type: 'flannel' }] }));
+      assert.equal((await firewallStep.check(ctx)).state, 'ok', '8472/udp is among the configured ports already');
+    } finally {
+      cni.cleanup();
+    }
+  });
   it('skipped when no firewall is installed, and on leave', async () => {
     assert.deepEqual(await firewallStep.check(stepContext(t.files, new FakeProc(), cfg('disable'), debianFacts)), { state: 'skip', reason: 'ufw is not installed' });
     const proc = new FakeProc().on(/^systemctl show firewalld/, { stdout: 'LoadState=not-found\n' });

@@ -36,5 +36,9 @@ describe('why NotReady, from the node', () => {
     assert.equal(overlayPortOf('{"type":"bridge"}'), undefined);
     assert.ok(ignoresCni(renderNmCniConf()), 'joinagent\'s own file covers the CNI interfaces');
     assert.ok(!ignoresCni('[keyfile]\nunmanaged-devices=interface-name:docker0\n'));
+    assert.match(renderNmCniConf(), /^unmanaged-devices\+=/m, 'appends to an operator\'s own unmanaged-devices instead of replacing it');
+    // NetworkManager --print-config's merge of an operator's file and joinagent's
+    assert.ok(ignoresCni('[keyfile]\nunmanaged-devices=interface-name:host0;interface-name:cni0;interface-name:flannel*;interface-name:veth*\n'));
+    assert.ok(!ignoresCni('[keyfile]\nunmanaged-devices=interface-name:host0\n'));
   });
 });
