@@ -7,6 +7,15 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.round(cap / 2 + random() * (cap / 2));
 }
 
+// Attempts for a step that waits for something (a Node turning Ready) about `waitMs` in
+// all: with full jitter a wait averages 3/4 of its cap, so counting each as its whole cap
+// (waitMs / maxMs) waited about 3/4 of what the operator configured.
+export function attemptsToWait(waitMs: number, policy: Omit<RetryPolicy, 'attempts'>): number {
+  let attempts = 1;
+  for (let waited = 0; waited < waitMs; attempts++) waited += 0.75 * Math.min(policy.maxMs, policy.baseMs * 2 ** (attempts - 1));
+  return attempts;
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();

@@ -7,6 +7,7 @@ import { diagnoseKubeProxy, type PodFacts } from '../../join/pod-diagnosis.js';
 import { readKubeProxyPod, type KubeProxyStatus } from '../../join/podstatus.js';
 import { effectiveCriConfig } from '../../runtime/effective.js';
 import { criEndpoint, withCri } from '../runtime/cri.js';
+import { attemptsToWait } from '../../engine/retry.js';
 
 // The runbook's last check, from the node: kube-proxy's pod bound to this node runs. It
 // is the first pod the node runs, so it proves what a Ready Node does not: the sandbox
@@ -21,7 +22,7 @@ export function kubeProxyStep(waitMs: number, nodeName: string): Step {
     title: "kube-proxy's pod on this node is running",
     phase: 'join',
     after: ['node-ready'],
-    retry: { attempts: Math.max(1, Math.ceil(waitMs / 4000)), baseMs: 1000, maxMs: 4000 },
+    retry: { attempts: attemptsToWait(waitMs, { baseMs: 1000, maxMs: 4000 }), baseMs: 1000, maxMs: 4000 },
     async check(ctx) {
       if (!(await inspectLocal(ctx.files)).kubeletConf) return { state: 'skip', reason: 'not joined yet' };
       let s: KubeProxyStatus;

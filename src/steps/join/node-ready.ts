@@ -6,6 +6,7 @@ import { gatherNotReadyFacts } from '../../join/notready-facts.js';
 import { readNodeStatus } from '../../join/nodestatus.js';
 import type { StepContext } from '../../engine/step.js';
 import type { PreflightPublished } from './preflight.js';
+import { attemptsToWait } from '../../engine/retry.js';
 
 // The runbook's control-plane checks, done from the node with the kubelet's own
 // credentials: the Node exists, is Ready, has a podCIDR. NotReady right after a join is
@@ -19,7 +20,7 @@ export function nodeReadyStep(waitMs: number, nodeName: string): Step {
     title: 'Node registered and Ready',
     phase: 'join',
     after: ['join'],
-    retry: { attempts: Math.max(1, Math.ceil(waitMs / 4000)), baseMs: 1000, maxMs: 4000 },
+    retry: { attempts: attemptsToWait(waitMs, { baseMs: 1000, maxMs: 4000 }), baseMs: 1000, maxMs: 4000 },
     async check(ctx) {
       if (!(await inspectLocal(ctx.files)).kubeletConf) return { state: 'skip', reason: 'not joined yet' };
       let s;
