@@ -69,14 +69,17 @@ export async function fleet(wanted: number): Promise<Record<string, unknown>> {
     await golden.copyIn(binary, '/usr/local/bin/joinagent', 0o755);
     must('joinagent prepare (golden image)', await golden.exec(['joinagent', 'prepare', '--config', CONFIG, '--log-format', 'json'], { allowFailure: true, timeoutMs: 15 * 60_000 }));
     await golden.stop();
-    await fs.writeFile(path.join(golden.root, 'etc/machine-id'), ''); // a fresh id per node, as image makers do
+    // a fresh id per node, as image makers do: /etc/machine-id emptied and D-Bus's copy
+    // removed (systemd fills an empty machine-id from /var/lib/dbus/machine-id first)
+    await fs.writeFile(path.join(golden.root, 'etc/machine-id'), '');
+    await fs.rm(path.join(golden.root, 'var/lib/dbus/machine-id'), { force: true });
 
     const single = await Node.create({ slot: SINGLE_SLOT, rootfs: golden.root, beforeBoot, log });
     nodes.push(single);
     const s0 = Date.now() - cp.load!.startedAt;
     const one = await join(single);
     const s1 = Date.now() - cp.load!.startedAt;
-    if (one.exitCode !== 0) throw new Error(`the single node did not join:\n${one.out.split('\n').slice(-15).join('\n')}`);
+    if (one.exitCode !== 0) throw new Error(`the single node did not join:\n${failureLines(one.out).join('\n')}`);
     log(`single node joined in ${one.s.toFixed(2)} s`);
     await single.destroy();
 
@@ -175,4 +178,11 @@ function fitInMemory(wanted: number): { count: number; why?: string } {
 
 function must(what: string, r: { exitCode: number; stdout: string; stderr: string }): void {
   if (r.exitCode !== 0) throw new Error(`${what} exited ${r.exitCode}:\n${(r.stdout + r.stderr).split('\n').slice(-25).join('\n')}`);
+}
+
+// What a failed run said: its error lines (a failed step's message and hint) first, then
+// the last lines; the run-end line alone only names the step.
+function failureLines(out: string): string[] {
+  const lines = out.split('\n');
+  return [...new Set([...lines.filter((l) => /"level":50|"state":"failed"/.test(l)), ...lines.slice(-5)])];
 }

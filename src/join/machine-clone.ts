@@ -51,6 +51,6 @@ function clone(r: IdentityRecord, now: MachineIdentity, differs: string): CloneV
     error: `/etc/machine-id ${now.machineId} is the one \`joinagent ${r.by}\` recorded at ${r.recordedAt} on "${r.hostname}", but this machine has ${differs}: it is a copy of that image sharing its machine-id, which the kubelet, the CNI and DHCP would all report as one machine`,
     // systemd-machine-id-setup is not the fix here: in a container it takes the manager's
     // UUID, which nspawn derives from this very id, and a KVM guest's comes from DMI
-    hint: `give this machine its own id: \`systemd-id128 new > /etc/machine-id\`, reboot, and run joinagent again (in the image, empty it after prepare: \`truncate -s 0 /etc/machine-id\`); if this is the machine that ran ${r.by}, renamed, remove ${paths.identityRecord}`,
+    hint: `give this machine its own id: \`systemd-id128 new > /etc/machine-id\`, reboot, and run joinagent again (in the image, after prepare: \`truncate -s 0 /etc/machine-id && rm -f /var/lib/dbus/machine-id\`: systemd fills an empty machine-id from D-Bus's copy first); if this is the machine that ran ${r.by}, renamed, remove ${paths.identityRecord}`,
   };
 }

@@ -47,6 +47,13 @@ async function newestMtime(dir: string): Promise<number> {
 }
 
 // /status as the node's own curl sees it (the agent listens on the node's loopback).
+// `run --once` of the agent copied to /root/joinagent, its exit code and all it said.
+export type OnceRun = { exitCode: number; out: string };
+export async function runOnce(node: Node, config: string, args: string[] = []): Promise<OnceRun> {
+  const r = await node.exec(['/root/joinagent', 'run', '--once', '--config', config, ...args], { allowFailure: true, timeoutMs: 8 * 60_000 });
+  return { exitCode: r.exitCode, out: `${r.stdout}\n${r.stderr}` };
+}
+
 export async function statusInNode(node: Node): Promise<StatusDocument> {
   const r = await node.exec(['curl', '-sS', '--max-time', '5', 'http://127.0.0.1:9797/status']);
   return JSON.parse(r.stdout) as StatusDocument;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { after, before } from 'node:test';
-import { ensureBinary } from '../harness/agent.js';
+import { ensureBinary, runOnce, type OnceRun } from '../harness/agent.js';
 import { cleanupAll } from '../harness/cleanup.js';
 import { distroDebs } from '../harness/debs.js';
 import { linkFor } from '../harness/paths.js';
@@ -29,11 +29,8 @@ before(async () => {
 });
 after(cleanupAll);
 
-type Run = { exitCode: number; out: string };
-const run = async (node: Node, args: string[] = []): Promise<Run> => {
-  const r = await node.exec(['/root/joinagent', 'run', '--once', '--config', CONFIG, ...args], { allowFailure: true, timeoutMs: 8 * 60_000 });
-  return { exitCode: r.exitCode, out: `${r.stdout}\n${r.stderr}` };
-};
+type Run = OnceRun;
+const run = (node: Node, args: string[] = []): Promise<Run> => runOnce(node, CONFIG, args);
 const kubeletResolvConf = async (node: Node): Promise<string | undefined> => /^resolvConf:\s*(\S+)/m.exec((await node.exec(['cat', '/var/lib/kubelet/config.yaml'])).stdout)?.[1];
 
 async function setUp(world: World, kubelet: Record<string, unknown>): Promise<Fixture> {

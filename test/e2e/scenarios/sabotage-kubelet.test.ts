@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { ensureBinary, waitForStatus } from '../harness/agent.js';
+import { ensureBinary, waitForStatus, runOnce, type OnceRun } from '../harness/agent.js';
 import { cleanupAll } from '../harness/cleanup.js';
 import { FLANNEL_CONFLIST, FLANNEL_CONFLIST_PATH } from '../harness/cni.js';
 import type { Node } from '../harness/node.js';
@@ -28,11 +28,8 @@ before(async () => {
 });
 after(cleanupAll);
 
-type Run = { exitCode: number; out: string };
-const run = async (node: Node, args: string[] = []): Promise<Run> => {
-  const r = await node.exec(['/root/joinagent', 'run', '--once', '--config', CONFIG, ...args], { allowFailure: true, timeoutMs: 8 * 60_000 });
-  return { exitCode: r.exitCode, out: `${r.stdout}\n${r.stderr}` };
-};
+type Run = OnceRun;
+const run = (node: Node, args: string[] = []): Promise<Run> => runOnce(node, CONFIG, args);
 
 // A fresh node whose host the agent prepared (packages, containerd, images) without
 // joining it: the sabotage then meets a node that would join.
