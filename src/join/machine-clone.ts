@@ -42,6 +42,11 @@ export function cloneVerdict(recorded: IdentityRecord | undefined, now: MachineI
     return clone(recorded, now, `product_uuid ${now.productUuid}, not ${recorded.productUuid}`);
   }
   if (recorded.hostname === now.hostname) return { kind: 'same', current };
+  // Without DMI only the host name tells, and only an image's record (`prepare`) is what
+  // copies are made from: a machine whose own `run` recorded it and which was renamed
+  // since (the preflight asks for a valid name; a reset node re-joins under a new one)
+  // is the same machine.
+  if (recorded.by === 'run' && !recorded.productUuid && !now.productUuid) return { kind: 'same', current: false };
   return clone(recorded, now, `host name "${now.hostname}", not "${recorded.hostname}", and no DMI product_uuid to tell otherwise`);
 }
 

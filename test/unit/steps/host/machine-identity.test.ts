@@ -21,6 +21,8 @@ describe('cloneVerdict (pure)', () => {
     ['the builder renamed: DMI says it is the same machine', rec({ productUuid: UUID_A }), { machineId: ID, productUuid: UUID_A, hostname: 'worker-7' }, 'same'],
     ['a VM copy: same id, another product_uuid (even with the same name)', rec({ productUuid: UUID_A }), { machineId: ID, productUuid: UUID_B, hostname: 'builder' }, 'clone'],
     ['a copy without DMI: same id, another host name', rec(), { machineId: ID, hostname: 'worker-2' }, 'clone'],
+    ['its own run\'s record, renamed, without DMI (a reset node joining under a new name): the same machine', rec({ by: 'run' }), { machineId: ID, hostname: 'worker-2' }, 'same'],
+    ['its own run\'s record, another product_uuid: a copy all the same', rec({ by: 'run', productUuid: UUID_A }), { machineId: ID, productUuid: UUID_B, hostname: 'worker-2' }, 'clone'],
     ['recorded without DMI (a chroot), DMI now, same name', rec(), { machineId: ID, productUuid: UUID_A, hostname: 'builder' }, 'same'],
     ['recorded without DMI, DMI now, another name', rec(), { machineId: ID, productUuid: UUID_A, hostname: 'worker-2' }, 'clone'],
   ];
