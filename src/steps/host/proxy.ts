@@ -52,11 +52,11 @@ export const proxyStep: Step = {
     const units = ['containerd', 'kubelet'] as const;
     const blocks = (await ctx.proc.probe('systemctl', ['show', '-p', 'Id,DropInPaths,ActiveState,LoadState', ...units], { allowFailure: true })).stdout.split(/\n\s*\n/);
     for (const unit of units) {
-      const show = { stdout: blocks.find((b) => new RegExp(`^Id=${unit}\\.service$`, 'm').test(b)) ?? '' };
-      const loaded = /^DropInPaths=.*http-proxy\.conf/m.test(show.stdout);
+      const show = blocks.find((b) => new RegExp(`^Id=${unit}\\.service$`, 'm').test(b)) ?? '';
+      const loaded = /^DropInPaths=.*http-proxy\.conf/m.test(show);
       const present = wanted.some((w) => w.unit === unit && w.content !== null);
-      if (/^LoadState=loaded/m.test(show.stdout) && loaded !== present) reload.add(unit);
-      if (reload.has(unit) && /^ActiveState=(active|activating|reloading)/m.test(show.stdout)) changes.push(commandChange(['systemctl', 'restart', unit]));
+      if (/^LoadState=loaded/m.test(show) && loaded !== present) reload.add(unit);
+      if (reload.has(unit) && /^ActiveState=(active|activating|reloading)/m.test(show)) changes.push(commandChange(['systemctl', 'restart', unit]));
     }
     // daemon-reload before the restarts it feeds
     if (reload.size) changes.splice(changes.filter((c) => c.kind === 'file').length, 0, commandChange(['systemctl', 'daemon-reload']));
