@@ -1,5 +1,5 @@
 import { hasKubeletSettings } from '../../config/kubelet.js';
-import { StepError, type Step } from '../../engine/step.js';
+import { StepError, type Step, type StepContext } from '../../engine/step.js';
 import { paths } from '../../host/paths.js';
 import { kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { kubeletSettingDiffs, mergeKubeletSettings } from '../../join/kubelet-settings.js';
@@ -30,9 +30,15 @@ export const kubeletConfigStep: Step = {
   },
   async apply(ctx, changes) {
     for (const c of changes) if (c.kind === 'file' && c.after !== null) await ctx.files.write(c.path, c.after, { mode: 0o644 });
-    await ctx.proc.run('systemctl', ['restart', 'kubelet'], { allowFailure: true });
-    if (!(await waitKubeletHealthy(60_000, ctx.signal))) {
-      throw new StepError(`kubelet is not healthy after its config changed (${paths.kubeletConfig})`, `kubelet journal:\n${await kubeletJournal(ctx.proc)}`, true);
-    }
+    await restartKubeletForConfig(ctx, 'config');
   },
 };
+
+// config.yaml changed under a running kubelet: restart it and wait for its health, else
+// fail (retryable) with its journal. `what` names the change in the message.
+export async function restartKubeletForConfig(ctx: StepContext, what: string): Promise<void> {
+  await ctx.proc.run('systemctl', ['restart', 'kubelet'], { allowFailure: true });
+  if (!(await waitKubeletHealthy(60_000, ctx.signal))) {
+    throw new StepError(`kubelet is not healthy after its ${what} changed (${paths.kubeletConfig})`, `kubelet journal:\n${await kubeletJournal(ctx.proc)}`, true);
+  }
+}

@@ -3,9 +3,9 @@ import { StepError, type Change, type Step } from '../../engine/step.js';
 import { hostFiles } from '../../host/files.js';
 import { paths } from '../../host/paths.js';
 import { inspectLocal } from '../../join/local.js';
-import { kubeletJournal, waitKubeletHealthy } from '../../join/kubelet.js';
 import { ETC_RESOLV_CONF, resolvConfVerdict } from '../../join/resolv-conf.js';
 import { operatorResolvConf, readResolvHost } from '../../join/resolv-facts.js';
+import { restartKubeletForConfig } from './kubelet-config.js';
 import { patchFileChanges, writePatchFiles } from './patches.js';
 
 const RESTART = 'systemctl restart kubelet (to read the changed resolvConf)';
@@ -49,10 +49,7 @@ export const kubeletResolvConfStep: Step = {
     const cfg = changes.find((c) => c.kind === 'file' && c.path === paths.kubeletConfig);
     if (cfg?.kind === 'file' && cfg.after !== null) await ctx.files.write(cfg.path, cfg.after, { mode: 0o644 });
     await writePatchFiles(ctx, changes);
-    await ctx.proc.run('systemctl', ['restart', 'kubelet'], { allowFailure: true });
-    if (!(await waitKubeletHealthy(60_000, ctx.signal))) {
-      throw new StepError(`kubelet is not healthy after its resolvConf changed (${paths.kubeletConfig})`, `kubelet journal:\n${await kubeletJournal(ctx.proc)}`, true);
-    }
+    await restartKubeletForConfig(ctx, 'resolvConf');
   },
 };
 
